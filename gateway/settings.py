@@ -1,0 +1,137 @@
+"""Settings from GATEWAY_* environment variables, a .env file or a YAML/JSON config file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MqttSettings(BaseModel):
+    """The broker the gateway subscribes to (and publishes on)."""
+
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: SecretStr | None = None
+    client_id: str = "gateway"
+    keepalive_s: int = 30
+    embedded: bool = True  # start an in-process broker when nothing answers at a local url
+    queue_size: int = 10_000  # hand-off queue between the network thread and the worker
+    batch_size: int = 500
+    batch_ms: int = 50
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if urlsplit(v).scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError("expected mqtt://host:port or mqtts://host:port")
+        return v
+
+    def endpoint(self) -> tuple[str, int, bool, str | None, str | None]:
+        """Host, port, tls, username and password (URL credentials, overridden by settings)."""
+        parts = urlsplit(self.url)
+        tls = parts.scheme in ("mqtts", "ssl")
+        port = parts.port or (8883 if tls else 1883)
+        user = self.username or (unquote(parts.username) if parts.username else None)
+        pwd = (
+            self.password.get_secret_value()
+            if self.password
+            else (unquote(parts.password) if parts.password else None)
+        )
+        return parts.hostname or "127.0.0.1", port, tls, user, pwd
+
+
+class ApiSettings(BaseModel):
+    """Where the HTTP API listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class OccupancySettings(BaseModel):
+    """Engine tunables (SPEC section 4)."""
+
+    motion_timeout_s: float = 300.0
+    idle_after_s: float = 900.0
+    sensor_stale_s: float = 3600.0  # a sensor silent this long no longer counts as reporting
+    tick_s: float = 1.0
+
+
+class BookingSettings(BaseModel):
+    """Booking policy."""
+
+    grace_s: float = 600.0
+
+
+class Settings(BaseSettings):
+    """Everything the gateway reads at start; built by ``load_settings`` and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    database_url: str = "sqlite:///./gateway.db"
+    building: Path = PACKAGE_ROOT / "examples" / "building.yaml"
+    profiles_dir: Path = PACKAGE_ROOT / "device_profiles"
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    admin_token: SecretStr | None = None
+    occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
+    bookings: BookingSettings = Field(default_factory=BookingSettings)
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the .env file, which beats the config file passed as init values.
+        return env_settings, dotenv_settings, init_settings, file_secret_settings
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML or JSON config file, with a clear error when it is not one."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{p}: cannot read config file: {err.strerror}") from err
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as err:
+        raise ConfigError(
+            f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {err}"
+        ) from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of settings at the top level")
+    return data
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, ``.env`` and an optional config file (GATEWAY_CONFIG)."""
+    path = config_file or os.environ.get("GATEWAY_CONFIG")
+    values: dict[str, Any] = read_config_file(path) if path else {}
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValueError as err:
+        raise ConfigError(f"invalid settings: {err}") from err
