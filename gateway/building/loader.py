@@ -1,0 +1,265 @@
+"""Load and validate a building file into the frozen model; errors name file, line and field."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gateway.building.hours import DAYS, BusinessHours, Span, merge_spans, parse_days, parse_span
+from gateway.building.marked import MarkedDict, MarkedList, load_marked
+from gateway.building.model import SPACE_TYPES, Building, DeviceBinding, Floor, Site, Space
+from gateway.errors import BuildingError
+
+log = logging.getLogger(__name__)
+
+_ROOT_KEYS = ("schema_version", "site", "floors", "devices")
+_SITE_KEYS = ("id", "name", "timezone", "business_hours")
+_FLOOR_KEYS = ("id", "name", "spaces")
+_SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
+_DEVICE_KEYS = ("id", "profile", "space", "model")
+_BAD_ID_CHARS = ("/", "+", "#")
+
+
+def _show(value: Any) -> str:
+    """A value as the YAML author wrote it, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+class _Ctx:
+    """The file label, for error messages."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def fail(self, line: int, path: str, expected: str) -> NoReturn:
+        where = f"{path}: " if path else ""
+        raise BuildingError(f"{self.label}:{line}: {where}{expected}")
+
+    def mapping(self, value: Any, line: int, path: str, keys: tuple[str, ...]) -> MarkedDict:
+        if not isinstance(value, MarkedDict):
+            self.fail(
+                line, path, f"expected a mapping with keys {', '.join(keys)}, got {_show(value)}"
+            )
+        for key in value:
+            if key not in keys:
+                self.fail(
+                    value.lines[key],
+                    f"{path}.{key}" if path else str(key),
+                    f"unknown key (expected one of {', '.join(keys)})",
+                )
+        return value
+
+    def seq(self, m: MarkedDict, key: str, path: str) -> MarkedList:
+        value = m.get(key)
+        if value is None:
+            value = MarkedList()
+            value.line, value.lines = m.line, []
+        if not isinstance(value, MarkedList):
+            self.fail(m.lines[key], _join(path, key), f"expected a list, got {_show(value)}")
+        return value
+
+    def ident(self, m: MarkedDict, key: str, path: str) -> str:
+        value = m.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.missing_or_bad(m, key, path, "expected a non-empty string", value)
+        if any(c in value for c in _BAD_ID_CHARS) or value != value.strip():
+            self.fail(
+                m.lines[key],
+                _join(path, key),
+                f"expected an id without '/', '+', '#' or surrounding spaces, got {value!r}",
+            )
+        return value
+
+    def text(self, m: MarkedDict, key: str, path: str, default: str | None) -> str | None:
+        value = m.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.missing_or_bad(m, key, path, "expected a non-empty string", value)
+        return value
+
+    def missing_or_bad(self, m: MarkedDict, key: str, path: str, expected: str, v: Any) -> NoReturn:
+        if key not in m:
+            self.fail(m.line, path, f"missing key '{key}' ({expected})")
+        self.fail(m.lines[key], _join(path, key), f"{expected}, got {_show(v)}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def load_building(path: str | Path) -> Building:
+    """Load a building file; raise BuildingError naming the file, line and field on any problem."""
+    label = str(path)
+    ctx = _Ctx(label)
+    data = load_marked(Path(path), label)
+    if data is None:
+        raise BuildingError(f"{label}:1: the building file is empty (expected site, floors)")
+    root = ctx.mapping(data, getattr(data, "line", 1), "", _ROOT_KEYS)
+    version = root.get("schema_version", 1)
+    if version != 1 or isinstance(version, bool):
+        ctx.fail(
+            root.lines["schema_version"], "schema_version", f"expected 1, got {_show(version)}"
+        )
+    if "site" not in root:
+        ctx.fail(root.line, "", "missing key 'site'")
+    if "floors" not in root:
+        ctx.fail(root.line, "", "missing key 'floors'")
+    site = _site(ctx, root["site"], root.lines["site"])
+    floors = _floors(ctx, root)
+    spaces: dict[str, Space] = {}
+    for floor in floors:
+        for space in floor.spaces:
+            spaces[space.id] = space
+    devices = _devices(ctx, root, spaces)
+    log.debug("loaded building %s: %d spaces, %d devices", label, len(spaces), len(devices))
+    return Building(site=site, floors=floors, spaces=spaces, devices=devices, source=label)
+
+
+def _site(ctx: _Ctx, value: Any, line: int) -> Site:
+    m = ctx.mapping(value, line, "site", _SITE_KEYS)
+    site_id = ctx.ident(m, "id", "site")
+    name = ctx.text(m, "name", "site", site_id) or site_id
+    tz_name = m.get("timezone")
+    if not isinstance(tz_name, str):
+        ctx.missing_or_bad(m, "timezone", "site", "expected an IANA time zone name", tz_name)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.fail(
+            m.lines["timezone"],
+            "site.timezone",
+            f"expected an IANA time zone name such as 'Europe/Amsterdam', got {tz_name!r}",
+        )
+    if "business_hours" not in m:
+        hours = BusinessHours.always(tz)
+    else:
+        hours = _hours(ctx, m["business_hours"], m.lines["business_hours"], tz)
+    return Site(id=site_id, name=name, timezone=tz_name, tz=tz, business_hours=hours)
+
+
+def _hours(ctx: _Ctx, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
+    path = "site.business_hours"
+    if not isinstance(value, MarkedDict):
+        ctx.fail(
+            line, path, f"expected a mapping from day or day range to spans, got {_show(value)}"
+        )
+    week: list[list[Span]] = [[] for _ in DAYS]
+    seen: dict[int, str] = {}
+    for key, spans in value.items():
+        kline = value.lines[key]
+        kpath = f"{path}.{key}"
+        try:
+            days = parse_days(str(key)) if isinstance(key, str) else parse_days("")
+        except ValueError as err:
+            ctx.fail(kline, kpath, f"{err}, got {_show(key)}")
+        items = [] if spans is None else spans if isinstance(spans, list) else [spans]
+        for i, item in enumerate(items):
+            ipath = f"{kpath}[{i}]" if isinstance(spans, list) else kpath
+            iline = spans.lines[i] if isinstance(spans, MarkedList) else kline
+            if not isinstance(item, str):
+                ctx.fail(iline, ipath, f"expected a span 'HH:MM-HH:MM', got {_show(item)}")
+            try:
+                span = parse_span(item)
+            except ValueError as err:
+                ctx.fail(iline, ipath, f"{err}, got {item!r}")
+            for d in days:
+                week[d].append(span)
+        for d in days:
+            if d in seen:
+                ctx.fail(kline, kpath, f"day '{DAYS[d]}' is already given by '{seen[d]}'")
+            seen[d] = str(key)
+    merged: list[tuple[Span, ...]] = []
+    for d, day_spans in enumerate(week):
+        try:
+            merged.append(merge_spans(day_spans))
+        except ValueError as err:
+            ctx.fail(value.lines[seen[d]], f"{path}.{seen[d]}", f"{err} on {DAYS[d]}")
+    return BusinessHours(tz, tuple(merged))
+
+
+def _floors(ctx: _Ctx, root: MarkedDict) -> tuple[Floor, ...]:
+    items = ctx.seq(root, "floors", "")
+    floor_ids: set[str] = set()
+    space_where: dict[str, str] = {}
+    floors: list[Floor] = []
+    for i, value in enumerate(items):
+        fpath = f"floors[{i}]"
+        fm = ctx.mapping(value, items.lines[i], fpath, _FLOOR_KEYS)
+        fid = ctx.ident(fm, "id", fpath)
+        if fid in floor_ids:
+            ctx.fail(fm.lines["id"], f"{fpath}.id", f"duplicate floor id {fid!r}")
+        floor_ids.add(fid)
+        fname = ctx.text(fm, "name", fpath, fid) or fid
+        sitems = ctx.seq(fm, "spaces", fpath)
+        spaces: list[Space] = []
+        for j, svalue in enumerate(sitems):
+            spath = f"{fpath}.spaces[{j}]"
+            space = _space(
+                ctx, ctx.mapping(svalue, sitems.lines[j], spath, _SPACE_KEYS), spath, fid
+            )
+            if space.id in space_where:
+                ctx.fail(
+                    svalue.lines["id"],
+                    f"{spath}.id",
+                    f"duplicate space id {space.id!r} (already at {space_where[space.id]})",
+                )
+            space_where[space.id] = spath
+            spaces.append(space)
+        floors.append(Floor(id=fid, name=fname, spaces=tuple(spaces)))
+    return tuple(floors)
+
+
+def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
+    sid = ctx.ident(m, "id", path)
+    name = ctx.text(m, "name", path, sid) or sid
+    stype = m.get("type")
+    if stype not in SPACE_TYPES:
+        ctx.missing_or_bad(m, "type", path, f"expected one of {', '.join(SPACE_TYPES)}", stype)
+    cap = m.get("capacity")
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        ctx.missing_or_bad(m, "capacity", path, "expected an integer >= 1", cap)
+    bookable = m.get("bookable", False)
+    if not isinstance(bookable, bool):
+        ctx.fail(
+            m.lines["bookable"],
+            f"{path}.bookable",
+            f"expected true or false, got {_show(bookable)}",
+        )
+    return Space(id=sid, name=name, type=stype, capacity=cap, bookable=bookable, floor=floor)
+
+
+def _devices(ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space]) -> dict[str, DeviceBinding]:
+    items = ctx.seq(root, "devices", "")
+    devices: dict[str, DeviceBinding] = {}
+    for i, value in enumerate(items):
+        path = f"devices[{i}]"
+        m = ctx.mapping(value, items.lines[i], path, _DEVICE_KEYS)
+        did = ctx.ident(m, "id", path)
+        if did in devices:
+            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate device id {did!r}")
+        profile = ctx.text(m, "profile", path, None)
+        if profile is None:
+            ctx.missing_or_bad(m, "profile", path, "expected a profile name", None)
+        space = m.get("space")
+        if space is not None:
+            space = ctx.ident(m, "space", path)
+            if space not in spaces:
+                ctx.fail(
+                    m.lines["space"], f"{path}.space", f"expected the id of a space, got {space!r}"
+                )
+        model = ctx.text(m, "model", path, None)
+        devices[did] = DeviceBinding(id=did, profile=profile, space=space, model=model)
+    return devices

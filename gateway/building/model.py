@@ -1,0 +1,87 @@
+"""The building model: site, floors, spaces and device bindings (frozen, read by the engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from gateway.building.hours import BusinessHours
+
+SPACE_TYPES: tuple[str, ...] = (
+    "private_office",
+    "hot_desk",
+    "open_area",
+    "meeting_room",
+    "phone_booth",
+    "lounge",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The site: its id, name, IANA time zone and business hours."""
+
+    id: str
+    name: str
+    timezone: str
+    tz: ZoneInfo
+    business_hours: BusinessHours
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """A sellable space; ``floor`` is the id of its floor."""
+
+    id: str
+    name: str
+    type: str
+    capacity: int
+    bookable: bool
+    floor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """A floor and its spaces, in file order."""
+
+    id: str
+    name: str
+    spaces: tuple[Space, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceBinding:
+    """A device id (as its profile captures it from the topic), its profile and its space, if any.
+
+    ``model`` is a free label of the kind of device (``pir``, ``mmwave``, ``aqara-rtcgq11lm``, ...);
+    the gateway ignores it, the simulator uses it to pick a behaviour.
+    """
+
+    id: str
+    profile: str
+    space: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Building:
+    """One site: floors in file order, spaces and devices by id, and devices by space."""
+
+    site: Site
+    floors: tuple[Floor, ...]
+    spaces: dict[str, Space]
+    devices: dict[str, DeviceBinding]
+    source: str | None = None  # the file it was loaded from
+    by_space: dict[str, tuple[DeviceBinding, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.by_space and self.devices:
+            groups: dict[str, list[DeviceBinding]] = {}
+            for dev in self.devices.values():
+                if dev.space is not None:
+                    groups.setdefault(dev.space, []).append(dev)
+            object.__setattr__(self, "by_space", {k: tuple(v) for k, v in groups.items()})
+
+    def devices_in(self, space_id: str) -> tuple[DeviceBinding, ...]:
+        """The devices bound to one space (empty for an unknown space)."""
+        return self.by_space.get(space_id, ())
