@@ -1,0 +1,194 @@
+"""Value conversion on the hot path: type coercion, scale and offset, maps, timestamps."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from gateway.errors import DecodeError
+from gateway.events import Value
+
+SourceType = Literal["boolean", "integer", "number", "string"]
+TsFormat = Literal["auto", "iso8601", "epoch_s", "epoch_ms"]
+MapKey = tuple[bool, Any]
+
+_MAX_SHOWN = 60
+_MAX_LISTED = 12
+_TRUE_WORDS = frozenset({"true"})
+_FALSE_WORDS = frozenset({"false"})
+#: Epoch numbers above this are milliseconds (1e11 s is the year 5138).
+_MS_THRESHOLD = 1e11
+#: Device times outside 1970..9999 are nonsense, not a clock that is a little off.
+_MAX_EPOCH = 253402300800.0
+
+
+def show(value: Any) -> str:
+    """A short, safe rendering of a payload value for a dead-letter reason."""
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def map_key(value: Any) -> MapKey | None:
+    """A dict key that keeps ``true`` apart from ``1``; None for unhashable values."""
+    if isinstance(value, dict | list):
+        return None
+    return (value.__class__ is bool, value)
+
+
+def get_path(obj: Mapping[str, Any], key: str, path: tuple[str, ...] | None) -> Any:
+    """The value at ``key`` (or the dotted ``path`` when the literal key is absent), else None."""
+    value = obj.get(key)
+    if value is not None or path is None:
+        return value
+    cur: Any = obj
+    for part in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _number(raw: Any) -> float | None:
+    """``raw`` as a float, accepting numeric strings; None when it is not a number at all.
+
+    NaN and infinities are not numbers; an integer too big for a float becomes inf, which the
+    caller reports as out of range.
+    """
+    if raw.__class__ is bool:
+        return None
+    if isinstance(raw, int):
+        try:
+            return float(raw)
+        except OverflowError:
+            return math.inf
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) else None
+    if isinstance(raw, str):
+        try:
+            num = float(raw.strip())
+        except ValueError:
+            return None
+        return num if math.isfinite(num) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """How one payload key becomes one reading."""
+
+    label: str  # the payload key as written in the profile (used in reasons)
+    key: str
+    path: tuple[str, ...] | None  # set for dotted keys
+    quantity: str
+    out_type: type  # bool, int, float or str (from gateway.events.QUANTITIES)
+    source: SourceType
+    unit: str | None
+    scale: float | None = None
+    offset: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    mapping: dict[MapKey, Value] | None = None
+    allowed: frozenset[str] | None = None  # enum quantities: door, printer_state, print_job
+    required: bool = False
+    attrs: tuple[tuple[str, str, tuple[str, ...] | None], ...] = field(default=())
+
+    def fail(self, problem: str) -> DecodeError:
+        return DecodeError(f"field {self.label!r}: {problem}")
+
+    def convert(self, raw: Any) -> Value:
+        """Turn a raw payload value into the canonical value; raises DecodeError."""
+        if self.mapping is not None:
+            key = map_key(raw)
+            value = self.mapping.get(key) if key is not None else None
+            if value is None:
+                known = ", ".join(show(k[1]) for k in list(self.mapping)[:_MAX_LISTED])
+                raise self.fail(f"unknown value {show(raw)} (expected one of {known})")
+            return value
+        source = self.source
+        if source == "boolean":
+            return self._boolean(raw)
+        if source == "string":
+            if not isinstance(raw, str):
+                raise self.fail(f"expected a string, got {show(raw)}")
+            if self.allowed is not None and raw not in self.allowed:
+                known = ", ".join(sorted(self.allowed))
+                raise self.fail(f"unknown value {show(raw)} (expected one of {known})")
+            return raw
+        num = _number(raw)
+        if num is None:
+            kind = "an integer" if source == "integer" else "a number"
+            raise self.fail(f"expected {kind}, got {show(raw)}")
+        if not math.isfinite(num):
+            raise self.fail(f"{show(raw)} is out of range")
+        if source == "integer" and not num.is_integer():
+            raise self.fail(f"expected an integer, got {show(raw)}")
+        if self.scale is not None:
+            num = num * self.scale
+        if self.offset is not None:
+            num = num + self.offset
+        if not math.isfinite(num):
+            raise self.fail(f"{show(raw)} is out of range")
+        if self.minimum is not None and num < self.minimum:
+            raise self.fail(f"{show(num)} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and num > self.maximum:
+            raise self.fail(f"{show(num)} is above the maximum {self.maximum:g}")
+        return round(num) if self.out_type is int else num
+
+    def _boolean(self, raw: Any) -> bool:
+        if raw.__class__ is bool:
+            return bool(raw)
+        if raw.__class__ is int and raw in (0, 1):
+            return raw == 1
+        if isinstance(raw, str):
+            word = raw.strip().lower()
+            if word in _TRUE_WORDS:
+                return True
+            if word in _FALSE_WORDS:
+                return False
+        raise self.fail(f"expected a boolean, got {show(raw)}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampSpec:
+    """Where a payload carries its device time and how it is written."""
+
+    key: str
+    path: tuple[str, ...] | None
+    format: TsFormat = "auto"
+
+    def parse(self, raw: Any) -> float:
+        """Epoch seconds (UTC) from an ISO 8601 string with offset or an epoch number."""
+        fmt = self.format
+        if isinstance(raw, str) and fmt in ("auto", "iso8601"):
+            return _iso(self.key, raw)
+        num = None if isinstance(raw, str) and fmt == "auto" else _number(raw)
+        if num is not None and fmt != "iso8601":
+            ts = num
+            if fmt == "epoch_ms" or (fmt == "auto" and abs(ts) >= _MS_THRESHOLD):
+                ts /= 1000.0
+            if not 0.0 <= ts < _MAX_EPOCH:
+                raise DecodeError(f"field {self.key!r}: time out of range: {show(raw)}")
+            return ts
+        expected = {
+            "auto": "an ISO 8601 time or epoch seconds/milliseconds",
+            "iso8601": "an ISO 8601 time",
+            "epoch_s": "epoch seconds",
+            "epoch_ms": "epoch milliseconds",
+        }[fmt]
+        raise DecodeError(f"field {self.key!r}: expected {expected}, got {show(raw)}")
+
+
+def _iso(key: str, text: str) -> float:
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError as err:
+        raise DecodeError(f"field {key!r}: not an ISO 8601 time: {show(text)}") from err
+    if when.tzinfo is None:
+        raise DecodeError(f"field {key!r}: ISO 8601 time without a UTC offset: {show(text)}")
+    try:
+        return when.timestamp()
+    except (OverflowError, OSError, ValueError) as err:
+        raise DecodeError(f"field {key!r}: time out of range: {show(text)}") from err

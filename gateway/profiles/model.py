@@ -1,0 +1,197 @@
+"""The compiled profile: rules, predicates, samples; a rule turns a payload into readings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from gateway.errors import DecodeError
+from gateway.events import Reading, Value
+from gateway.profiles.convert import FieldSpec, MapKey, TimestampSpec, get_path, map_key, show
+from gateway.profiles.topics import TopicPattern
+
+PayloadFormat = Literal["json", "text"]
+AttrSpec = tuple[str, str, tuple[str, ...] | None]  # (attr name, payload key, dotted path)
+
+#: The unit each canonical quantity is reported in; None for booleans, counts and enums.
+CANONICAL_UNITS: dict[str, str | None] = {
+    "temperature_c": "°C",
+    "humidity_pct": "%",
+    "co2_ppm": "ppm",
+    "pm25_ugm3": "µg/m³",
+    "pm10_ugm3": "µg/m³",
+    "tvoc_ppb": "ppb",
+    "noise_dba": "dBA",
+    "illuminance_lux": "lx",
+    "battery_pct": "%",
+    "paper_pct": "%",
+    "toner_pct": "%",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """A rule applies only when its predicates hold: a key exists (or not), equals, or is in."""
+
+    key: str
+    path: tuple[str, ...] | None
+    exists: bool | None = None
+    one_of: frozenset[MapKey] | None = None  # ``equals`` is a one-element ``in``
+
+    def holds(self, obj: dict[str, Any]) -> bool:
+        value = get_path(obj, self.key, self.path)
+        if self.exists is not None and (value is not None) != self.exists:
+            return False
+        if self.one_of is not None:
+            key = map_key(value)
+            return key is not None and key in self.one_of
+        return True
+
+    def describe(self) -> str:
+        if self.one_of is not None:
+            return f"key {self.key!r} has one of {sorted(show(k[1]) for k in self.one_of)}"
+        return f"key {self.key!r} {'exists' if self.exists is not False else 'is absent'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One topic pattern with its payload format, predicates and field map."""
+
+    profile: str
+    index: int
+    topic: TopicPattern
+    format: PayloadFormat
+    fields: tuple[FieldSpec, ...]
+    when: tuple[Predicate, ...] = ()
+    timestamp: TimestampSpec | None = None
+    attrs: tuple[AttrSpec, ...] = ()
+    device_key: tuple[str, tuple[str, ...] | None] | None = None
+    ignore_empty: bool = False
+    dedupe: bool = False  # several keys feed one quantity: the first present wins
+
+    def rejects(self, obj: dict[str, Any]) -> str | None:
+        """Why this rule does not apply to ``obj``, or None when it does."""
+        for pred in self.when:
+            if not pred.holds(obj):
+                return f"rules[{self.index}] of profile {self.profile!r} needs {pred.describe()}"
+        return None
+
+    def device(self, captures: dict[str, str], obj: dict[str, Any] | None) -> str:
+        if self.device_key is None:
+            return captures["device"]
+        key, path = self.device_key
+        raw = get_path(obj, key, path) if obj is not None else None
+        if isinstance(raw, str) and raw:
+            return raw
+        if isinstance(raw, int) and raw.__class__ is not bool:
+            return str(raw)
+        raise DecodeError(f"field {key!r}: expected a device id, got {show(raw)}")
+
+    def readings(self, obj: dict[str, Any]) -> list[Reading]:
+        """The readings of a JSON object payload; raises DecodeError."""
+        ts = None
+        if self.timestamp is not None:
+            raw_ts = get_path(obj, self.timestamp.key, self.timestamp.path)
+            if raw_ts is not None:
+                ts = self.timestamp.parse(raw_ts)
+        common = _attrs(obj, self.attrs) if self.attrs else None
+        out: list[Reading] = []
+        seen: set[str] | None = set() if self.dedupe else None
+        for spec in self.fields:
+            raw = obj.get(spec.key)
+            if raw is None:
+                if spec.path is not None:
+                    raw = get_path(obj, spec.key, spec.path)
+                if raw is None:
+                    if spec.required:
+                        raise spec.fail("is missing")
+                    continue
+            if seen is not None:
+                if spec.quantity in seen:
+                    continue
+                seen.add(spec.quantity)
+            value = spec.convert(raw)
+            if common is None and not spec.attrs:
+                out.append(Reading(spec.quantity, value, spec.unit, ts))
+            else:
+                out.append(_reading(spec, value, ts, obj, common))
+        return out
+
+    def text_readings(self, text: str) -> list[Reading]:
+        """The reading of a plain-text payload (one value)."""
+        spec = self.fields[0]
+        return [_reading(spec, spec.convert(text), None, None, None)]
+
+
+def _attrs(obj: dict[str, Any], specs: tuple[AttrSpec, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, key, path in specs:
+        value = get_path(obj, key, path)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _reading(
+    spec: FieldSpec,
+    value: Value,
+    ts: float | None,
+    obj: dict[str, Any] | None,
+    common: dict[str, Any] | None,
+) -> Reading:
+    if spec.attrs and obj is not None:
+        attrs = dict(common) if common else {}
+        attrs.update(_attrs(obj, spec.attrs))
+    elif common:
+        attrs = dict(common)  # a copy per reading: readings must not share a mutable dict
+    else:
+        return Reading(spec.quantity, value, spec.unit, ts)
+    return Reading(spec.quantity, value, spec.unit, ts, attrs)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What one message decodes to: the profile that read it, the device, its readings."""
+
+    profile: str
+    device: str
+    readings: list[Reading]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedReading:
+    """One reading a sample must produce; unit, ts and attrs are checked when given."""
+
+    quantity: str
+    value: Value
+    unit: str | None = None
+    check_unit: bool = False
+    ts: float | None = None
+    attrs: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A recorded payload and what decoding it must give."""
+
+    index: int
+    topic: str
+    payload: bytes
+    name: str | None = None
+    device: str | None = None
+    expect: tuple[ExpectedReading, ...] | None = None
+    reject: str | None = None  # a substring of the expected DecodeError reason
+    ignored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A loaded profile file."""
+
+    name: str
+    path: str
+    description: str
+    source: str
+    rules: tuple[Rule, ...]
+    ignore: tuple[TopicPattern, ...]
+    samples: tuple[Sample, ...]

@@ -1,0 +1,182 @@
+"""The profile registry: loads every profile and decodes (topic, payload) into readings fast."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from gateway.errors import DecodeError, ProfileError
+from gateway.profiles.convert import show
+from gateway.profiles.loader import load_profile
+from gateway.profiles.model import Decoded, Profile, Rule
+from gateway.profiles.topics import TopicPattern
+
+_UNSET: Any = object()
+_INVALID: Any = object()
+_MAX_KEYS_SHOWN = 8
+_MAX_REASONS = 3
+T = TypeVar("T")
+
+
+def profile_files(directory: Path) -> list[Path]:
+    """The profile files of a directory (``*.yaml`` and ``*.yml``), sorted by name."""
+    if not directory.is_dir():
+        raise ProfileError(f"{directory}: not a directory of device profiles")
+    return sorted(
+        (p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
+        key=lambda p: (p.stem, p.suffix),
+    )
+
+
+class TopicIndex(Generic[T]):
+    """Items keyed by topic pattern, looked up by a topic's first two levels.
+
+    Lookup returns every item whose pattern could match, in the order given; the caller still
+    matches the regex. Patterns starting with a wildcard never match ``$`` topics (MQTT 4.7.2).
+    """
+
+    def __init__(self, items: list[tuple[TopicPattern, T]]) -> None:
+        self._wild = tuple(item for pat, item in items if pat.first is None)
+        self._by: dict[str, tuple[dict[str, tuple[T, ...]], tuple[T, ...]]] = {}
+        for first in {pat.first for pat, _ in items if pat.first is not None}:
+            fits = [
+                (pat, item)
+                for pat, item in items
+                if pat.first == first or (pat.first is None and not first.startswith("$"))
+            ]
+            seconds = {pat.second for pat, _ in fits if pat.second is not None}
+            by_second = {
+                second: tuple(item for pat, item in fits if pat.second in (None, second))
+                for second in seconds
+            }
+            others = tuple(item for pat, item in fits if pat.second is None)
+            self._by[first] = (by_second, others)
+
+    def lookup(self, topic: str) -> tuple[T, ...]:
+        first, _, rest = topic.partition("/")
+        entry = self._by.get(first)
+        if entry is None:
+            return () if first.startswith("$") else self._wild
+        by_second, others = entry
+        if not by_second:
+            return others
+        return by_second.get(rest.partition("/")[0], others)
+
+
+class ProfileRegistry:
+    """Every loaded profile, indexed for decoding. Build it with :meth:`load`."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.profiles: dict[str, Profile] = {
+            p.name: p for p in sorted(profiles, key=lambda p: p.name)
+        }
+        self.names: list[str] = list(self.profiles)
+        rules = [(r.topic, r) for p in self.profiles.values() for r in p.rules]
+        ignores = [(t, t) for p in self.profiles.values() for t in p.ignore]
+        self._rules = TopicIndex(rules)
+        self._ignores = TopicIndex(ignores)
+
+    @classmethod
+    def load(cls, directory: Path) -> ProfileRegistry:
+        """Load every profile in ``directory``; raises ProfileError on the first bad file."""
+        profiles: dict[str, Profile] = {}
+        for path in profile_files(directory):
+            profile = load_profile(path)
+            if profile.name in profiles:
+                raise ProfileError(
+                    f"{path}: profile {profile.name!r} is also defined by "
+                    f"{profiles[profile.name].path}"
+                )
+            profiles[profile.name] = profile
+        return cls(profiles.values())
+
+    def subscriptions(self) -> list[str]:
+        """MQTT topic filters covering every rule (``{x}`` becomes ``+``), deduplicated."""
+        seen: dict[str, None] = {}
+        for profile in self.profiles.values():
+            for rule in profile.rules:
+                seen.setdefault(rule.topic.filter, None)
+        return list(seen)
+
+    def decode(self, topic: str, payload: bytes) -> Decoded | None:
+        """Decode one message. None when its topic is ignored on purpose.
+
+        Raises DecodeError (and nothing else) with a reason a person can act on.
+        """
+        try:
+            return self._decode(topic, payload)
+        except DecodeError:
+            raise
+        except Exception as err:  # a safety net: the ingest loop must only ever see DecodeError
+            raise DecodeError(
+                f"cannot decode payload: {type(err).__name__}: {show(str(err))}"
+            ) from err
+
+    def _decode(self, topic: str, payload: bytes) -> Decoded | None:
+        for pattern in self._ignores.lookup(topic):
+            if pattern.regex.match(topic):
+                return None
+        rules = self._rules.lookup(topic)
+        text: str | None = None
+        obj: Any = _UNSET
+        reasons: list[str] = []
+        json_error = ""
+        for rule in rules:
+            match = rule.topic.regex.match(topic)
+            if match is None:
+                continue
+            if text is None:
+                try:
+                    text = bytes(payload).decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise DecodeError(
+                        f"payload is not valid UTF-8: {err.reason} at byte {err.start}"
+                    ) from err
+            if rule.format == "json":
+                if obj is _UNSET:
+                    obj, json_error = _parse_json(text)
+                if obj is _INVALID:
+                    reasons.append(json_error)
+                    continue
+                if not isinstance(obj, dict):
+                    reasons.append(f"payload is not a JSON object (got {type(obj).__name__})")
+                    continue
+                rejected = rule.rejects(obj)
+                if rejected is not None:
+                    reasons.append(rejected)
+                    continue
+                device = rule.device(match.groupdict(), obj)
+                readings = rule.readings(obj)
+            else:
+                value = text.strip()
+                if not value:
+                    reasons.append("payload is empty")
+                    continue
+                device = rule.device(match.groupdict(), None)
+                readings = rule.text_readings(value)
+            if not readings:
+                if rule.ignore_empty:
+                    return None
+                raise DecodeError(_no_readings(rule))
+            return Decoded(rule.profile, device, readings)
+        if not reasons:
+            raise DecodeError(f"no profile matches topic {show(topic)}")
+        # every rule for this topic refused the payload: say why, each reason once
+        raise DecodeError("; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]))
+
+
+def _parse_json(text: str) -> tuple[Any, str]:
+    try:
+        return json.loads(text), ""
+    except ValueError as err:
+        return _INVALID, f"payload is not valid JSON: {err}"
+    except RecursionError:
+        return _INVALID, "payload is not valid JSON: nested too deeply"
+
+
+def _no_readings(rule: Rule) -> str:
+    keys = [f.key for f in rule.fields]
+    shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (", ..." if len(keys) > _MAX_KEYS_SHOWN else "")
+    return f"payload yields no readings (profile {rule.profile!r} reads {shown})"
