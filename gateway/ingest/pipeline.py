@@ -1,0 +1,285 @@
+"""The worker: decode raw messages through the profiles, bind them to the building, commit, ack.
+
+It runs the same from a live broker or from a list of recorded messages (``process``), which
+is how the tests feed real payloads through the real path.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.building import Building
+from gateway.errors import DecodeError, StoreError
+from gateway.events import Event, kind_of
+from gateway.ingest.messages import RawMessage
+from gateway.profiles import ProfileRegistry
+from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
+
+log = logging.getLogger(__name__)
+
+MAX_FUTURE_SKEW_S = 60.0  # a device clock ahead of ours by more than this is not believed
+MAX_PAST_SKEW_S = 86_400.0  # nor one a day behind: bridges batch, but not for days
+
+
+@dataclass(slots=True)
+class DeviceLive:
+    """A device's live view: binding, availability, last seen and latest readings."""
+
+    id: str
+    profile: str
+    space: str | None
+    bound: bool
+    online: bool | None = None
+    first_seen: float | None = None
+    last_seen: float | None = None
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def is_online(self, now: float, stale_s: float) -> bool:
+        """Its own availability when it has one, else heard from within ``stale_s``."""
+        if self.online is not None:
+            return self.online
+        return self.last_seen is not None and now - self.last_seen <= stale_s
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """Counters since start."""
+
+    received: int = 0
+    committed: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    clock_corrected: int = 0
+    store_errors: int = 0
+    last_store_error: str | None = None
+
+
+class Pipeline:
+    """Decode, bind, batch, commit, then acknowledge and apply to the live state."""
+
+    def __init__(
+        self,
+        building: Building,
+        registry: ProfileRegistry,
+        writer: BatchWriter,
+        *,
+        devices: dict[str, DeviceLive],
+        apply: Callable[[list[Event], float], None],
+        ack: Callable[[int, int], None] = lambda mid, qos: None,
+        batch_size: int = 500,
+        batch_ms: int = 50,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.building = building
+        self.registry = registry
+        self.writer = writer
+        self.devices = devices
+        self.apply = apply
+        self.ack = ack
+        self.batch_size = batch_size
+        self.batch_s = batch_ms / 1000
+        self.clock = clock
+        self.stats = IngestStats()
+        self.store_ok = True
+        self.lock = threading.Lock()  # guards devices while the API reads them
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self, source: queue.Queue[RawMessage], stop: threading.Event) -> None:
+        """Drain ``source`` in batches until ``stop`` is set and the queue is empty."""
+        while not (stop.is_set() and source.empty()):
+            try:
+                first = source.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            msgs = [first]
+            deadline = time.monotonic() + self.batch_s
+            while len(msgs) < self.batch_size:
+                remaining = deadline - time.monotonic()
+                try:
+                    msgs.append(
+                        source.get(timeout=max(remaining, 0))
+                        if remaining > 0
+                        else source.get_nowait()
+                    )
+                except queue.Empty:
+                    break
+            self._commit_until_done(msgs, stop)
+
+    def _commit_until_done(self, msgs: list[RawMessage], stop: threading.Event) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self.process(msgs)
+                return
+            except StoreError as err:
+                # Nothing of this batch is acknowledged; keep it and retry, so the broker
+                # holds (and redelivers) rather than us dropping it.
+                self.store_ok = False
+                self.stats.store_errors += 1
+                self.stats.last_store_error = str(err)
+                log.error("store refused a batch of %d messages, retrying: %s", len(msgs), err)
+                if stop.is_set() and delay > 5:
+                    log.error("giving up on %d unacknowledged messages at shutdown", len(msgs))
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    # -- one batch --------------------------------------------------------------------------
+    def process(self, msgs: Iterable[RawMessage]) -> Batch:
+        """Decode and commit ``msgs`` as one batch, acknowledge them, apply them to live state."""
+        msgs = list(msgs)
+        batch = Batch()
+        for m in msgs:
+            self._decode_into(m, batch)
+        self.writer.write(batch)
+        self.store_ok = True
+        for m in msgs:
+            self.ack(m.mid, m.qos)
+        self.stats.committed += len(msgs)
+        self._apply_devices(batch)
+        if batch.events:
+            self.apply([e for e, _ in batch.events], self.clock())
+        return batch
+
+    def _decode_into(self, m: RawMessage, batch: Batch) -> None:
+        site = self.building.site.id
+        try:
+            decoded = self.registry.decode(m.topic, m.payload)
+        except DecodeError as err:
+            self._dead(batch, m, err.reason)
+            return
+        if decoded is None:
+            self.stats.ignored += 1
+            return
+        binding = self.building.devices.get(decoded.device)
+        if binding is None:
+            self._dead(
+                batch,
+                m,
+                f"unknown device '{decoded.device}' (read by profile '{decoded.profile}'); "
+                "bind it in the building file",
+                decoded.profile,
+                decoded.device,
+            )
+            self._touch(
+                batch, decoded.device, decoded.profile, None, False, m.received_at, {}, None
+            )
+            return
+        if binding.profile != decoded.profile:
+            self._dead(
+                batch,
+                m,
+                f"device '{decoded.device}' is bound to profile '{binding.profile}' "
+                f"but published as '{decoded.profile}'",
+                decoded.profile,
+                decoded.device,
+            )
+            return
+        readings: dict[str, dict[str, Any]] = {}
+        online: bool | None = None
+        for r in decoded.readings:
+            ts = m.received_at
+            if r.ts is not None:
+                if (
+                    r.ts - m.received_at > MAX_FUTURE_SKEW_S
+                    or m.received_at - r.ts > MAX_PAST_SKEW_S
+                ):
+                    self.stats.clock_corrected += 1
+                    log.warning(
+                        "device %s clock is off by %.0f s; using receive time",
+                        decoded.device,
+                        r.ts - m.received_at,
+                    )
+                else:
+                    ts = r.ts
+            ev = Event(
+                site,
+                decoded.device,
+                binding.space,
+                ts,
+                kind_of(r.quantity),
+                r.quantity,
+                r.value,
+                r.unit,
+                r.attrs,
+            )
+            batch.events.append((ev, m.received_at))
+            if r.quantity == "online":
+                online = bool(r.value)
+            readings[r.quantity] = {"value": r.value, "unit": r.unit, "ts": ts}
+        self._touch(
+            batch,
+            decoded.device,
+            decoded.profile,
+            binding.space,
+            True,
+            m.received_at,
+            readings,
+            online,
+        )
+
+    def _dead(
+        self,
+        batch: Batch,
+        m: RawMessage,
+        reason: str,
+        profile: str | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.stats.dead_lettered += 1
+        log.info("dead letter on %s: %s", m.topic, reason)
+        batch.dead_letters.append(
+            {
+                "site": self.building.site.id,
+                "topic": m.topic,
+                "payload": m.payload,
+                "reason": reason,
+                "profile": profile,
+                "device": device,
+                "received_at": m.received_at,
+            }
+        )
+
+    def _touch(
+        self,
+        batch: Batch,
+        device: str,
+        profile: str,
+        space: str | None,
+        bound: bool,
+        seen: float,
+        readings: dict[str, dict[str, Any]],
+        online: bool | None,
+    ) -> None:
+        key = (self.building.site.id, device)
+        u = batch.devices.get(key)
+        if u is None:
+            live = self.devices.get(device)
+            first = live.first_seen if live is not None and live.first_seen else seen
+            u = batch.devices[key] = DeviceUpdate(profile, space, bound, first, seen)
+        u.last_seen = max(u.last_seen, seen)
+        u.readings.update(readings)
+        if online is not None:
+            u.online = online
+        elif readings and u.online is None:
+            live = self.devices.get(device)
+            if live is not None and live.online is False:
+                u.online = True  # a device that was offline and speaks again is back
+
+    def _apply_devices(self, batch: Batch) -> None:
+        with self.lock:
+            for (_site, dev_id), u in batch.devices.items():
+                live = self.devices.get(dev_id)
+                if live is None:
+                    live = self.devices[dev_id] = DeviceLive(dev_id, u.profile, u.space, u.bound)
+                live.first_seen = live.first_seen or u.first_seen
+                live.last_seen = max(live.last_seen or 0.0, u.last_seen)
+                live.readings.update(u.readings)
+                if u.online is not None:
+                    live.online = u.online

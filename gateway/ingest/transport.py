@@ -1,0 +1,130 @@
+"""MQTT transport (paho-mqtt 2.x): QoS 1, persistent session, manual acknowledgement, reconnect."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gateway.ingest.messages import RawMessage
+from gateway.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+class MqttTransport:
+    """Subscribes to the profile topics and hands every message to a bounded queue.
+
+    The network callback does nothing but stamp the time and ``put``: when the queue is full
+    it blocks, which stops reading from the socket and so slows the broker instead of
+    growing memory. Messages are acknowledged by ``ack`` only after their results commit.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        topics: Iterable[str],
+        handoff: queue.Queue[RawMessage],
+        *,
+        client_id: str | None = None,
+        on_connected: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.topics = sorted(set(topics))
+        self.handoff = handoff
+        self.connected = threading.Event()
+        self.received = 0
+        self._stopping = False
+        self.accepting = True  # False while draining: new messages stay unacknowledged
+        self._on_connected = on_connected
+        host, port, tls, user, pwd = settings.endpoint()
+        self.host, self.port = host, port
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or settings.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if user:
+            self.client.username_pw_set(user, pwd)
+        if tls:
+            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Connect in the background; paho's loop thread keeps reconnecting until ``stop``."""
+        self.client.connect_async(self.host, self.port, keepalive=self.settings.keepalive_s)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly (the persistent session stays at the broker)."""
+        self._stopping = True
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge one message to the broker (after its results are committed)."""
+        if qos > 0:
+            self.client.ack(mid, qos)
+
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> None:
+        """Publish on the same connection (state, commands)."""
+        self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    # -- paho callbacks (network thread) -----------------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, _ud: Any, flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused the connection: %s", self.host, self.port, reason)
+            return
+        log.info(
+            "connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
+        )
+        if self.topics:
+            client.subscribe([(t, 1) for t in self.topics])
+        self.connected.set()
+        if self._on_connected is not None:
+            self._on_connected()
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._stopping:
+            log.warning("disconnected from %s:%s (%s); reconnecting", self.host, self.port, reason)
+
+    def _on_message(self, _client: mqtt.Client, _ud: Any, msg: mqtt.MQTTMessage) -> None:
+        if not self.accepting:
+            return  # not acknowledged: the broker redelivers it to the next session
+        self.received += 1
+        raw = RawMessage(
+            msg.topic,
+            bytes(msg.payload),
+            time.time(),
+            msg.qos,
+            msg.mid,
+            bool(msg.retain),
+            bool(msg.dup),
+        )
+        while True:
+            try:
+                self.handoff.put(raw, timeout=1.0)
+                return
+            except queue.Full:
+                if self._stopping:
+                    return  # not acknowledged: the broker redelivers it to the next session

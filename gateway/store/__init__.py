@@ -1,0 +1,18 @@
+"""The local store: engine factory, tables, batch writer and the queries the API reads."""
+
+from gateway.store.db import create_db_engine, init_db
+from gateway.store.tables import DeadLetter, Device, Event, Floor, Site, Space
+from gateway.store.writer import Batch, BatchWriter
+
+__all__ = [
+    "Batch",
+    "BatchWriter",
+    "DeadLetter",
+    "Device",
+    "Event",
+    "Floor",
+    "Site",
+    "Space",
+    "create_db_engine",
+    "init_db",
+]
