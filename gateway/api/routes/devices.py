@@ -1,0 +1,64 @@
+"""Devices: bound and discovered, with availability and latest readings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from gateway.api.deps import Auth, GatewayDep
+from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
+from gateway.ingest.pipeline import DeviceLive
+from gateway.service import Gateway
+
+router = APIRouter(prefix="/devices", tags=["devices"], dependencies=[Auth])
+
+
+def device_public(gw: Gateway, d: DeviceLive, now: float) -> DevicePublic:
+    readings = {}
+    for q, r in d.readings.items():
+        ts = iso(float(r["ts"]))
+        assert ts is not None
+        readings[q] = Reading(value=r["value"], unit=r.get("unit"), ts=ts)
+    return DevicePublic(
+        id=d.id,
+        profile=d.profile,
+        space=d.space,
+        bound=d.bound,
+        online=d.is_online(now, gw.settings.occupancy.sensor_stale_s),
+        last_seen=iso(d.last_seen),
+        readings=readings,
+    )
+
+
+@router.get("", response_model=DevicesPublic)
+def list_devices(
+    gw: GatewayDep,
+    space: str | None = None,
+    profile: str | None = None,
+    bound: bool | None = None,
+    online: bool | None = None,
+) -> DevicesPublic:
+    """Every device; ``bound=false`` lists devices that publish but are not in the building."""
+    now = gw.clock()
+    with gw.pipeline.lock:
+        data = [
+            device_public(gw, d, now)
+            for d in sorted(gw.devices.values(), key=lambda d: d.id)
+            if (space is None or d.space == space)
+            and (profile is None or d.profile == profile)
+            and (bound is None or d.bound == bound)
+        ]
+    if online is not None:
+        data = [d for d in data if d.online == online]
+    return DevicesPublic(data=data, count=len(data))
+
+
+@router.get(
+    "/{device_id}", response_model=DevicePublic, responses={404: {"description": "no such device"}}
+)
+def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
+    """One device."""
+    with gw.pipeline.lock:
+        d = gw.devices.get(device_id)
+        if d is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
+        return device_public(gw, d, gw.clock())

@@ -1,0 +1,49 @@
+"""Health (no auth) and stats."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter
+
+from gateway.api.deps import Auth, GatewayDep
+from gateway.api.schemas import Health, Stats
+
+router = APIRouter(tags=["status"])
+
+
+@router.get("/health", response_model=Health)
+def health(gw: GatewayDep) -> Health:
+    """Liveness and readiness: broker connection and store state. No token needed."""
+    mqtt_ok = gw.transport.connected.is_set()
+    store_ok = gw.pipeline.store_ok
+    return Health(
+        status="ok" if mqtt_ok and store_ok else "degraded",
+        mqtt="connected" if mqtt_ok else "disconnected",
+        store="ok" if store_ok else "error",
+        broker=f"{gw.transport.host}:{gw.transport.port}",
+        embedded_broker=gw.embedded_broker is not None,
+        uptime_s=round(gw.clock() - gw.started_at, 3),
+        queue_depth=gw.queue.qsize(),
+    )
+
+
+@router.get("/stats", response_model=Stats, dependencies=[Auth])
+def stats(gw: GatewayDep) -> Stats:
+    """Counters since start, and what the store holds now."""
+    s = gw.pipeline.stats
+    with gw.state_lock:
+        by_state = Counter(sp.state for sp in gw.engine.spaces.values())
+    return Stats(
+        messages_received=gw.transport.received,
+        messages_committed=s.committed,
+        messages_ignored=s.ignored,
+        events_stored=gw.writer.events_stored,
+        dead_letters=gw.writer.dead_letters,
+        dead_lettered_since_start=s.dead_lettered,
+        clock_corrections=s.clock_corrected,
+        store_errors=s.store_errors,
+        queue_depth=gw.queue.qsize(),
+        last_commit_ms=round(gw.writer.last_commit_ms, 3),
+        spaces_by_state={k: by_state.get(k, 0) for k in ("occupied", "vacant", "unknown")},
+    )

@@ -1,0 +1,97 @@
+"""Response models of the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+def iso(ts: float | None) -> datetime | None:
+    """An aware UTC datetime from epoch seconds."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    mqtt: Literal["connected", "disconnected"]
+    store: Literal["ok", "error"]
+    broker: str
+    embedded_broker: bool
+    uptime_s: float
+    queue_depth: int
+
+
+class Stats(BaseModel):
+    messages_received: int
+    messages_committed: int
+    messages_ignored: int
+    events_stored: int
+    dead_letters: int
+    dead_lettered_since_start: int
+    clock_corrections: int
+    store_errors: int
+    queue_depth: int
+    last_commit_ms: float
+    spaces_by_state: dict[str, int]
+
+
+class SpacePublic(BaseModel):
+    id: str
+    name: str
+    type: str
+    floor: str
+    capacity: int
+    bookable: bool
+    state: Literal["occupied", "vacant", "unknown"]
+    occupancy: int | None
+    since: datetime
+    idle: bool
+
+
+class SpacesPublic(BaseModel):
+    data: list[SpacePublic]
+    count: int
+
+
+class Reading(BaseModel):
+    value: bool | int | float | str
+    unit: str | None = None
+    ts: datetime
+
+
+class DevicePublic(BaseModel):
+    id: str
+    profile: str
+    space: str | None
+    bound: bool
+    online: bool
+    last_seen: datetime | None
+    readings: dict[str, Reading]
+
+
+class DevicesPublic(BaseModel):
+    data: list[DevicePublic]
+    count: int
+
+
+class DeadLetterPublic(BaseModel):
+    id: int
+    topic: str
+    payload: str
+    payload_encoding: Literal["utf-8", "base64"]
+    reason: str
+    profile: str | None
+    device: str | None
+    time: datetime
+
+
+class DeadLettersPublic(BaseModel):
+    data: list[DeadLetterPublic]
+    count: int
+    total: int
+
+
+class ErrorBody(BaseModel):
+    detail: Any

@@ -1,0 +1,47 @@
+"""The app factory: FastAPI app whose lifespan starts and drains the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+from gateway import __version__
+from gateway.api.main import api_router
+from gateway.api.metrics import router as metrics_router
+from gateway.service import Gateway
+
+STATIC = Path(__file__).parent / "api" / "static"
+
+
+def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
+    """The API around ``gateway``; with ``manage`` the app's lifespan starts and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage:
+            gateway.start()
+        try:
+            yield
+        finally:
+            if manage:
+                gateway.stop()
+
+    app = FastAPI(
+        title="gateway",
+        version=__version__,
+        summary="Smart-building edge gateway: spaces, devices, occupancy, dead letters.",
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    app.include_router(api_router)
+    app.include_router(metrics_router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    return app

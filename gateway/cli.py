@@ -1,0 +1,198 @@
+"""Console commands: run, demo, simulate, profiles check."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+from gateway.errors import GatewayError
+from gateway.settings import Settings, load_settings
+
+log = logging.getLogger("gateway")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.service import Gateway
+
+    gw = Gateway(settings)
+    app = create_app(gw)
+    url = f"http://{settings.api.host}:{settings.api.port}/"
+    stop_sim = threading.Event()
+    if simulate_speed is not None:
+        threading.Thread(
+            target=_simulate_when_ready,
+            args=(gw, simulate_speed, stop_sim),
+            daemon=True,
+            name="simulator",
+        ).start()
+    config = uvicorn.Config(
+        app, host=settings.api.host, port=settings.api.port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    if simulate_speed is not None:
+        sign_in = gw.admin_token  # the demo prints its token to the operator's terminal
+    elif settings.admin_token is not None:
+        sign_in = "the token in GATEWAY_ADMIN_TOKEN"
+    else:
+        sign_in = f"the token in {Path('.gateway/admin-token').resolve()}"
+    threading.Thread(target=_announce, args=(server, url, sign_in), daemon=True).start()
+    server.run()
+    stop_sim.set()
+    return 0
+
+
+def _announce(server: object, url: str, sign_in: str) -> None:
+    while not getattr(server, "started", False):
+        time.sleep(0.1)
+    print(
+        f"\n  gateway is up: {url}\n"
+        f"  API docs:      {url}docs\n"
+        f"  sign in with:  {sign_in}\n"
+        f"  try:           curl -H 'Authorization: Bearer <token>' {url}api/v1/spaces\n",
+        flush=True,
+    )
+
+
+def _busy_start(gw: object) -> datetime:
+    """Half an hour after opening on the latest weekday the site is open: people arriving."""
+    from gateway.service import Gateway
+
+    assert isinstance(gw, Gateway)
+    site = gw.building.site
+    day = datetime.now(site.tz).date()
+    for _ in range(7):
+        spans = site.business_hours.spans_on(day)
+        if spans and day.weekday() < 5:
+            minute = spans[0][0] + 30
+            return datetime.combine(day, dtime(minute // 60, minute % 60), site.tz)
+        day -= timedelta(days=1)
+    return datetime.now(site.tz)
+
+
+def _simulate_when_ready(gw: object, speed: float, stop: threading.Event) -> None:
+    from gateway.service import Gateway
+    from gateway.simulate import Simulator
+
+    assert isinstance(gw, Gateway)
+    gw.transport.connected.wait()
+    sim = Simulator(
+        gw.building,
+        gw.settings.mqtt.url,
+        speed=speed,
+        start=_busy_start(gw),
+        client_id="gateway-demo-simulator",
+    )
+    sim.run(stop)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    _setup_logging(settings.log_level)
+    return _serve(settings)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    overrides: dict[str, object] = {}
+    speed = args.speed
+    # Scale the engine's timers with the simulated clock so the demo building visibly lives,
+    # unless the operator chose them.
+    occ: dict[str, float] = {}
+    if "GATEWAY_OCCUPANCY__MOTION_TIMEOUT_S" not in os.environ:
+        occ["motion_timeout_s"] = max(5.0, 300.0 / speed)
+    if "GATEWAY_OCCUPANCY__IDLE_AFTER_S" not in os.environ:
+        occ["idle_after_s"] = max(10.0, 900.0 / speed)
+    if occ:
+        overrides["occupancy"] = occ
+    settings = load_settings(args.config, **overrides)
+    _setup_logging(settings.log_level)
+    print(f"demo: simulated building at {speed:g}x speed; database {settings.database_url}")
+    return _serve(settings, simulate_speed=speed)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from gateway.building import load_building
+    from gateway.simulate import Simulator
+
+    settings = load_settings(args.config)
+    _setup_logging(settings.log_level)
+    building = load_building(args.building or settings.building)
+    sim = Simulator(building, args.broker or settings.mqtt.url, speed=args.speed, seed=args.seed)
+    stop = threading.Event()
+    try:
+        sim.run(stop, duration_s=args.duration)
+    except KeyboardInterrupt:
+        stop.set()
+    print(f"published {sim.published} messages")
+    return 0
+
+
+def cmd_profiles_check(args: argparse.Namespace) -> int:
+    from gateway.profiles import check_profiles
+
+    directory = Path(args.dir or load_settings(args.config).profiles_dir)
+    results = check_profiles(directory)
+    failed = 0
+    for r in results:
+        mark = "ok  " if r.ok else "FAIL"
+        print(f"{mark} {r.profile:<20} {r.samples} samples")
+        for p in r.problems:
+            print(f"       {p}")
+        failed += not r.ok
+    print(f"{len(results) - failed} of {len(results)} profiles ok")
+    return 1 if failed or not results else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    p.add_argument("--config", help="YAML or JSON settings file (also GATEWAY_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="the daemon: ingest, engine and API").set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="run plus the building simulator")
+    demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per second")
+    demo.set_defaults(func=cmd_demo)
+    sim = sub.add_parser("simulate", help="the building simulator alone, against any broker")
+    sim.add_argument("--broker", help="mqtt://host:port (default: GATEWAY_MQTT__URL)")
+    sim.add_argument("--building", help="building file (default: GATEWAY_BUILDING)")
+    sim.add_argument("--speed", type=float, default=60.0)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--duration", type=float, help="wall seconds to run (default: until Ctrl-C)")
+    sim.set_defaults(func=cmd_simulate)
+    prof = sub.add_parser("profiles", help="device profiles")
+    psub = prof.add_subparsers(dest="profiles_command", required=True)
+    check = psub.add_parser("check", help="validate every profile and run its samples")
+    check.add_argument("--dir", help="profiles folder (default: GATEWAY_PROFILES_DIR)")
+    check.set_defaults(func=cmd_profiles_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        rc: int = args.func(args)
+    except GatewayError as err:
+        print(f"gateway: {err}", file=sys.stderr)
+        return 2
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
