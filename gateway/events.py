@@ -22,6 +22,7 @@ QUANTITIES: dict[str, type] = {
     "pm10_ugm3": float,
     "tvoc_ppb": float,
     "voc_index": float,
+    "hcho_mgm3": float,  # formaldehyde
     "noise_dba": float,
     "illuminance_lux": float,
     "battery_pct": float,

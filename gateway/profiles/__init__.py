@@ -40,6 +40,7 @@ message is dead-lettered with. When several profiles match a topic, the first by
 """
 
 from gateway.profiles.check import CheckResult, check_profiles
+from gateway.profiles.commands import CommandError, CommandSpec
 from gateway.profiles.loader import SCHEMA_VERSION, load_profile
 from gateway.profiles.model import CANONICAL_UNITS, Decoded, Profile
 from gateway.profiles.registry import ProfileRegistry
@@ -48,6 +49,8 @@ __all__ = [
     "CANONICAL_UNITS",
     "SCHEMA_VERSION",
     "CheckResult",
+    "CommandError",
+    "CommandSpec",
     "Decoded",
     "Profile",
     "ProfileRegistry",

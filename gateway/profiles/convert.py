@@ -15,6 +15,9 @@ SourceType = Literal["boolean", "integer", "number", "string"]
 TsFormat = Literal["auto", "iso8601", "epoch_s", "epoch_ms"]
 MapKey = tuple[bool, Any]
 
+#: What ``FieldSpec.convert`` returns for a value the profile chose to skip.
+SKIP: Any = object()
+
 _MAX_SHOWN = 60
 _MAX_LISTED = 12
 _TRUE_WORDS = frozenset({"true"})
@@ -39,15 +42,22 @@ def map_key(value: Any) -> MapKey | None:
 
 
 def get_path(obj: Mapping[str, Any], key: str, path: tuple[str, ...] | None) -> Any:
-    """The value at ``key`` (or the dotted ``path`` when the literal key is absent), else None."""
+    """The value at ``key`` (or the dotted ``path`` when the literal key is absent), else None.
+
+    A path part that is a number indexes a list (``rxInfo.0.rssi``, written ``rxInfo[0].rssi``).
+    """
     value = obj.get(key)
     if value is not None or path is None:
         return value
     cur: Any = obj
     for part in path:
-        if not isinstance(cur, dict):
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and part.isdigit():
+            index = int(part)
+            cur = cur[index] if index < len(cur) else None
+        else:
             return None
-        cur = cur.get(part)
     return cur
 
 
@@ -94,16 +104,27 @@ class FieldSpec:
     allowed: frozenset[str] | None = None  # enum quantities: door, printer_state, print_job
     required: bool = False
     attrs: tuple[tuple[str, str, tuple[str, ...] | None], ...] = field(default=())
+    ts: TimestampSpec | None = None  # the field's own time, when the payload carries one
+    skip_unmapped: bool = False  # a value missing from ``map`` gives no reading, not an error
+    #: the payload names its unit: (key, path, {unit word: (scale, offset) to canonical})
+    unit_from: tuple[str, tuple[str, ...] | None, dict[str, tuple[float, float]]] | None = None
 
     def fail(self, problem: str) -> DecodeError:
         return DecodeError(f"field {self.label!r}: {problem}")
 
-    def convert(self, raw: Any) -> Value:
-        """Turn a raw payload value into the canonical value; raises DecodeError."""
+    def convert(self, raw: Any, linear: tuple[float, float] | None = None) -> Value:
+        """Turn a raw payload value into the canonical value; raises DecodeError.
+
+        ``linear`` is a unit conversion the payload asked for (``unit_from``), applied after
+        scale and offset and before the bounds. Returns :data:`SKIP` (no reading) for an
+        unmapped value when ``skip_unmapped`` is set.
+        """
         if self.mapping is not None:
             key = map_key(raw)
             value = self.mapping.get(key) if key is not None else None
             if value is None:
+                if self.skip_unmapped:
+                    return SKIP  # type: ignore[no-any-return]
                 known = ", ".join(show(k[1]) for k in list(self.mapping)[:_MAX_LISTED])
                 raise self.fail(f"unknown value {show(raw)} (expected one of {known})")
             return value
@@ -129,13 +150,29 @@ class FieldSpec:
             num = num * self.scale
         if self.offset is not None:
             num = num + self.offset
+        if linear is not None:
+            num = num * linear[0] + linear[1]
         if not math.isfinite(num):
             raise self.fail(f"{show(raw)} is out of range")
+        return self._bounded(num)
+
+    def _bounded(self, num: float) -> Value:
         if self.minimum is not None and num < self.minimum:
-            raise self.fail(f"{show(num)} is below the minimum {self.minimum:g}")
+            raise self.fail(f"{self.quantity} {num:g} below bound {self.minimum:g}")
         if self.maximum is not None and num > self.maximum:
-            raise self.fail(f"{show(num)} is above the maximum {self.maximum:g}")
+            raise self.fail(f"{self.quantity} {num:g} above bound {self.maximum:g}")
         return round(num) if self.out_type is int else num
+
+    def convert_in(self, raw: Any, obj: Mapping[str, Any]) -> Value:
+        """Like :meth:`convert`, for a field whose unit the payload names (``unit_from``)."""
+        assert self.unit_from is not None
+        key, path, table = self.unit_from
+        word = get_path(obj, key, path)
+        linear = table.get(word) if isinstance(word, str) else None
+        if linear is None:
+            known = ", ".join(sorted(table))
+            raise self.fail(f"unknown unit {show(word)} in {key!r} (expected one of {known})")
+        return self.convert(raw, linear)
 
     def _boolean(self, raw: Any) -> bool:
         if raw.__class__ is bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from gateway.events import DOOR_EVENTS, PRINT_JOB_EVENTS, PRINTER_STATES, QUANTITIES, Value
-from gateway.profiles.convert import FieldSpec, MapKey, SourceType
+from gateway.profiles.convert import FieldSpec, MapKey, SourceType, TimestampSpec
 from gateway.profiles.model import CANONICAL_UNITS
+from gateway.profiles.units import BOUNDS, conversion, units_of
 from gateway.profiles.validate import Ctx, join, key_path, parse_attrs, scalar_key, type_name
 
 ENUMS: dict[str, frozenset[str]] = {
@@ -33,11 +35,21 @@ _FIELD_KEYS = frozenset(
         "required",
         "attrs",
         "description",
+        "timestamp",
+        "unmapped",
+        "unit_from",
     ]
 )
 
 
-def parse_field(ctx: Ctx, key: str, raw: Any, where: str) -> FieldSpec:
+def parse_field(
+    ctx: Ctx,
+    key: str,
+    raw: Any,
+    where: str,
+    parse_ts: Callable[[Any, str], TimestampSpec | None] | None = None,
+) -> FieldSpec:
+    """One field spec; ``parse_ts`` reads a per-field ``timestamp`` (v2)."""
     if isinstance(raw, str):
         raw = {"quantity": raw}  # shorthand: `temperature: temperature_c`
     spec = ctx.mapping(raw, where, _FIELD_KEYS)
@@ -52,14 +64,18 @@ def parse_field(ctx: Ctx, key: str, raw: Any, where: str) -> FieldSpec:
     out_type = QUANTITIES[quantity]
     canonical = CANONICAL_UNITS.get(quantity)
     unit = canonical
+    linear: tuple[float, float] | None = None
     if "unit" in spec:
-        unit = ctx.string(spec["unit"], join(where, "unit"))
-        if unit != canonical:
-            ctx.fail(
-                join(where, "unit"),
-                f"{quantity} is reported in {canonical!r}, not {unit!r}"
-                "; convert with scale and offset",
-            )
+        given = ctx.string(spec["unit"], join(where, "unit"))
+        if given != canonical:
+            linear = conversion(quantity, given)
+            if linear is None:
+                ctx.fail(
+                    join(where, "unit"),
+                    f"{quantity} is reported in {canonical!r} and cannot be converted from "
+                    f"{given!r} (known: {', '.join(units_of(quantity)) or 'none'})"
+                    "; convert with scale and offset",
+                )
     allowed = ENUMS.get(quantity)
     mapping = None
     if "map" in spec:
@@ -90,7 +106,29 @@ def parse_field(ctx: Ctx, key: str, raw: Any, where: str) -> FieldSpec:
             ctx.fail(join(where, key_), f"only numeric quantities take {key_}, not {quantity}")
     if nums["scale"] == 0:
         ctx.fail(join(where, "scale"), "must not be 0")
+    if linear is not None:  # fold the unit conversion into scale and offset
+        scale, offset = nums["scale"] or 1.0, nums["offset"] or 0.0
+        nums["scale"], nums["offset"] = scale * linear[0], offset * linear[0] + linear[1]
+    if numeric:  # a physical range applies unless the profile narrows or widens it
+        low, high = BOUNDS.get(quantity, (None, None))
+        nums["min"] = low if nums["min"] is None else nums["min"]
+        nums["max"] = high if nums["max"] is None else nums["max"]
     required = ctx.boolean(spec.get("required", False), join(where, "required"))
+    unmapped = ctx.choice(
+        spec.get("unmapped", "reject"), join(where, "unmapped"), ("reject", "skip")
+    )
+    if unmapped == "skip" and mapping is None:
+        ctx.fail(join(where, "unmapped"), "only a field with a map can skip unmapped values")
+    ts = None
+    if "timestamp" in spec and parse_ts is not None:
+        ts = parse_ts(spec["timestamp"], join(where, "timestamp"))
+    elif "timestamp" in spec:
+        ctx.fail(join(where, "timestamp"), "per-field timestamps need schema_version 2")
+    unit_from = None
+    if "unit_from" in spec:
+        unit_from = _unit_from(ctx, spec["unit_from"], join(where, "unit_from"), quantity)
+        if not numeric:
+            ctx.fail(join(where, "unit_from"), f"{quantity} has no unit")
     return FieldSpec(
         label=key,
         key=key,
@@ -107,7 +145,30 @@ def parse_field(ctx: Ctx, key: str, raw: Any, where: str) -> FieldSpec:
         allowed=allowed,
         required=required,
         attrs=parse_attrs(ctx, spec.get("attrs", []), join(where, "attrs")),
+        ts=ts,
+        skip_unmapped=unmapped == "skip",
+        unit_from=unit_from,
     )
+
+
+def _unit_from(
+    ctx: Ctx, raw: Any, where: str, quantity: str
+) -> tuple[str, tuple[str, ...] | None, dict[str, tuple[float, float]]]:
+    """``unit_from: {key: TempUnit, units: {C: "°C", F: "°F"}}``: the payload names the unit."""
+    spec = ctx.mapping(raw, where, {"key", "units"})
+    key = ctx.string(spec.get("key"), join(where, "key"))
+    units = ctx.mapping(spec.get("units"), join(where, "units"))
+    if not units:
+        ctx.fail(join(where, "units"), "needs at least one unit")
+    table: dict[str, tuple[float, float]] = {}
+    for word, unit in units.items():
+        unit = ctx.string(unit, join(join(where, "units"), word))
+        linear = (1.0, 0.0) if unit == CANONICAL_UNITS.get(quantity) else None
+        linear = linear or conversion(quantity, unit)
+        if linear is None:
+            ctx.fail(join(join(where, "units"), word), f"cannot convert {unit!r} to {quantity}")
+        table[word] = linear
+    return key, key_path(key), table
 
 
 def _map(

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gateway.errors import DecodeError
 from gateway.events import Reading, Value
-from gateway.profiles.convert import FieldSpec, MapKey, TimestampSpec, get_path, map_key, show
+from gateway.profiles.commands import CommandSpec
+from gateway.profiles.convert import (
+    SKIP,
+    FieldSpec,
+    MapKey,
+    TimestampSpec,
+    get_path,
+    map_key,
+    show,
+)
 from gateway.profiles.topics import TopicPattern
 
 PayloadFormat = Literal["json", "text"]
 AttrSpec = tuple[str, str, tuple[str, ...] | None]  # (attr name, payload key, dotted path)
+_MAX_NAMES = 12
 
 #: The unit each canonical quantity is reported in; None for booleans, counts and enums.
 CANONICAL_UNITS: dict[str, str | None] = {
@@ -21,6 +31,7 @@ CANONICAL_UNITS: dict[str, str | None] = {
     "pm25_ugm3": "µg/m³",
     "pm10_ugm3": "µg/m³",
     "tvoc_ppb": "ppb",
+    "hcho_mgm3": "mg/m³",
     "noise_dba": "dBA",
     "illuminance_lux": "lx",
     "battery_pct": "%",
@@ -37,9 +48,13 @@ class Predicate:
     path: tuple[str, ...] | None
     exists: bool | None = None
     one_of: frozenset[MapKey] | None = None  # ``equals`` is a one-element ``in``
+    capture: bool = False  # tests a topic capture instead of a payload key
 
-    def holds(self, obj: dict[str, Any]) -> bool:
-        value = get_path(obj, self.key, self.path)
+    def holds(self, obj: dict[str, Any] | None, captures: dict[str, str] | None = None) -> bool:
+        if self.capture:
+            value: Any = (captures or {}).get(self.key)
+        else:
+            value = get_path(obj, self.key, self.path) if obj is not None else None
         if self.exists is not None and (value is not None) != self.exists:
             return False
         if self.one_of is not None:
@@ -48,9 +63,10 @@ class Predicate:
         return True
 
     def describe(self) -> str:
+        what = "topic level" if self.capture else "key"
         if self.one_of is not None:
-            return f"key {self.key!r} has one of {sorted(show(k[1]) for k in self.one_of)}"
-        return f"key {self.key!r} {'exists' if self.exists is not False else 'is absent'}"
+            return f"{what} {self.key!r} has one of {sorted(show(k[1]) for k in self.one_of)}"
+        return f"{what} {self.key!r} {'exists' if self.exists is not False else 'is absent'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +84,25 @@ class Rule:
     device_key: tuple[str, tuple[str, ...] | None] | None = None
     ignore_empty: bool = False
     dedupe: bool = False  # several keys feed one quantity: the first present wins
+    drop: bool = False  # a matching message is ignored on purpose (``ignore: true``)
+    model_key: tuple[str, tuple[str, ...] | None] | None = None  # where the payload names it
+    select: str | None = None  # text rules: the capture choosing the field (``by_capture``)
+    by_capture: dict[str, FieldSpec] | None = None
+    per_field: bool = False  # some field has its own timestamp or unit_from
 
-    def rejects(self, obj: dict[str, Any]) -> str | None:
+    def rejects(self, obj: dict[str, Any] | None, captures: dict[str, str]) -> str | None:
         """Why this rule does not apply to ``obj``, or None when it does."""
         for pred in self.when:
-            if not pred.holds(obj):
+            if not pred.holds(obj, captures):
                 return f"rules[{self.index}] of profile {self.profile!r} needs {pred.describe()}"
         return None
+
+    def model(self, obj: dict[str, Any]) -> str | None:
+        """The model the payload names (``model:``), if any."""
+        if self.model_key is None:
+            return None
+        value = get_path(obj, *self.model_key)
+        return value if isinstance(value, str) and value else None
 
     def device(self, captures: dict[str, str], obj: dict[str, Any] | None) -> str:
         if self.device_key is None:
@@ -106,21 +134,52 @@ class Rule:
                     if spec.required:
                         raise spec.fail("is missing")
                     continue
-            if seen is not None:
-                if spec.quantity in seen:
-                    continue
-                seen.add(spec.quantity)
-            value = spec.convert(raw)
-            if common is None and not spec.attrs:
-                out.append(Reading(spec.quantity, value, spec.unit, ts))
+            if seen is not None and spec.quantity in seen:
+                continue
+            if self.per_field:
+                value, at = self._special(spec, raw, obj, ts)
             else:
-                out.append(_reading(spec, value, ts, obj, common))
+                value, at = spec.convert(raw), ts
+            if value is SKIP:
+                continue
+            if seen is not None:
+                seen.add(spec.quantity)
+            if common is None and not spec.attrs:
+                out.append(Reading(spec.quantity, value, spec.unit, at))
+            else:
+                out.append(_reading(spec, value, at, obj, common))
         return out
 
-    def text_readings(self, text: str) -> list[Reading]:
+    @staticmethod
+    def _special(
+        spec: FieldSpec, raw: Any, obj: dict[str, Any], ts: float | None
+    ) -> tuple[Value, float | None]:
+        value = spec.convert_in(raw, obj) if spec.unit_from is not None else spec.convert(raw)
+        if spec.ts is not None:
+            raw_ts = get_path(obj, spec.ts.key, spec.ts.path)
+            if raw_ts is not None:
+                ts = spec.ts.parse(raw_ts)
+        return value, ts
+
+    def text_readings(self, text: str, captures: dict[str, str]) -> list[Reading]:
         """The reading of a plain-text payload (one value)."""
-        spec = self.fields[0]
-        return [_reading(spec, spec.convert(text), None, None, None)]
+        if self.by_capture is not None:
+            assert self.select is not None
+            name = captures.get(self.select, "")
+            found = self.by_capture.get(name)
+            if found is None:
+                known = ", ".join(sorted(self.by_capture)[:_MAX_NAMES])
+                raise DecodeError(
+                    f"profile {self.profile!r} does not read {self.select} {show(name)} "
+                    f"(it reads {known}); add it to the profile or to its ignore list"
+                )
+            spec = found
+        else:
+            spec = self.fields[0]
+        value = spec.convert(text)
+        if value is SKIP:
+            return []
+        return [_reading(spec, value, None, None, None)]
 
 
 def _attrs(obj: dict[str, Any], specs: tuple[AttrSpec, ...]) -> dict[str, Any]:
@@ -156,6 +215,7 @@ class Decoded:
     profile: str
     device: str
     readings: list[Reading]
+    model: str | None = None  # when the payload names the device model
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,3 +255,31 @@ class Profile:
     rules: tuple[Rule, ...]
     ignore: tuple[TopicPattern, ...]
     samples: tuple[Sample, ...]
+    schema_version: int = 2
+    availability: Availability | None = None
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """How long a device of this profile may stay silent before it counts as offline.
+
+    ``timeouts`` is per power class (``mains``, ``battery``); ``models`` puts a model in a class;
+    ``default`` is the class of a device whose model is unknown.
+    """
+
+    default: str
+    timeouts: dict[str, float]
+    models: dict[str, str]
+
+    def silence_timeout(self, model: str | None) -> float:
+        """The timeout of ``model``'s class: an exact model name, else the longest model name
+        it starts with (Shelly ids are ``<model>-<mac>``), else the default class."""
+        cls = self.default
+        if model is not None:
+            found = self.models.get(model)
+            if found is None:
+                prefixes = [m for m in self.models if model.startswith(m)]
+                found = self.models[max(prefixes, key=len)] if prefixes else None
+            cls = found or cls
+        return self.timeouts[cls]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from gateway.errors import DecodeError, ProfileError
+from gateway.profiles.commands import CommandError
 from gateway.profiles.convert import show
 from gateway.profiles.loader import load_profile
 from gateway.profiles.model import Decoded, Profile, Rule
@@ -30,6 +31,19 @@ def profile_files(directory: Path) -> list[Path]:
     )
 
 
+_MEMO_MAX = 8192
+
+
+def _levels(pattern: TopicPattern) -> tuple[int, bool]:
+    """(number of '/' in the pattern, whether it ends in '#')."""
+    return pattern.pattern.count("/"), pattern.pattern.endswith("#")
+
+
+def _fits(levels: tuple[int, bool], depth: int) -> bool:
+    slashes, multi = levels
+    return depth >= slashes - 1 if multi else depth == slashes
+
+
 class TopicIndex(Generic[T]):
     """Items keyed by topic pattern, looked up by a topic's first two levels.
 
@@ -38,6 +52,8 @@ class TopicIndex(Generic[T]):
     """
 
     def __init__(self, items: list[tuple[TopicPattern, T]]) -> None:
+        self._memo: dict[tuple[str, str, int], tuple[T, ...]] = {}
+        self._depth = {id(item): _levels(pat) for pat, item in items}
         self._wild = tuple(item for pat, item in items if pat.first is None)
         self._by: dict[str, tuple[dict[str, tuple[T, ...]], tuple[T, ...]]] = {}
         for first in {pat.first for pat, _ in items if pat.first is not None}:
@@ -55,6 +71,22 @@ class TopicIndex(Generic[T]):
             self._by[first] = (by_second, others)
 
     def lookup(self, topic: str) -> tuple[T, ...]:
+        """The candidates for ``topic``, narrowed by its number of levels and memoized per
+        (first level, second level, depth): wildcard-first patterns (ESPHome, Shelly) would
+        otherwise be tried on every message."""
+        first, _, rest = topic.partition("/")
+        depth = topic.count("/")
+        key = (first, rest.partition("/")[0], depth)
+        found = self._memo.get(key)
+        if found is None:
+            found = tuple(
+                item for item in self._lookup(topic) if _fits(self._depth[id(item)], depth)
+            )
+            if len(self._memo) < _MEMO_MAX:
+                self._memo[key] = found
+        return found
+
+    def _lookup(self, topic: str) -> tuple[T, ...]:
         first, _, rest = topic.partition("/")
         entry = self._by.get(first)
         if entry is None:
@@ -100,6 +132,27 @@ class ProfileRegistry:
                 seen.setdefault(rule.topic.filter, None)
         return list(seen)
 
+    def silence_timeout(self, profile: str, model: str | None = None) -> float | None:
+        """Seconds a device of ``profile`` (and ``model``) may stay silent before it counts as
+        offline; None when the profile declares no ``availability``."""
+        found = self.profiles.get(profile)
+        if found is None or found.availability is None:
+            return None
+        return found.availability.silence_timeout(model)
+
+    def render_command(
+        self, profile: str, device_id: str, name: str, params: dict[str, Any] | None = None
+    ) -> tuple[str, bytes]:
+        """(topic, payload) asking ``device_id`` to do ``name``; raises CommandError."""
+        found = self.profiles.get(profile)
+        if found is None:
+            raise CommandError(f"no profile {profile!r}")
+        command = found.commands.get(name)
+        if command is None:
+            known = ", ".join(sorted(found.commands)) or "none"
+            raise CommandError(f"profile {profile!r} has no command {name!r} (it has {known})")
+        return command.render(device_id, params or {})
+
     def decode(self, topic: str, payload: bytes) -> Decoded | None:
         """Decode one message. None when its topic is ignored on purpose.
 
@@ -134,6 +187,8 @@ class ProfileRegistry:
                     raise DecodeError(
                         f"payload is not valid UTF-8: {err.reason} at byte {err.start}"
                     ) from err
+            captures = match.groupdict()
+            model = None
             if rule.format == "json":
                 if obj is _UNSET:
                     obj, json_error = _parse_json(text)
@@ -143,24 +198,36 @@ class ProfileRegistry:
                 if not isinstance(obj, dict):
                     reasons.append(f"payload is not a JSON object (got {type(obj).__name__})")
                     continue
-                rejected = rule.rejects(obj)
-                if rejected is not None:
-                    reasons.append(rejected)
-                    continue
-                device = rule.device(match.groupdict(), obj)
+                if rule.when:
+                    rejected = rule.rejects(obj, captures)
+                    if rejected is not None:
+                        reasons.append(rejected)
+                        continue
+                if rule.drop:
+                    return None
+                device = rule.device(captures, obj)
                 readings = rule.readings(obj)
+                if rule.model_key is not None:
+                    model = rule.model(obj)
             else:
+                if rule.when:
+                    rejected = rule.rejects(None, captures)
+                    if rejected is not None:
+                        reasons.append(rejected)
+                        continue
+                if rule.drop:
+                    return None
                 value = text.strip()
                 if not value:
                     reasons.append("payload is empty")
                     continue
-                device = rule.device(match.groupdict(), None)
-                readings = rule.text_readings(value)
+                device = rule.device(captures, None)
+                readings = rule.text_readings(value, captures)
             if not readings:
                 if rule.ignore_empty:
                     return None
                 raise DecodeError(_no_readings(rule))
-            return Decoded(rule.profile, device, readings)
+            return Decoded(rule.profile, device, readings, model)
         if not reasons:
             raise DecodeError(f"no profile matches topic {show(topic)}")
         # every rule for this topic refused the payload: say why, each reason once
@@ -177,6 +244,6 @@ def _parse_json(text: str) -> tuple[Any, str]:
 
 
 def _no_readings(rule: Rule) -> str:
-    keys = [f.key for f in rule.fields]
+    keys = list(dict.fromkeys(f.key for f in rule.fields))
     shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (", ..." if len(keys) > _MAX_KEYS_SHOWN else "")
     return f"payload yields no readings (profile {rule.profile!r} reads {shown})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, NoReturn, cast
 
 from gateway.errors import ProfileError
@@ -72,6 +73,9 @@ def join(where: str, key: str | int) -> str:
 
 
 def key_path(key: str) -> tuple[str, ...] | None:
+    """The parts of a dotted key; ``a[0].b`` indexes a list: ("a", "0", "b")."""
+    if "[" in key:
+        key = re.sub(r"\[(\d+)\]", r".\1", key)
     return tuple(key.split(".")) if "." in key else None
 
 

@@ -153,6 +153,17 @@ def test_subscriptions_cover_every_rule(shipped: ProfileRegistry) -> None:
         "ref/occupancy/+",
         "ref/counter/+",
         "ref/env/+",
+        "tele/+/SENSOR",
+        "tele/+/LWT",
+        "+/status",
+        "+/sensor/+/state",
+        "+/binary_sensor/+/state",
+        "+/events/rpc",
+        "+/online",
+        "application/+/device/+/event/up",
+        "hikvision/+/event",
+        "octoPrint/+/event/+",
+        "octoPrint/+/mqtt",
     } == set(subs)
 
 

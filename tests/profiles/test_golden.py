@@ -12,6 +12,12 @@ from tests.profiles.conftest import FIXTURES_DIR, PROFILES_DIR, WriteProfile
 
 SHIPPED = sorted(p.stem for p in PROFILES_DIR.glob("*.y*ml"))
 REQUIRED = {
+    "tasmota",
+    "esphome",
+    "shelly-gen2",
+    "chirpstack",
+    "hikvision-access",
+    "octoprint",
     "ref-door",
     "ref-printer",
     "ref-occupancy",
@@ -54,6 +60,7 @@ Z2M_EXPECT = {
         "humidity_pct": 45.6,
         "co2_ppm": 612.0,
         "voc_index": 120.0,
+        "hcho_mgm3": 3.0,
     },
 }
 
@@ -116,7 +123,7 @@ def test_check_reports_shadowing_and_bad_files(write_profile: WriteProfile, tmp_
     """
     write_profile("a-first", body)
     write_profile("b-second", body)
-    write_profile("c-broken", "schema_version: 2\n")
+    write_profile("c-broken", "schema_version: 3\n")
     write_profile("d-empty", body.split("        samples:")[0])
     results = {r.profile: r for r in check_profiles(tmp_path)}
     assert results["a-first"].ok

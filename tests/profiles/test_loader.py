@@ -77,9 +77,9 @@ BAD = [
         "expected true or false",
     ),
     (
-        "schema_version: 2\ndescription: d\nsource: s\nrules: []\n",
+        "schema_version: 3\ndescription: d\nsource: s\nrules: []\n",
         "schema_version",
-        "unsupported version 2",
+        "unsupported version 3",
     ),
     (
         "schema_version: '1'\ndescription: d\nsource: s\nrules: []\n",
