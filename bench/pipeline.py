@@ -60,7 +60,7 @@ def run_pipeline(msgs: list[RawMessage], batch: int) -> float:
 def run_baseline(msgs: list[RawMessage]) -> float:
     t0 = time.perf_counter()
     for m in msgs:
-        try:
+        try:  # noqa: SIM105 - the cheapest form, this is the baseline
             json.loads(m.payload)
         except ValueError:
             pass

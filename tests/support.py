@@ -74,6 +74,10 @@ class Broker:
             ]
             if self.persistence:
                 lines += ["persistence true", f"persistence_location {self.workdir}/"]
+                if os.geteuid() == 0:
+                    # Mosquitto started as root drops to user "mosquitto", which cannot write
+                    # the persistence file into a private test folder.
+                    lines.append("user root")
             conf.write_text("\n".join(lines) + "\n")
             self.proc = subprocess.Popen(
                 [MOSQUITTO, "-c", str(conf)],

@@ -16,3 +16,4 @@ class RawMessage:
     mid: int = 0
     retain: bool = False
     dup: bool = False
+    gen: int = 0  # the transport's connection generation it arrived on; acks go only there

@@ -7,57 +7,28 @@ is how the tests feed real payloads through the real path.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.building import Building
 from gateway.errors import DecodeError, StoreError
 from gateway.events import Event, kind_of
+from gateway.ingest.live import DeviceLive, IngestStats
 from gateway.ingest.messages import RawMessage
+from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
 from gateway.profiles import ProfileRegistry
 from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
+
+__all__ = ["DeviceLive", "IngestStats", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
 MAX_FUTURE_SKEW_S = 60.0  # a device clock ahead of ours by more than this is not believed
 MAX_PAST_SKEW_S = 86_400.0  # nor one a day behind: bridges batch, but not for days
-
-
-@dataclass(slots=True)
-class DeviceLive:
-    """A device's live view: binding, availability, last seen and latest readings."""
-
-    id: str
-    profile: str
-    space: str | None
-    bound: bool
-    online: bool | None = None
-    first_seen: float | None = None
-    last_seen: float | None = None
-    readings: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def is_online(self, now: float, stale_s: float) -> bool:
-        """Its own availability when it has one, else heard from within ``stale_s``."""
-        if self.online is not None:
-            return self.online
-        return self.last_seen is not None and now - self.last_seen <= stale_s
-
-
-@dataclass(slots=True)
-class IngestStats:
-    """Counters since start."""
-
-    received: int = 0
-    committed: int = 0
-    ignored: int = 0
-    dead_lettered: int = 0
-    clock_corrected: int = 0
-    store_errors: int = 0
-    last_store_error: str | None = None
 
 
 class Pipeline:
@@ -72,6 +43,9 @@ class Pipeline:
         devices: dict[str, DeviceLive],
         apply: Callable[[list[Event], float], None],
         ack: Callable[[int, int], None] = lambda mid, qos: None,
+        ack_message: Callable[[RawMessage], bool] | None = None,
+        is_stale: Callable[[RawMessage], bool] | None = None,
+        screen: Screen | None = None,
         batch_size: int = 500,
         batch_ms: int = 50,
         clock: Callable[[], float] = time.time,
@@ -82,6 +56,10 @@ class Pipeline:
         self.devices = devices
         self.apply = apply
         self.ack = ack
+        self.ack_message = ack_message
+        self.is_stale = is_stale
+        self.screen = screen
+        self.crash_after_batches = 0  # tests: exit right after this many commits, before acks
         self.batch_size = batch_size
         self.batch_s = batch_ms / 1000
         self.clock = clock
@@ -97,19 +75,33 @@ class Pipeline:
                 first = source.get(timeout=0.2)
             except queue.Empty:
                 continue
-            msgs = [first]
-            deadline = time.monotonic() + self.batch_s
-            while len(msgs) < self.batch_size:
-                remaining = deadline - time.monotonic()
-                try:
-                    msgs.append(
-                        source.get(timeout=max(remaining, 0))
-                        if remaining > 0
-                        else source.get_nowait()
-                    )
-                except queue.Empty:
-                    break
-            self._commit_until_done(msgs, stop)
+            self._commit_until_done(self._collect(first, source, stop), stop)
+
+    def _collect(
+        self, first: RawMessage, source: queue.Queue[RawMessage], stop: threading.Event
+    ) -> list[RawMessage]:
+        """A batch: up to ``batch_size``, at most ``batch_ms`` old, closed early when the stream
+        pauses for a 25th of ``batch_ms`` (light traffic commits at once, heavy traffic fills
+        batches while the previous one commits) or when the gateway is stopping."""
+        msgs = [first]
+        gap = max(self.batch_s / 25, 0.001)
+        now = time.monotonic()
+        deadline, quiet_until = now + self.batch_s, now + gap
+        while len(msgs) < self.batch_size:
+            try:
+                msgs.append(source.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            if stop.is_set() or now >= deadline or now >= quiet_until:
+                break
+            try:  # short waits, so a stop commits what is held at once
+                msgs.append(source.get(timeout=min(deadline - now, quiet_until - now, 0.05)))
+                quiet_until = time.monotonic() + gap
+            except queue.Empty:
+                continue
+        return msgs
 
     def _commit_until_done(self, msgs: list[RawMessage], stop: threading.Event) -> None:
         delay = 0.2
@@ -129,22 +121,72 @@ class Pipeline:
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
+            except Exception:  # a bug must not kill the worker: keep the batch, unacknowledged
+                self.stats.store_errors += 1
+                log.exception("batch of %d messages failed; retrying", len(msgs))
+                if stop.is_set():
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     # -- one batch --------------------------------------------------------------------------
     def process(self, msgs: Iterable[RawMessage]) -> Batch:
-        """Decode and commit ``msgs`` as one batch, acknowledge them, apply them to live state."""
+        """Decode and commit ``msgs`` as one batch, acknowledge them, apply them to live state.
+
+        A message from a connection that has gone is dropped unacknowledged (the broker
+        resends it). A DUP whose packet id and digest were committed recently is a redelivery
+        of a message whose PUBACK was lost: acknowledged again, not stored again. A repeated
+        reading that is not a DUP is a new message and stored.
+        """
         msgs = list(msgs)
+        if self.is_stale is not None:
+            fresh = [m for m in msgs if not self.is_stale(m)]
+            if len(fresh) != len(msgs):
+                self.stats.stale_dropped += len(msgs) - len(fresh)
+                log.info("dropped %d messages of a lost connection", len(msgs) - len(fresh))
+            msgs = fresh
         batch = Batch()
-        for m in msgs:
-            self._decode_into(m, batch)
+        keys = [(m.mid, fingerprint(m)) if m.qos else (0, 0) for m in msgs]
+        dups = [k for m, k in zip(msgs, keys, strict=True) if m.dup and m.qos]
+        known = self.writer.committed(dups) if dups else set()
+        seen: set[tuple[int, int]] = set()
+        screen = self.screen
+        for m, key in zip(msgs, keys, strict=True):
+            if m.qos:
+                if dups:
+                    if m.dup and (key in known or key in seen):
+                        self.stats.redelivered += 1
+                        continue
+                    seen.add(key)
+                batch.fingerprints.append(key)
+            verdict = screen.check(m) if screen is not None else None
+            if verdict is None:
+                self._decode_into(m, batch)
+            elif verdict.kind == "oversized":
+                self.stats.oversized += 1
+                self._dead(batch, m, verdict.reason, payload=m.payload[:DEAD_LETTER_PREFIX])
+            else:
+                self.stats.rate_limited += 1
+                if verdict.dead_letter:
+                    log.warning("%s", verdict.reason)
+                    self._dead(batch, m, verdict.reason)
         self.writer.write(batch)
         self.store_ok = True
-        for m in msgs:
-            self.ack(m.mid, m.qos)
+        if self.crash_after_batches and self.writer.batches_written >= self.crash_after_batches:
+            os._exit(137)  # fault injection for tests: committed, never acknowledged
+        if self.ack_message is not None:
+            for m in msgs:
+                self.ack_message(m)
+        else:
+            for m in msgs:
+                self.ack(m.mid, m.qos)
         self.stats.committed += len(msgs)
-        self._apply_devices(batch)
-        if batch.events:
-            self.apply([e for e, _ in batch.events], self.clock())
+        try:  # committed and acknowledged: whatever happens now, never process it again
+            self._apply_devices(batch)
+            if batch.events:
+                self.apply([e for e, _ in batch.events], self.clock())
+        except Exception:
+            log.exception("applying a committed batch to the live state failed")
         return batch
 
     def _decode_into(self, m: RawMessage, batch: Batch) -> None:
@@ -231,6 +273,7 @@ class Pipeline:
         reason: str,
         profile: str | None = None,
         device: str | None = None,
+        payload: bytes | None = None,
     ) -> None:
         self.stats.dead_lettered += 1
         log.info("dead letter on %s: %s", m.topic, reason)
@@ -238,7 +281,7 @@ class Pipeline:
             {
                 "site": self.building.site.id,
                 "topic": m.topic,
-                "payload": m.payload,
+                "payload": m.payload if payload is None else payload,
                 "reason": reason,
                 "profile": profile,
                 "device": device,

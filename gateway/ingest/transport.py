@@ -25,6 +25,11 @@ class MqttTransport:
     The network callback does nothing but stamp the time and ``put``: when the queue is full
     it blocks, which stops reading from the socket and so slows the broker instead of
     growing memory. Messages are acknowledged by ``ack`` only after their results commit.
+
+    Every message carries the connection generation it arrived on. A PUBACK is only ever
+    sent on that same connection: after a reconnect the broker resends what it has not seen
+    acknowledged (DUP=1, same packet id), and after a broker restart a packet id may name a
+    different message, so acknowledging an old id on a new connection could lose one.
     """
 
     def __init__(
@@ -41,6 +46,9 @@ class MqttTransport:
         self.handoff = handoff
         self.connected = threading.Event()
         self.received = 0
+        self.generation = 0  # bumped on every connect and disconnect
+        self.stale_acks = 0  # acks not sent because the connection they belonged to is gone
+        self._gen_lock = threading.Lock()
         self._stopping = False
         self.accepting = True  # False while draining: new messages stay unacknowledged
         self._on_connected = on_connected
@@ -57,6 +65,7 @@ class MqttTransport:
             self.client.username_pw_set(user, pwd)
         if tls:
             self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        # paho backs off exponentially between reconnect attempts, from 1 s up to 30 s.
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
@@ -81,6 +90,25 @@ class MqttTransport:
         if qos > 0:
             self.client.ack(mid, qos)
 
+    def is_stale(self, msg: RawMessage) -> bool:
+        """True when ``msg`` came on a connection that has since gone (the broker resends it)."""
+        return msg.gen != self.generation
+
+    def ack_message(self, msg: RawMessage) -> bool:
+        """Acknowledge ``msg`` on the connection it came on; False (and no PUBACK) if gone."""
+        if msg.qos == 0:
+            return True
+        with self._gen_lock:
+            if msg.gen != self.generation:
+                self.stale_acks += 1
+                return False
+            self.client.ack(msg.mid, msg.qos)
+            return True
+
+    def _bump(self) -> None:
+        with self._gen_lock:
+            self.generation += 1
+
     def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> None:
         """Publish on the same connection (state, commands)."""
         self.client.publish(topic, payload, qos=qos, retain=retain)
@@ -92,6 +120,7 @@ class MqttTransport:
         if reason.is_failure:
             log.error("broker %s:%s refused the connection: %s", self.host, self.port, reason)
             return
+        self._bump()
         log.info(
             "connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
@@ -105,6 +134,7 @@ class MqttTransport:
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         self.connected.clear()
+        self._bump()
         if not self._stopping:
             log.warning("disconnected from %s:%s (%s); reconnecting", self.host, self.port, reason)
 
@@ -120,6 +150,7 @@ class MqttTransport:
             msg.mid,
             bool(msg.retain),
             bool(msg.dup),
+            self.generation,
         )
         while True:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -87,3 +87,16 @@ class DeadLetter(SQLModel, table=True):
     profile: str | None = Field(default=None, max_length=64)
     device: str | None = Field(default=None, max_length=128)
     received_at: float
+
+
+class IngestFingerprint(SQLModel, table=True):
+    """A recently committed QoS 1 message (session, packet id, digest of topic and payload).
+
+    Written in the same transaction as the batch, so a redelivery of a message whose PUBACK
+    never reached the broker is recognised after a crash; pruned to the last few thousand.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=128)
+    mid: int
+    digest: int = Field(sa_column=Column(BigInteger, nullable=False))

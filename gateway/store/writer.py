@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import StoreError
 from gateway.events import QUANTITIES, Event
-from gateway.store.tables import DeadLetter, Device
+from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
 
 EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 DEVICES: Table = Device.__table__  # type: ignore[attr-defined]
+FINGERPRINTS: Table = IngestFingerprint.__table__  # type: ignore[attr-defined]
+PRUNE_EVERY = 50  # batches between prunes of the redelivery record
+ROWS_PER_STATEMENT = 200  # multi-row INSERTs: one statement step (and GIL release) per chunk
+DEVICE_COLUMNS = (
+    "site", "id", "profile", "space", "bound", "online", "first_seen", "last_seen", "readings",
+)  # fmt: skip
+
+
+def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+                suffix: str = "") -> None:  # fmt: skip
+    """Multi-row ``INSERT .. VALUES (..), (..)`` at the driver level (qmark style).
+
+    sqlite3's executemany steps (and releases the GIL) once per row; with the network thread
+    busy, every re-acquisition can wait a whole switch interval. One statement per chunk of
+    rows avoids that convoy."""
+    one = f"({', '.join('?' * len(columns))})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[i : i + ROWS_PER_STATEMENT]
+        sql = head + ", ".join([one] * len(chunk)) + suffix
+        conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
 
 
 @dataclass(slots=True)
@@ -41,6 +64,7 @@ class Batch:
     events: list[tuple[Event, float]] = field(default_factory=list)  # (event, received_at)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     devices: dict[tuple[str, str], DeviceUpdate] = field(default_factory=dict)
+    fingerprints: list[tuple[int, int]] = field(default_factory=list)  # (mid, digest)
 
     def __len__(self) -> int:
         return len(self.events) + len(self.dead_letters)
@@ -70,6 +94,23 @@ def event_row(ev: Event, received_at: float) -> dict[str, Any]:
     }
 
 
+def event_tuple(ev: Event, received_at: float) -> tuple[Any, ...]:
+    """The column values of one event in ``EVENT_COLUMNS`` order (the driver-level path)."""
+    v = ev.value
+    attrs = json.dumps(ev.attrs) if ev.attrs else None
+    if isinstance(v, str):
+        return (ev.site, ev.device, ev.space, ev.ts, received_at, ev.kind, ev.quantity,
+                None, v, ev.unit, attrs)  # fmt: skip
+    return (ev.site, ev.device, ev.space, ev.ts, received_at, ev.kind, ev.quantity,
+            float(v), None, ev.unit, attrs)  # fmt: skip
+
+
+EVENT_COLUMNS = (
+    "site", "device", "space", "ts", "received_at", "kind", "quantity",
+    "value_num", "value_text", "unit", "attrs",
+)  # fmt: skip
+
+
 def row_value(
     quantity: str, num: float | None, text: str | None
 ) -> bool | int | float | str | None:
@@ -89,9 +130,22 @@ def row_value(
 class BatchWriter:
     """Commits batches; keeps the counts the stats endpoint reports."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, client: str = "gateway", redelivery_window: int = 10_000
+    ) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        self.client = client
+        self.redelivery_window = redelivery_window
+        self._batches = 0
+        self.batches_written = 0
+        # SQLite takes plain tuples through the driver's executemany: the same rows, without
+        # building and binding a dict per row. Other backends use the Core insert.
+        self._raw = self._dialect == "sqlite"
+        # first_seen and readings of the devices this writer has written: the store holds
+        # the same, so a batch does not read them back before its upsert.
+        self._device_cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
+        self.counts_lock = threading.Lock()  # the pruner lowers dead_letters from another thread
         with engine.connect() as conn:
             self.events_stored = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
             self.dead_letters = conn.execute(
@@ -103,40 +157,96 @@ class BatchWriter:
     def write(self, batch: Batch) -> None:
         """Commit the batch in one transaction; raises StoreError and keeps nothing on failure."""
         t0 = time.perf_counter()
+        cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
         try:
             with self.engine.begin() as conn:
                 if batch.events:
-                    conn.execute(EVENTS.insert(), [event_row(e, r) for e, r in batch.events])
+                    self._insert_events(conn, batch.events)
                 if batch.dead_letters:
                     conn.execute(DEAD_LETTERS.insert(), batch.dead_letters)
                 if batch.devices:
-                    self._upsert_devices(conn, batch.devices)
+                    cache = self._upsert_devices(conn, batch.devices)
+                if batch.fingerprints:
+                    self._record_fingerprints(conn, batch.fingerprints)
         except SQLAlchemyError as err:
             raise StoreError(f"batch of {len(batch)} not committed: {err}") from err
+        self._device_cache.update(cache)
+        self.batches_written += 1
         self.events_stored += len(batch.events)
-        self.dead_letters += len(batch.dead_letters)
+        with self.counts_lock:
+            self.dead_letters += len(batch.dead_letters)
         self.last_commit_ms = (time.perf_counter() - t0) * 1000
+
+    def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""
+        if not candidates:
+            return set()
+        mids = sorted({m for m, _ in candidates})
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
+                        FINGERPRINTS.c.client == self.client, FINGERPRINTS.c.mid.in_(mids)
+                    )
+                ).all()
+        except SQLAlchemyError as err:
+            raise StoreError(f"redelivery record not readable: {err}") from err
+        found = {(int(m), int(d)) for m, d in rows}
+        return found & set(candidates)
+
+    def _insert_events(self, conn: Connection, events: list[tuple[Event, float]]) -> None:
+        if self._raw:
+            insert_rows(conn, EVENTS.name, EVENT_COLUMNS, [event_tuple(e, r) for e, r in events])
+        else:
+            conn.execute(EVENTS.insert(), [event_row(e, r) for e, r in events])
+
+    def _record_fingerprints(self, conn: Connection, fps: list[tuple[int, int]]) -> None:
+        client = self.client
+        if self._raw:
+            rows = [(client, m, d) for m, d in fps]
+            insert_rows(conn, FINGERPRINTS.name, ("client", "mid", "digest"), rows)
+        else:
+            conn.execute(
+                FINGERPRINTS.insert(), [{"client": client, "mid": m, "digest": d} for m, d in fps]
+            )
+        self._batches += 1
+        if self._batches % PRUNE_EVERY == 0:
+            top = conn.execute(
+                select(func.max(FINGERPRINTS.c.id)).where(FINGERPRINTS.c.client == client)
+            ).scalar()
+            if top is not None:
+                conn.execute(
+                    delete(FINGERPRINTS).where(
+                        FINGERPRINTS.c.client == client,
+                        FINGERPRINTS.c.id <= top - self.redelivery_window,
+                    )
+                )
 
     def _upsert_devices(
         self, conn: Connection, updates: dict[tuple[str, str], DeviceUpdate]
-    ) -> None:
-        keys = list(updates)
-        existing = {
-            (r.site, r.id): r
-            for r in conn.execute(
-                select(
-                    DEVICES.c.site, DEVICES.c.id, DEVICES.c.readings, DEVICES.c.first_seen
-                ).where(
-                    DEVICES.c.site.in_({k[0] for k in keys}), DEVICES.c.id.in_([k[1] for k in keys])
+    ) -> dict[tuple[str, str], tuple[float | None, dict[str, Any]]]:
+        missing = [k for k in updates if k not in self._device_cache]
+        existing: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
+        if missing:
+            existing = {
+                (r.site, r.id): (r.first_seen, dict(r.readings or {}))
+                for r in conn.execute(
+                    select(
+                        DEVICES.c.site, DEVICES.c.id, DEVICES.c.readings, DEVICES.c.first_seen
+                    ).where(
+                        DEVICES.c.site.in_({k[0] for k in missing}),
+                        DEVICES.c.id.in_([k[1] for k in missing]),
+                    )
                 )
-            )
-        }
+            }
         rows = []
+        cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
         for key, u in updates.items():
-            old = existing.get(key)
-            readings = dict(old.readings or {}) if old is not None else {}
+            old = self._device_cache.get(key) or existing.get(key)
+            readings = dict(old[1]) if old is not None else {}
             readings.update(u.readings)
-            first = old.first_seen if old is not None and old.first_seen else u.first_seen
+            first = old[0] if old is not None and old[0] else u.first_seen
+            cache[key] = (first, readings)
             rows.append(
                 {
                     "site": key[0],
@@ -150,14 +260,31 @@ class BatchWriter:
                     "readings": readings,
                 }
             )
-        conn.execute(self._device_upsert, rows)
+        if self._raw:
+            t = DEVICES.name
+            insert_rows(
+                conn,
+                t,
+                DEVICE_COLUMNS,
+                [(*(r[c] for c in DEVICE_COLUMNS[:-1]), json.dumps(r["readings"])) for r in rows],
+                " ON CONFLICT (site, id) DO UPDATE SET profile = excluded.profile, "
+                "space = excluded.space, bound = excluded.bound, "
+                f"online = coalesce(excluded.online, {t}.online), "
+                "first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+                "readings = excluded.readings",
+            )
+        else:
+            conn.execute(self._device_upsert, rows)
+        return cache
 
     @property
     def _device_upsert(self) -> Any:
         """One compiled-once upsert for every device row of a batch (executemany)."""
         if self._device_stmt is None:
             ins: Any = (
-                postgresql.insert(DEVICES) if self._dialect == "postgresql" else sqlite.insert(DEVICES)
+                postgresql.insert(DEVICES)
+                if self._dialect == "postgresql"
+                else sqlite.insert(DEVICES)
             )
             ex = ins.excluded
             self._device_stmt = ins.on_conflict_do_update(

@@ -1,0 +1,421 @@
+"""Benchmark: the gateway draining a broker backlog, against a bare paho client draining the same.
+
+It starts its own Mosquitto (with ``deploy/mosquitto.conf``'s limits) on a free port and
+publishes realistic traffic of the example building (every device family, real payload shapes,
+QoS 1). Modes, all in one run by default:
+
+* drain: both subscribers' persistent sessions are established, then N messages are queued at
+  the broker while they are away. The ceiling is a bare paho client at QoS 1 that only counts;
+  the gateway (its real ingest: transport, worker, store, engine; in its own process) is timed
+  from its start until the store holds every expected event and dead letter, read back from
+  the store and compared event by event (device, quantity, value) with an offline decode of
+  what was published: lost and duplicated are counted from that comparison.
+* kill: the same drain, with the gateway killed (SIGKILL) part-way and restarted.
+* live: a steady stream (default 5,000 messages/s) to a running gateway; latency is from the
+  publish time stamped into reference-device payloads to the moment the row is seen in the
+  store (polled every 5 ms).
+
+    .venv/bin/python bench/ingest.py [--n 50000] [--modes drain,kill,live] [--rate 5000]
+
+The last line printed is one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from tests.support import free_port, port_open, wait_for  # noqa: E402
+
+BUILDING = ROOT / "examples" / "building.yaml"
+Key = tuple[str, str, float | None, str | None]
+
+
+def traffic(n: int) -> list[tuple[str, bytes]]:
+    """``n`` messages of the example building's simulated days, in publish order."""
+    from gateway.building import load_building
+    from gateway.simulate import Traffic
+
+    building = load_building(BUILDING)
+    out: list[tuple[str, bytes]] = []
+    day = 0
+    while len(out) < n:
+        start = datetime(2026, 3, 2 + day, 7, 30, tzinfo=building.site.tz).timestamp()
+        t = Traffic(building, seed=day + 1, start=start, min_gap=0.0)
+        msgs = t.advance(start)
+        for step in range(1, 13 * 60 + 1):
+            msgs += t.advance(start + step * 60)
+        out += [(m.topic, m.payload.encode()) for m in msgs]
+        day += 1
+    return out[:n]
+
+
+def expected(msgs: list[tuple[str, bytes]]) -> tuple[Counter[Key], int]:
+    """The events (by device, quantity, value) and dead letters the messages must produce."""
+    from gateway.building import load_building
+    from gateway.errors import DecodeError
+    from gateway.profiles import ProfileRegistry
+
+    building = load_building(BUILDING)
+    reg = ProfileRegistry.load(ROOT / "device_profiles")
+    events: Counter[Key] = Counter()
+    dead = 0
+    for topic, payload in msgs:
+        try:
+            d = reg.decode(topic, payload)
+        except DecodeError:
+            dead += 1
+            continue
+        if d is None:
+            continue
+        b = building.devices.get(d.device)
+        if b is None or b.profile != d.profile:
+            dead += 1
+            continue
+        for r in d.readings:
+            v = r.value
+            events[(d.device, r.quantity, *_split(v))] += 1
+    return events, dead
+
+
+def _split(v: Any) -> tuple[float | None, str | None]:
+    return (None, v) if isinstance(v, str) else (float(v), None)
+
+
+def stored(db: Path) -> tuple[Counter[Key], int]:
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT device, quantity, value_num, value_text FROM event").fetchall()
+        dead = c.execute("SELECT count(*) FROM deadletter").fetchone()[0]
+    return Counter((d, q, n, t) for d, q, n, t in rows), int(dead)
+
+
+def counts(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as c:
+            e = c.execute("SELECT count(*) FROM event").fetchone()[0]
+            d = c.execute("SELECT count(*) FROM deadletter").fetchone()[0]
+        return int(e) + int(d)
+    except sqlite3.Error:
+        return 0
+
+
+def compare(exp: tuple[Counter[Key], int], got: tuple[Counter[Key], int]) -> tuple[int, int]:
+    lost = sum((exp[0] - got[0]).values()) + max(0, exp[1] - got[1])
+    dup = sum((got[0] - exp[0]).values()) + max(0, got[1] - exp[1])
+    return lost, dup
+
+
+# -- broker and clients -------------------------------------------------------------------
+def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    keep = ("max_inflight_messages", "max_inflight_bytes", "max_queued_messages",
+            "max_queued_bytes", "max_packet_size", "set_tcp_nodelay")  # fmt: skip
+    lines = [
+        line
+        for line in (ROOT / "deploy" / "mosquitto.conf").read_text().splitlines()
+        if line.split(" ")[0] in keep
+    ]
+    conf = workdir / "mosquitto.conf"
+    conf.write_text("\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *lines]))
+    proc = subprocess.Popen(
+        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_for(lambda: port_open(port), timeout=10)
+    return proc, port
+
+
+def subscriptions() -> list[str]:
+    from gateway.profiles import ProfileRegistry
+
+    return sorted(set(ProfileRegistry.load(ROOT / "device_profiles").subscriptions()))
+
+
+def establish_session(port: int, client_id: str, topics: list[str]) -> None:
+    """Connect with a persistent session, subscribe at QoS 1, leave: the broker queues for it."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    info = c.subscribe([(t, 1) for t in topics])
+    wait_for(lambda: info[0] == 0, timeout=5)
+    time.sleep(0.3)
+    c.disconnect()
+    c.loop_stop()
+
+
+def publish_all(port: int, msgs: list[tuple[str, bytes]]) -> float:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    t0 = time.perf_counter()
+    infos = [c.publish(t, p, qos=1) for t, p in msgs]
+    for info in infos[-1000:]:
+        info.wait_for_publish(timeout=60)
+    elapsed = time.perf_counter() - t0
+    c.disconnect()
+    c.loop_stop()
+    return len(msgs) / elapsed
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- children: the ceiling and the gateway, each in its own process ----------------------
+def child_ceiling(port: int, client_id: str, n: int) -> None:
+    got = 0
+    done = time.perf_counter()
+
+    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+        nonlocal got, done
+        got += 1
+        if got == n:
+            done = time.perf_counter()
+
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    c.on_message = on_message
+    t0 = time.perf_counter()
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    wait_for(lambda: got >= n, timeout=600, interval=0.01)
+    c.disconnect()
+    c.loop_stop()
+    print(json.dumps({"elapsed": done - t0, "rss_mb": vm_hwm_mb(os.getpid())}), flush=True)
+
+
+def child_gateway(port: int, client_id: str, db: str) -> None:
+    from gateway.service import Gateway
+    from gateway.settings import load_settings
+
+    settings = load_settings(
+        mqtt={"url": f"mqtt://127.0.0.1:{port}", "client_id": client_id, "embedded": False},
+        database_url=f"sqlite:///{db}",
+        building=BUILDING,
+        admin_token="bench",
+    )
+    gw = Gateway(settings)
+    stop = False
+
+    def on_term(_s: int, _f: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    print(json.dumps({"start": time.time()}), flush=True)
+    gw.start()
+    while not stop:
+        time.sleep(0.05)
+    gw.stop()
+    s = gw.pipeline.stats
+    print(json.dumps({"redelivered": s.redelivered, "rate_limited": s.rate_limited}), flush=True)
+
+
+def read_json(proc: subprocess.Popen[str]) -> Any:
+    """The next JSON line a child prints (skipping anything else, such as py-spy's notes)."""
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"child exited with {proc.wait()} before reporting")
+        if line.startswith("{"):
+            return json.loads(line)
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    prof = os.environ.get("BENCH_PYSPY")  # profile the gateway: BENCH_PYSPY=out.txt (raw)
+    if prof and args[0] == "--child-gateway":
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        subprocess.Popen(
+            [spy, "record", "-p", str(proc.pid), "-o", prof, "-f", "raw", "-r", "200", "-t"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return proc
+
+
+# -- modes ----------------------------------------------------------------------------------
+def run_drain(
+    port: int, work: Path, msgs: list[tuple[str, bytes]], exp: Any, kill_at: float | None
+) -> dict[str, Any]:
+    tag = f"{'kill' if kill_at else 'drain'}-{port}"
+    topics = subscriptions()
+    db = work / f"{tag}.db"
+    gw_id, ceil_id = f"gw-{tag}", f"ceiling-{tag}"
+    establish_session(port, gw_id, topics)
+    establish_session(port, ceil_id, topics)
+    pub_rate = publish_all(port, msgs)
+    out: dict[str, Any] = {"publish_msgs_per_s": round(pub_rate)}
+    if kill_at is None:
+        ceil = spawn("--child-ceiling", str(port), ceil_id, str(len(msgs)))
+        res = read_json(ceil)
+        ceil.wait()
+        out["ceiling_msgs_per_s"] = round(len(msgs) / res["elapsed"])
+        out["ceiling_rss_mb"] = round(res["rss_mb"], 1)
+    target = sum(exp[0].values()) + exp[1]
+    gw = spawn("--child-gateway", str(port), gw_id, str(db))
+    t_start = read_json(gw)["start"]
+    rss = 0.0
+    killed = False
+    while True:
+        n = counts(db)
+        rss = max(rss, vm_hwm_mb(gw.pid))
+        if kill_at is not None and not killed and n >= kill_at * target:
+            gw.kill()
+            gw.wait()
+            killed = True
+            out["killed_at_rows"] = n
+            gw = spawn("--child-gateway", str(port), gw_id, str(db))
+            read_json(gw)
+        if n >= target or time.time() - t_start > 600:
+            break
+        time.sleep(0.02)
+    elapsed = time.time() - t_start
+    time.sleep(1.0)  # anything still arriving would be a duplicate: let it land
+    rss = max(rss, vm_hwm_mb(gw.pid))
+    gw.send_signal(signal.SIGTERM)
+    tail = [x for x in gw.communicate(timeout=60)[0].splitlines() if x.startswith("{")]
+    lost, dup = compare(exp, stored(db))
+    out.update(
+        gateway_msgs_per_s=round(len(msgs) / elapsed),
+        lost=lost,
+        duplicated=dup,
+        peak_rss_mb=round(rss, 1),
+        gateway=json.loads(tail[-1]) if tail else {},
+    )
+    return out
+
+
+def run_live(port: int, work: Path, msgs: list[tuple[str, bytes]], rate: int) -> dict[str, Any]:
+    db = work / "live.db"
+    gw = spawn("--child-gateway", str(port), f"gw-live-{port}", str(db))
+    read_json(gw)
+    wait_for(lambda: db.exists(), timeout=30)
+    time.sleep(2.0)  # connected and subscribed
+    stamped = []
+    for topic, payload in msgs:
+        obj = json.loads(payload) if topic.startswith("ref/") else None
+        stamped.append((topic, payload, obj if isinstance(obj, dict) else None))
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-live")
+    c.max_inflight_messages_set(1000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    conn = sqlite3.connect(db, timeout=1)
+    last_id, lat = 0, []
+    tick, per_tick = 0.01, max(1, rate // 100)
+    t0 = time.perf_counter()
+    sent = 0
+
+    def poll() -> None:
+        nonlocal last_id
+        try:
+            rows = conn.execute(
+                "SELECT id, ts, received_at FROM event WHERE id > ? ORDER BY id", (last_id,)
+            ).fetchall()
+        except sqlite3.Error:
+            return
+        now = time.time()
+        for rid, ts, rec in rows:
+            last_id = rid
+            if ts != rec:  # a stamped reference payload: ts is its publish time
+                lat.append((now - ts) * 1000)
+
+    while sent < len(stamped):
+        for topic, payload, obj in stamped[sent : sent + per_tick]:
+            if obj is not None:
+                obj["ts"] = time.time()
+                payload = json.dumps(obj).encode()
+            c.publish(topic, payload, qos=1)
+        sent += per_tick
+        poll()
+        delay = t0 + (sent / per_tick) * tick - time.perf_counter()
+        while delay > 0:
+            time.sleep(min(delay, 0.005))
+            poll()
+            delay = t0 + (sent / per_tick) * tick - time.perf_counter()
+    offered = len(stamped) / (time.perf_counter() - t0)
+    end = time.time() + 10
+    while time.time() < end and len(lat) < 0.99 * sum(1 for s in stamped if s[2] is not None):
+        poll()
+        time.sleep(0.005)
+    c.disconnect()
+    c.loop_stop()
+    gw.send_signal(signal.SIGTERM)
+    gw.communicate(timeout=60)
+    lat.sort()
+    return {
+        "offered_msgs_per_s": round(offered),
+        "latency_samples": len(lat),
+        "latency_ms_p50": round(statistics.median(lat), 1) if lat else None,
+        "latency_ms_p99": round(lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-ceiling":
+        child_ceiling(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-gateway":
+        child_gateway(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        return
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--modes", default="drain,kill,live")
+    ap.add_argument("--rate", type=int, default=5_000)
+    ap.add_argument("--live-seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    modes = args.modes.split(",")
+    msgs = traffic(args.n)
+    exp = expected(msgs)
+    print(f"{len(msgs)} messages, {sum(exp[0].values())} events + {exp[1]} dead letters expected")
+    result: dict[str, Any] = {"messages": len(msgs)}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        broker, port = start_broker(work)
+        try:
+            if "drain" in modes:
+                d = run_drain(port, work, msgs, exp, None)
+                d["ratio"] = round(d["gateway_msgs_per_s"] / d["ceiling_msgs_per_s"], 3)
+                print(f"drain: {d}")
+                result.update(d)
+            if "kill" in modes:
+                k = run_drain(port, work, msgs, exp, 0.4)
+                print(f"drain with kill -9 at 40%: {k}")
+                result.update(kill_lost=k["lost"], kill_duplicated=k["duplicated"])
+            if "live" in modes:
+                live_msgs = traffic(int(args.rate * args.live_seconds))
+                lv = run_live(port, work, live_msgs, args.rate)
+                print(f"live: {lv}")
+                result.update(lv)
+        finally:
+            broker.terminate()
+            broker.wait()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

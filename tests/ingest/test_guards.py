@@ -1,0 +1,138 @@
+"""Redeliveries, oversized payloads and floods through the real pipeline and store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from gateway.building import load_building
+from gateway.events import Event
+from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.screen import Screen
+from gateway.profiles import ProfileRegistry
+from gateway.store import BatchWriter, create_db_engine, init_db
+from gateway.store.sync import sync_building
+from gateway.store.tables import DeadLetter, IngestFingerprint
+from gateway.store.tables import Event as EventRow
+from tests.support import FIXTURES, ROOT
+
+T0 = 1_764_320_400.0
+
+
+class Harness:
+    def __init__(self, tmp: Path, screen: Screen | None = None, window: int = 10_000) -> None:
+        self.tmp = tmp
+        self.building = load_building(FIXTURES / "building-small.yaml")
+        self.registry = ProfileRegistry.load(ROOT / "device_profiles")
+        self.db = create_db_engine(f"sqlite:///{tmp}/g.db")
+        init_db(self.db)
+        sync_building(self.db, self.building)
+        self.acked: list[int] = []
+        self.applied: list[Event] = []
+        self.window = window
+        self.screen = screen
+        self.restart()
+
+    def restart(self) -> None:
+        """A fresh writer and pipeline on the same store: what a process restart sees."""
+        self.writer = BatchWriter(self.db, client="gw-test", redelivery_window=self.window)
+        self.pipeline = Pipeline(
+            self.building,
+            self.registry,
+            self.writer,
+            devices={},
+            apply=lambda evs, now: self.applied.extend(evs),
+            ack=lambda mid, qos: self.acked.append(mid),
+            screen=self.screen,
+            clock=lambda: T0,
+        )
+
+    def count(self, table: type) -> int:
+        with self.db.connect() as c:
+            return int(c.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def msg(mid: int, count: int, dup: bool = False, at: float = T0, topic: str = "") -> RawMessage:
+    payload = json.dumps({"count": count}).encode()
+    return RawMessage(topic or "ref/counter/pc-orion", payload, at, qos=1, mid=mid, dup=dup)
+
+
+def test_redelivery_of_a_committed_message_is_acked_not_stored_again(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.pipeline.process([msg(7, 3), msg(8, 4)])
+    h.restart()  # the PUBACKs were lost with the process; the broker resends with DUP=1
+    h.pipeline.process([msg(7, 3, dup=True), msg(8, 4, dup=True), msg(9, 5)])
+    assert h.count(EventRow) == 3
+    assert h.acked == [7, 8, 7, 8, 9]
+    assert h.pipeline.stats.redelivered == 2
+
+
+def test_a_dup_never_committed_is_stored(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.pipeline.process([msg(7, 3)])
+    # same packet id, other payload: a different message sent before the crash, not stored
+    h.pipeline.process([msg(7, 9, dup=True), msg(11, 3, dup=True)])
+    assert h.count(EventRow) == 3
+    assert h.pipeline.stats.redelivered == 0
+
+
+def test_the_same_reading_twice_without_dup_is_stored_twice(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.pipeline.process([msg(7, 3)])
+    h.pipeline.process([msg(8, 3), msg(7, 3)])  # a sensor repeating itself; ids are reused
+    assert h.count(EventRow) == 3
+
+
+def test_a_dup_inside_the_same_batch_is_recognised(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.pipeline.process([msg(7, 3), msg(7, 3, dup=True)])
+    assert h.count(EventRow) == 1
+    assert h.acked == [7, 7]
+
+
+def test_the_redelivery_record_is_pruned_to_its_window(tmp_path: Path) -> None:
+    h = Harness(tmp_path, window=100)
+    for b in range(60):
+        h.pipeline.process([msg(b * 10 + i + 1, i) for i in range(10)])
+    # pruned every 50 batches down to the last 100 records, never below
+    assert 100 <= h.count(IngestFingerprint) <= 100 + 10 * 10
+    h.pipeline.process([msg(600, 9, dup=True)])  # the newest is still remembered
+    assert h.pipeline.stats.redelivered == 1
+
+
+def test_oversized_payload_is_dead_lettered_unparsed(tmp_path: Path) -> None:
+    h = Harness(tmp_path, Screen(max_payload_bytes=1000, rate_per_s=0, burst=0))
+    big = RawMessage("ref/counter/pc-orion", b"{" + b" " * 5000 + b"}", T0, qos=1, mid=1)
+    h.pipeline.process([big, msg(2, 4)])
+    with h.db.connect() as c:
+        dl = c.execute(select(DeadLetter)).one()
+    assert "5002 bytes is over the 1000-byte limit" in dl.reason
+    assert len(dl.payload) == 1024  # a prefix is kept, not the whole payload
+    assert h.count(EventRow) == 1 and h.acked == [1, 2]
+    assert h.pipeline.stats.oversized == 1
+
+
+def test_a_flooding_topic_is_limited_and_others_keep_flowing(tmp_path: Path) -> None:
+    h = Harness(tmp_path, Screen(max_payload_bytes=65536, rate_per_s=10, burst=20))
+    flood = [msg(i + 1, i, at=T0 + i * 0.001, topic="ref/counter/pc-lounge") for i in range(500)]
+    good = [msg(1000 + i, i, at=T0 + i * 0.2) for i in range(50)]  # 5/s, under the limit
+    h.pipeline.process(flood + good)
+    with h.db.connect() as c:
+        by_dev = dict(
+            c.execute(select(EventRow.device, func.count()).group_by(EventRow.device)).all()
+        )
+        reasons = [r for (r,) in c.execute(select(DeadLetter.reason)).all()]
+    assert by_dev["pc-orion"] == 50  # every one of them passes
+    assert 20 <= by_dev["pc-lounge"] <= 26  # the burst, plus 0.5 s of refill at 10/s
+    assert len(reasons) == 1 and "rate limit: topic 'ref/counter/pc-lounge'" in reasons[0]
+    assert h.pipeline.stats.rate_limited == 500 - by_dev["pc-lounge"]
+    assert len(h.acked) == 550  # rejected ones are acknowledged once their batch commits
+
+
+def test_a_backlog_drain_within_the_burst_is_not_limited() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=200, burst=2000)
+    # a day's backlog of the chattiest device, arriving at drain speed
+    verdicts = [s.check(msg(i + 1, i, at=T0 + i * 0.0001)) for i in range(1500)]
+    assert verdicts.count(None) == 1500
