@@ -119,5 +119,24 @@ def test_tick_leaves_no_deadline_in_the_past(building: Building) -> None:
         eng.apply(ev(dev, sid, T0, "presence", False), T0)
     for now in (T0 + 10, T0 + 11, T0 + 600, T0 + 5000):
         eng.tick(now)
-        assert all(due > now for due, _ in eng._heap)
+        assert all(due > now for due, _ in eng.deadlines())
     assert eng.view("desk-area", T0 + 5000).state == "unknown"
+
+
+def test_silence_timeout_per_device(building: Building) -> None:
+    # a battery sensor whose profile allows a day of silence keeps counting after an hour,
+    # one without availability stops counting after the default
+    eng = OccupancyEngine(
+        building,
+        OccupancySettings(sensor_stale_s=3600),
+        T0,
+        silence_s={"z-booth-1-presence": 90_000},
+    )
+    eng.apply(ev("z-booth-1-presence", "booth-1", T0, "presence", False), T0)
+    eng.apply(ev("occ-desk-area", "desk-area", T0, "presence", False), T0)
+    later = T0 + 7200
+    eng.tick(later)
+    assert eng.view("booth-1", later).state == "vacant"
+    assert eng.view("desk-area", later).state == "unknown"
+    eng.tick(T0 + 90_000)
+    assert eng.view("booth-1", T0 + 90_000).state == "unknown"

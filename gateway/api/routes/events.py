@@ -1,0 +1,90 @@
+"""Stored normalized events, filtered and paged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.routes.utilization import FromQ, ToQ, epoch
+from gateway.api.schemas import iso
+from gateway.store.tables import Event
+from gateway.store.writer import row_value
+
+router = APIRouter(prefix="/events", tags=["events"], dependencies=[Auth])
+
+
+class EventPublic(BaseModel):
+    id: int
+    device: str
+    space: str | None
+    time: datetime
+    received_at: datetime
+    kind: str
+    quantity: str
+    value: bool | int | float | str | None
+    unit: str | None
+    attrs: dict[str, Any] | None
+
+
+class EventsPublic(BaseModel):
+    data: list[EventPublic]
+    count: int
+    total: int
+
+
+@router.get("", response_model=EventsPublic)
+def list_events(
+    gw: GatewayDep,
+    session: SessionDep,
+    space: str | None = None,
+    device: str | None = None,
+    quantity: str | None = None,
+    kind: str | None = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> EventsPublic:
+    """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
+    q = select(Event).where(Event.site == gw.building.site.id)
+    for column, value in (
+        (Event.space, space),
+        (Event.device, device),
+        (Event.quantity, quantity),
+        (Event.kind, kind),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    if start is not None:
+        q = q.where(col(Event.ts) >= epoch(start))
+    if end is not None:
+        q = q.where(col(Event.ts) < epoch(end))
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(
+        q.order_by(col(Event.ts).desc(), col(Event.id).desc()).offset(offset).limit(limit)
+    ).all()
+    data = []
+    for r in rows:
+        t, rx = iso(r.ts), iso(r.received_at)
+        assert r.id is not None and t is not None and rx is not None
+        data.append(
+            EventPublic(
+                id=r.id,
+                device=r.device,
+                space=r.space,
+                time=t,
+                received_at=rx,
+                kind=r.kind,
+                quantity=r.quantity,
+                value=row_value(r.quantity, r.value_num, r.value_text),
+                unit=r.unit,
+                attrs=r.attrs,
+            )
+        )
+    return EventsPublic(data=data, count=len(data), total=total)

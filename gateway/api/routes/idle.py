@@ -1,0 +1,118 @@
+"""Spaces free right now (with since-when), and the stored idle episodes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.routes.utilization import FromQ, ToQ, epoch
+from gateway.api.schemas import iso
+from gateway.store.engine_tables import IdleEpisodeRow
+
+router = APIRouter(prefix="/idle", tags=["idle"], dependencies=[Auth])
+
+
+class FreeSpace(BaseModel):
+    id: str
+    name: str
+    type: str
+    floor: str
+    capacity: int
+    bookable: bool
+    vacant_since: datetime
+    idle: bool
+    idle_since: datetime | None
+
+
+class FreeSpaces(BaseModel):
+    data: list[FreeSpace]
+    count: int
+
+
+class Episode(BaseModel):
+    space: str
+    start: datetime
+    end: datetime | None
+    opened_at: datetime
+    duration_s: float | None
+
+
+class Episodes(BaseModel):
+    data: list[Episode]
+    count: int
+    total: int
+
+
+@router.get("", response_model=FreeSpaces)
+def free_now(
+    gw: GatewayDep,
+    idle: bool | None = None,
+    type: str | None = None,  # noqa: A002 - the public query name
+    floor: str | None = None,
+) -> FreeSpaces:
+    """Vacant spaces now; ``idle=true`` keeps those vacant for idle_after in business hours."""
+    now = gw.clock()
+    with gw.state_lock:
+        views = gw.engine.free_now(now)
+    data = []
+    for v in views:
+        sp = gw.building.spaces[v.id]
+        if (idle is not None and v.idle != idle) or (type and sp.type != type):
+            continue
+        if floor and sp.floor != floor:
+            continue
+        since = iso(v.since)
+        assert since is not None
+        data.append(
+            FreeSpace(
+                id=sp.id,
+                name=sp.name,
+                type=sp.type,
+                floor=sp.floor,
+                capacity=sp.capacity,
+                bookable=sp.bookable,
+                vacant_since=since,
+                idle=v.idle,
+                idle_since=iso(v.idle_since),
+            )
+        )
+    data.sort(key=lambda f: f.vacant_since)
+    return FreeSpaces(data=data, count=len(data))
+
+
+@router.get("/episodes", response_model=Episodes)
+def episodes(
+    gw: GatewayDep,
+    session: SessionDep,
+    space: str | None = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Episodes:
+    """Idle episodes, newest first; ``from``/``to`` select episodes overlapping the window."""
+    q = select(IdleEpisodeRow).where(IdleEpisodeRow.site == gw.building.site.id)
+    if space is not None:
+        q = q.where(IdleEpisodeRow.space == space)
+    if end is not None:
+        q = q.where(col(IdleEpisodeRow.start) < epoch(end))
+    if start is not None:
+        t0 = epoch(start)
+        q = q.where((col(IdleEpisodeRow.end).is_(None)) | (col(IdleEpisodeRow.end) > t0))
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(
+        q.order_by(col(IdleEpisodeRow.start).desc()).offset(offset).limit(limit)
+    ).all()
+    data = []
+    for r in rows:
+        s, o = iso(r.start), iso(r.opened_at)
+        assert s is not None and o is not None
+        dur = None if r.end is None else r.end - r.start
+        data.append(Episode(space=r.space, start=s, end=iso(r.end), opened_at=o, duration_s=dur))
+    return Episodes(data=data, count=len(data), total=total)
