@@ -1,0 +1,215 @@
+"""Retained space state on change, Home Assistant discovery, and setback commands.
+
+Called by the gateway under its state lock: ``publish_spaces`` with the ids the engine says
+changed (from the ingest worker and the ticker), ``tick`` once per engine tick. Publishing
+only queues in paho (its own thread does the network), so neither caller waits on the broker.
+A payload equal to the last one published for a space is not sent again. While the broker is
+away nothing is queued: on (re)connect every space's state is published again, which also
+restores retained messages a broker without persistence lost.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from gateway.building import Building, Space
+from gateway.publish.client import OutClient
+from gateway.publish.commands import CommandSink, MqttCommandSink, SetbackPolicy
+from gateway.publish.discovery import discovery_configs
+from gateway.publish.topics import Topics
+from gateway.settings import MqttSettings, PublishSettings
+
+log = logging.getLogger(__name__)
+
+IDLE_RECHECK_S = 30.0  # a space past idle_after that the engine does not call idle yet
+
+
+class StateView(Protocol):
+    """What the publisher reads of a space's live state (the engine's ``SpaceView``)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def occupancy(self) -> int | None: ...
+    @property
+    def since(self) -> float: ...
+    @property
+    def idle(self) -> bool: ...
+
+
+def iso(ts: float) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z``."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def state_payload(space: Space, view: StateView) -> dict[str, Any]:
+    """The JSON state of one space, as published on its retained state topic."""
+    return {
+        "id": space.id,
+        "name": space.name,
+        "type": space.type,
+        "floor": space.floor,
+        "capacity": space.capacity,
+        "state": view.state,
+        "occupancy": view.occupancy,
+        "since": iso(view.since),
+        "idle": view.idle,
+    }
+
+
+class SpacePublisher:
+    """MQTT out for one building: state, status, discovery and (optionally) setback."""
+
+    def __init__(
+        self,
+        settings: PublishSettings,
+        mqtt: MqttSettings,
+        building: Building,
+        view: Callable[[str, float], StateView],
+        idle_after_s: float,
+        *,
+        sink: CommandSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.building = building
+        self.idle_after_s = idle_after_s
+        self._view = view
+        self.topics = Topics.for_site(
+            building.site.id, settings.topic_prefix, settings.discovery_prefix
+        )
+        self.client = OutClient(
+            mqtt,
+            settings.client_id or f"{mqtt.client_id}-out",
+            (self.topics.status, "offline"),
+            subscriptions=(self.topics.ha_status,) if settings.discovery else (),
+            on_connected=self._connected,
+            on_message=self._message,
+        )
+        self.setback: SetbackPolicy | None = None
+        if settings.setback:
+            self.setback = SetbackPolicy(sink or MqttCommandSink(self.topics, self._send))
+        self._last: dict[str, dict[str, Any]] = {}
+        self._discovered: set[str] = set()
+        self._resync = threading.Event()  # set by the network thread, served by ``tick``
+        self._rediscover = threading.Event()
+        self._idle_heap: list[tuple[float, str]] = []
+        self._idle_due: dict[str, float] = {}
+        self._open: bool | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect; the first ``tick`` after the connection publishes everything."""
+        self.client.start()
+
+    def stop(self) -> None:
+        """Publish ``offline`` and disconnect."""
+        self.client.stop()
+
+    # -- called by the gateway under its state lock ---------------------------------------------
+    def publish_spaces(self, space_ids: Iterable[str], now: float) -> None:
+        """Publish the spaces whose state changed (a no-op while the broker is away)."""
+        if not self.client.connected.is_set():
+            return
+        for sid in space_ids:
+            self._publish_space(sid, now, force=False)
+
+    def tick(self, now: float) -> None:
+        """Serve a (re)connection, idle thresholds and business hours opening or closing."""
+        if not self.client.connected.is_set():
+            return
+        if self._rediscover.is_set():
+            self._rediscover.clear()
+            self.publish_discovery()
+        if self._resync.is_set():
+            self._resync.clear()
+            for sid in self.building.spaces:
+                self._publish_space(sid, now, force=True)
+        is_open = self.building.site.business_hours.is_open(now)
+        if self._open is not None and is_open != self._open:
+            for sid, last in list(self._last.items()):
+                if last["state"] == "vacant":
+                    self._publish_space(sid, now, force=False)
+        self._open = is_open
+        heap = self._idle_heap
+        while heap and heap[0][0] <= now:
+            due, sid = heapq.heappop(heap)
+            if self._idle_due.get(sid) == due:
+                del self._idle_due[sid]
+                self._publish_space(sid, now, force=False)
+
+    def set_building(self, building: Building, now: float) -> None:
+        """A new building file: retract what is gone, publish discovery and state again."""
+        gone = set(self.building.spaces) - set(building.spaces)
+        self.building = building
+        for sid in gone:
+            self._last.pop(sid, None)
+            self._idle_due.pop(sid, None)
+            if self.client.connected.is_set():
+                self.client.publish(self.topics.state(sid), b"", retain=True)
+        if self.client.connected.is_set():
+            self.publish_discovery()
+            for sid in building.spaces:
+                self._publish_space(sid, now, force=True)
+        else:
+            self._rediscover.set()
+            self._resync.set()
+
+    def publish_discovery(self) -> int:
+        """Publish every space's discovery configs (retained); retract ones no longer wanted."""
+        if not self.settings.discovery:
+            return 0
+        configs = discovery_configs(self.building, self.topics)
+        for topic in self._discovered - set(configs):
+            self.client.publish(topic, b"", retain=True)  # empty retained: HA removes it
+        for topic, config in configs.items():
+            self.client.publish(topic, json.dumps(config, separators=(",", ":")), retain=True)
+        self._discovered = set(configs)
+        log.info("published Home Assistant discovery for %d spaces", len(self.building.spaces))
+        return len(configs)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _publish_space(self, sid: str, now: float, *, force: bool) -> None:
+        space = self.building.spaces.get(sid)
+        if space is None:
+            return
+        view = self._view(sid, now)
+        payload = state_payload(space, view)
+        prev = self._last.get(sid)
+        if view.state == "vacant" and not view.idle:
+            self._schedule_idle(sid, view.since + self.idle_after_s, now)
+        if prev == payload and not force:
+            return
+        if not self.client.publish(
+            self.topics.state(sid), json.dumps(payload, separators=(",", ":")), retain=True
+        ):
+            return  # refused (queue full): leave _last alone so the next change retries
+        self._last[sid] = payload
+        if self.setback is not None:
+            self.setback.observe(sid, prev, payload, iso(now))
+
+    def _schedule_idle(self, sid: str, due: float, now: float) -> None:
+        if due <= now:
+            if not self.building.site.business_hours.is_open(now):
+                return  # the opening of business hours re-checks vacant spaces
+            due = now + IDLE_RECHECK_S
+        if self._idle_due.get(sid) == due:
+            return
+        self._idle_due[sid] = due
+        heapq.heappush(self._idle_heap, (due, sid))
+
+    def _send(self, topic: str, payload: str, retain: bool) -> None:
+        self.client.publish(topic, payload, retain=retain)
+
+    def _connected(self) -> None:
+        self._rediscover.set()
+        self._resync.set()
+
+    def _message(self, topic: str, payload: bytes) -> None:
+        if topic == self.topics.ha_status and payload.strip() == b"online":
+            self._rediscover.set()  # Home Assistant (re)started: it wants discovery again
