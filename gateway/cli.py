@@ -1,4 +1,4 @@
-"""Console commands: run, demo, simulate, profiles check."""
+"""Console commands: run, demo, simulate, profiles check, profiles try."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
     from gateway.service import Gateway
 
     gw = Gateway(settings)
+    gw.install_sighup()
     app = create_app(gw)
     url = f"http://{settings.api.host}:{settings.api.port}/"
     stop_sim = threading.Event()
@@ -161,6 +162,23 @@ def cmd_profiles_check(args: argparse.Namespace) -> int:
     return 1 if failed or not results else 0
 
 
+def cmd_profiles_try(args: argparse.Namespace) -> int:
+    from gateway.profiles import load_profile
+    from gateway.profiles.trial import try_payload
+
+    directory = Path(args.dir or load_settings(args.config).profiles_dir)
+    path = next((p for p in directory.glob(f"{args.profile}.y*ml") if p.is_file()), None)
+    if path is None:
+        print(f"gateway: no profile {args.profile!r} in {directory}", file=sys.stderr)
+        return 2
+    data = sys.stdin.buffer.read() if args.payload == "-" else Path(args.payload).read_bytes()
+    trial = try_payload(load_profile(path), data, args.topic)
+    print(f"profile {trial.profile}, topic {trial.topic}")
+    for line in trial.lines:
+        print(f"  {line}")
+    return 0 if trial.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway", description=__doc__)
     p.add_argument("--config", help="YAML or JSON settings file (also GATEWAY_CONFIG)")
@@ -181,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = psub.add_parser("check", help="validate every profile and run its samples")
     check.add_argument("--dir", help="profiles folder (default: GATEWAY_PROFILES_DIR)")
     check.set_defaults(func=cmd_profiles_check)
+    trial = psub.add_parser("try", help="show the readings a payload gives, or why it is refused")
+    trial.add_argument("profile", help="profile name, e.g. zigbee2mqtt")
+    trial.add_argument("payload", help="payload file, or - for stdin")
+    trial.add_argument("--topic", help="topic it arrived on (default: one the profile reads)")
+    trial.add_argument("--dir", help="profiles folder (default: GATEWAY_PROFILES_DIR)")
+    trial.set_defaults(func=cmd_profiles_try)
     return p
 
 

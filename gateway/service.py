@@ -3,34 +3,56 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import secrets
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from gateway.building import Building, load_building
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.events import Event, kind_of
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.pipeline import DeviceLive, Pipeline
+from gateway.ingest.screen import Screen
 from gateway.ingest.transport import MqttTransport
 from gateway.occupancy import OccupancyEngine
+from gateway.occupancy import snapshot as engine_snapshot
+from gateway.occupancy.accumulate import EngineOutput
 from gateway.profiles import ProfileRegistry
+from gateway.publish import SpacePublisher
 from gateway.settings import Settings
-from gateway.store import BatchWriter, create_db_engine, init_db
+from gateway.store import BatchWriter, create_db_engine, init_db, rollups
+from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
+from gateway.store.writer import Batch
 
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class ReloadablePipeline(Pipeline):
+    """A pipeline whose profiles and building are swapped between batches, never inside one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.swap_lock = threading.Lock()
+
+    def process(self, msgs: Iterable[RawMessage]) -> Batch:
+        with self.swap_lock:
+            return super().process(msgs)
 
 
 class Gateway:
@@ -51,31 +73,121 @@ class Gateway:
                 f"{settings.profiles_dir}: {', '.join(missing)}"
             )
         self.admin_token = self._admin_token()
-        self.db: Engine = create_db_engine(settings.database_url)
+        self.db: Engine = create_db_engine(
+            settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms
+        )
         init_db(self.db)
         sync_building(self.db, self.building)
-        self.writer = BatchWriter(self.db)
+        self.writer = BatchWriter(
+            self.db,
+            client=settings.mqtt.client_id,
+            redelivery_window=settings.ingest.redelivery_window,
+        )
         self.state_lock = threading.RLock()
-        self.engine = OccupancyEngine(self.building, settings.occupancy, self.started_at)
+        self.silence_s = self._silence_timeouts()
+        self.engine = OccupancyEngine(
+            self.building,
+            settings.occupancy,
+            self.started_at,
+            grace_s=settings.bookings.grace_s,
+            silence_s=self.silence_s,
+        )
+        self._unsaved = EngineOutput()
+        self._restore_engine()
         self.devices = self._load_devices()
         self._warm_engine()
         m = settings.mqtt
         self.queue: queue.Queue[RawMessage] = queue.Queue(maxsize=m.queue_size)
         self.transport = MqttTransport(m, self.registry.subscriptions(), self.queue)
-        self.pipeline = Pipeline(
+        self.pipeline = ReloadablePipeline(
             self.building,
             self.registry,
             self.writer,
             devices=self.devices,
             apply=self._apply,
             ack=self.transport.ack,
+            ack_message=self.transport.ack_message,
+            is_stale=self.transport.is_stale,
+            screen=Screen(
+                settings.ingest.max_payload_bytes,
+                settings.ingest.device_rate_per_s,
+                settings.ingest.device_burst,
+            ),
             batch_size=m.batch_size,
             batch_ms=m.batch_ms,
             clock=clock,
         )
+        # Fault injection for the durability tests: exit right after this many commits,
+        # before their acknowledgements are sent.
+        self.pipeline.crash_after_batches = int(os.environ.get("GATEWAY_FAULT_EXIT_AFTER", "0"))
+        self.publisher: SpacePublisher | None = None
+        if settings.publish.enabled:
+            self.publisher = SpacePublisher(
+                settings.publish,
+                m,
+                self.building,
+                self.engine.view,
+                settings.occupancy.idle_after_s,
+            )
         self.embedded_broker: EmbeddedBroker | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._reload_lock = threading.Lock()
+
+    # -- reload -----------------------------------------------------------------------------
+    def reload(self) -> tuple[bool, str]:
+        """Reload the profiles and the building file; (ok, what happened or why not).
+
+        A broken file is refused with its error and the running set stays in force. The new
+        set is swapped in between two batches, so no message is dropped or half-decoded.
+        """
+        with self._reload_lock:
+            try:
+                registry = ProfileRegistry.load(self.settings.profiles_dir)
+                building = load_building(self.settings.building)
+                missing = sorted(
+                    {d.profile for d in building.devices.values()} - set(registry.names)
+                )
+                if missing:
+                    raise ConfigError(f"devices name unknown profiles: {', '.join(missing)}")
+                if building.site.id != self.building.site.id or set(building.spaces) != set(
+                    self.building.spaces
+                ):
+                    raise ConfigError("the site or its spaces changed; restart the gateway")
+                sync_building(self.db, building)
+            except GatewayError as err:
+                log.error("reload refused, the running profiles and building stay: %s", err)
+                return False, str(err)
+            added = sorted(set(registry.subscriptions()) - set(self.transport.topics))
+            with self.pipeline.swap_lock:
+                self.pipeline.registry, self.pipeline.building = registry, building
+                self.registry, self.building = registry, building
+                with self.pipeline.lock:
+                    for live in self.devices.values():
+                        binding = building.devices.get(live.id)
+                        live.bound = binding is not None
+                        if binding is not None:
+                            live.profile, live.space = binding.profile, binding.space
+            if added:
+                self.transport.topics = sorted({*self.transport.topics, *added})
+                if self.transport.connected.is_set():
+                    self.transport.client.subscribe([(t, 1) for t in added])
+            with self.state_lock:
+                self.silence_s = self._silence_timeouts()
+                self.engine.silence_s = self.silence_s  # for evidence of devices heard from now on
+            if self.publisher is not None:
+                with self.state_lock:  # names, floors or types may have changed
+                    self.publisher.set_building(building, self.clock())
+            what = f"{len(registry.names)} profiles, {len(building.devices)} devices"
+            log.info("reloaded: %s", what)
+            return True, what
+
+    def install_sighup(self) -> None:
+        """Reload on SIGHUP (call from the main thread)."""
+        signal.signal(
+            signal.SIGHUP,
+            lambda _sig, _frame: threading.Thread(target=self.reload, name="reload").start(),
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -97,6 +209,8 @@ class Gateway:
         for t in self._threads:
             t.start()
         self.transport.start()
+        if self.publisher is not None:
+            self.publisher.start()
 
     def stop(self) -> None:
         """Stop taking messages, drain and commit what is in flight, then disconnect."""
@@ -104,6 +218,8 @@ class Gateway:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
+        if self.publisher is not None:
+            self.publisher.stop()
         self.transport.stop()
         log.info(
             "gateway stopped: %d messages committed, %d left in the queue",
@@ -112,19 +228,85 @@ class Gateway:
         )
         if self.embedded_broker is not None:
             self.embedded_broker.stop()
+        self._save_engine()
         self.db.dispose()
 
     # -- engine -----------------------------------------------------------------------------
     def _apply(self, events: list[Event], now: float) -> None:
         with self.state_lock:
+            changed: list[str] = []
             for ev in events:
-                self.engine.apply(ev, now)
+                if self.engine.apply(ev, now) and ev.space is not None:
+                    changed.append(ev.space)
+            self._spaces_changed(changed, now)
+
+    def _silence_timeouts(self) -> dict[str, float]:
+        """Per bound device, the silence its profile's availability allows before offline."""
+        out: dict[str, float] = {}
+        for d in self.building.devices.values():
+            t = self.registry.silence_timeout(d.profile, d.model)
+            if t is not None:
+                out[d.id] = t
+        return out
+
+    def device_silence_s(self, device_id: str) -> float:
+        """How long ``device_id`` may stay silent before it counts as offline."""
+        return self.silence_s.get(device_id, self.settings.occupancy.sensor_stale_s)
+
+    def _prune_dead_letters(self) -> None:
+        """Keep the dead-letter table bounded: the oldest beyond the limit go, counted."""
+        try:
+            gone = prune_dead_letters(
+                self.db, self.building.site.id, self.settings.dead_letters_max, self.clock()
+            )
+        except SQLAlchemyError as err:
+            log.warning("dead-letter pruning skipped: %s", err)
+            return
+        if gone:
+            with self.writer.counts_lock:
+                self.writer.dead_letters -= gone
 
     def _tick_loop(self) -> None:
         period = self.settings.occupancy.tick_s
+        next_save = self.clock() + self.settings.occupancy.snapshot_s
         while not self._stop.wait(period):
             with self.state_lock:
-                self.engine.tick(self.clock())
+                now = self.clock()
+                self._spaces_changed(self.engine.tick(now), now)
+                if self.publisher is not None:
+                    self.publisher.tick(now)
+            if now >= next_save:
+                next_save = now + self.settings.occupancy.snapshot_s
+                self._save_engine()
+                self._prune_dead_letters()
+
+    def _spaces_changed(self, space_ids: list[str], now: float) -> None:
+        """Hand the spaces whose state changed to MQTT out (under ``state_lock``; never blocks)."""
+        if self.publisher is not None and space_ids:
+            self.publisher.publish_spaces(space_ids, now)
+
+    def _restore_engine(self) -> None:
+        """Resume the engine from its last snapshot (before the devices' readings warm it)."""
+        raw = rollups.load_snapshot(self.db, self.building.site.id)
+        if raw is not None:
+            n = engine_snapshot.restore(self.engine, raw, self.clock())
+            log.info("engine state restored for %d spaces", n)
+
+    def _save_engine(self) -> None:
+        """Write closed bins, day totals, idle episodes, findings and the snapshot together."""
+        with self.state_lock:
+            now = self.clock()
+            self._unsaved.merge(self.engine.drain())
+            out, self._unsaved = self._unsaved, EngineOutput()
+            snap = engine_snapshot.dump(self.engine, now)
+        try:
+            eng, site = self.engine, self.building.site.id
+            rollups.save(self.db, site, out, snap, now, eng.bin_s, eng.cal.day_of_bin)
+        except StoreError as err:
+            log.error("engine output not saved, will retry: %s", err)
+            with self.state_lock:
+                out.merge(self._unsaved)
+                self._unsaved = out
 
     def _load_devices(self) -> dict[str, DeviceLive]:
         devices = {

@@ -51,6 +51,15 @@ class MqttSettings(BaseModel):
         return parts.hostname or "127.0.0.1", port, tls, user, pwd
 
 
+class IngestSettings(BaseModel):
+    """Limits the worker applies before decoding, and the redelivery record."""
+
+    max_payload_bytes: int = 65_536  # larger payloads are dead-lettered unparsed
+    device_rate_per_s: float = 200.0  # per topic; above it messages are counted, not stored
+    device_burst: int = 2_000  # a topic may burst this many messages above its rate
+    redelivery_window: int = 10_000  # recently committed QoS 1 messages remembered
+
+
 class ApiSettings(BaseModel):
     """Where the HTTP API listens."""
 
@@ -65,12 +74,30 @@ class OccupancySettings(BaseModel):
     idle_after_s: float = 900.0
     sensor_stale_s: float = 3600.0  # a sensor silent this long no longer counts as reporting
     tick_s: float = 1.0
+    bin_s: int = 900  # utilization rollup bin length (divides a day)
+    snapshot_s: float = 5.0  # how often rollups, episodes and the engine snapshot are saved
+    band_under_pct: float = 60.0  # utilization below this is under-utilized
+    band_over_pct: float = 100.0  # above this over-utilized; in between on target
+    underuse_pct: float = 20.0  # time used % below this over lookback_days is chronic underuse
+    lookback_days: int = 14
+    rightsize_ratio: float = 0.5  # p90 headcount below this share of capacity: too big
 
 
 class BookingSettings(BaseModel):
     """Booking policy."""
 
     grace_s: float = 600.0
+
+
+class PublishSettings(BaseModel):
+    """MQTT out: retained space state, Home Assistant discovery, setback commands."""
+
+    enabled: bool = True
+    topic_prefix: str | None = None  # default gateway/<site id>
+    discovery: bool = True  # Home Assistant MQTT discovery configs
+    discovery_prefix: str = "homeassistant"
+    setback: bool = False  # setback/restore commands when a space turns idle / occupied
+    client_id: str | None = None  # default <mqtt client id>-out
 
 
 class Settings(BaseSettings):
@@ -85,12 +112,16 @@ class Settings(BaseSettings):
 
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     database_url: str = "sqlite:///./gateway.db"
+    database_busy_timeout_ms: int = 5_000  # a locked store fails a commit after this long
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     building: Path = PACKAGE_ROOT / "examples" / "building.yaml"
     profiles_dir: Path = PACKAGE_ROOT / "device_profiles"
+    dead_letters_max: int = Field(default=100_000, ge=0)  # oldest beyond this are pruned
     api: ApiSettings = Field(default_factory=ApiSettings)
     admin_token: SecretStr | None = None
     occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
     bookings: BookingSettings = Field(default_factory=BookingSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
     log_level: str = "INFO"
 
     @classmethod

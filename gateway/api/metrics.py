@@ -23,7 +23,7 @@ def metrics(gw: GatewayDep) -> str:
         online = sum(
             1
             for d in gw.devices.values()
-            if d.bound and d.is_online(now, gw.settings.occupancy.sensor_stale_s)
+            if d.bound and d.is_online(now, gw.device_silence_s(d.id))
         )
         bound = sum(1 for d in gw.devices.values() if d.bound)
     lines = [
@@ -53,6 +53,36 @@ def metrics(gw: GatewayDep) -> str:
             s.clock_corrected,
         ),
         ("gateway_store_errors_total", "counter", "Batches the store refused", s.store_errors),
+        (
+            "gateway_store_ok",
+            "gauge",
+            "1 when the last batch committed, 0 while the store refuses writes",
+            int(gw.pipeline.store_ok),
+        ),
+        (
+            "gateway_redeliveries_total",
+            "counter",
+            "Redelivered messages recognised as already committed (not stored again)",
+            s.redelivered,
+        ),
+        (
+            "gateway_stale_dropped_total",
+            "counter",
+            "Messages of a lost connection left for the broker to resend",
+            s.stale_dropped,
+        ),
+        (
+            "gateway_rejected_oversized_total",
+            "counter",
+            "Payloads over the size limit, dead-lettered unparsed",
+            s.oversized,
+        ),
+        (
+            "gateway_rejected_rate_limited_total",
+            "counter",
+            "Messages over a topic's rate limit (first of a flood dead-lettered, rest counted)",
+            s.rate_limited,
+        ),
         ("gateway_events_stored", "gauge", "Events in the store", gw.writer.events_stored),
         (
             "gateway_queue_depth",

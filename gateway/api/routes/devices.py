@@ -23,7 +23,7 @@ def device_public(gw: Gateway, d: DeviceLive, now: float) -> DevicePublic:
         profile=d.profile,
         space=d.space,
         bound=d.bound,
-        online=d.is_online(now, gw.settings.occupancy.sensor_stale_s),
+        online=d.is_online(now, gw.device_silence_s(d.id)),
         last_seen=iso(d.last_seen),
         readings=readings,
     )
