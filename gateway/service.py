@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from gateway.building import Building, load_building
+from gateway.building import Building, DeviceBinding, load_building
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.events import Event, kind_of
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
@@ -33,6 +33,7 @@ from gateway.profiles import ProfileRegistry
 from gateway.publish import SpacePublisher
 from gateway.settings import Settings
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
+from gateway.store.bindings import load_bindings, save_binding, with_bindings
 from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
@@ -77,6 +78,7 @@ class Gateway:
             settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms
         )
         init_db(self.db)
+        self.building = with_bindings(self.building, load_bindings(self.db, self.building.site.id))
         sync_building(self.db, self.building)
         self.writer = BatchWriter(
             self.db,
@@ -144,7 +146,10 @@ class Gateway:
         with self._reload_lock:
             try:
                 registry = ProfileRegistry.load(self.settings.profiles_dir)
-                building = load_building(self.settings.building)
+                building = with_bindings(
+                    load_building(self.settings.building),
+                    load_bindings(self.db, self.building.site.id),
+                )
                 missing = sorted(
                     {d.profile for d in building.devices.values()} - set(registry.names)
                 )
@@ -181,6 +186,51 @@ class Gateway:
             what = f"{len(registry.names)} profiles, {len(building.devices)} devices"
             log.info("reloaded: %s", what)
             return True, what
+
+    def bind_device(self, device_id: str, space: str | None, profile: str | None) -> DeviceLive:
+        """Bind a (discovered) device to a space through the API; kept across restarts.
+
+        Raises KeyError for an unknown space, ValueError for an unknown or missing profile,
+        and ConfigError for a device the building file binds (edit the file for those).
+        """
+        with self._reload_lock:
+            file_binding = self.building.devices.get(device_id)
+            if file_binding is not None and device_id not in load_bindings(
+                self.db, self.building.site.id
+            ):
+                raise ConfigError(
+                    f"device '{device_id}' is bound in the building file; change it there"
+                )
+            if space is not None and space not in self.building.spaces:
+                raise KeyError(space)
+            live = self.devices.get(device_id)
+            profile = profile or (live.profile if live is not None else None)
+            if profile is None or profile not in self.registry.names:
+                raise ValueError(f"unknown profile {profile!r}")
+            binding = DeviceBinding(device_id, profile, space)
+            save_binding(self.db, self.building.site.id, binding)
+            building = with_bindings(
+                Building(
+                    site=self.building.site,
+                    floors=self.building.floors,
+                    spaces=self.building.spaces,
+                    devices={k: v for k, v in self.building.devices.items() if k != device_id},
+                    source=self.building.source,
+                ),
+                {device_id: binding},
+            )
+            sync_building(self.db, building)
+            with self.pipeline.swap_lock:
+                self.pipeline.building = self.building = building
+                with self.pipeline.lock:
+                    if live is None:
+                        live = self.devices[device_id] = DeviceLive(device_id, profile, space, True)
+                    live.bound, live.profile, live.space = True, profile, space
+            with self.state_lock:
+                self.silence_s = self._silence_timeouts()
+                self.engine.silence_s = self.silence_s
+            log.info("device %s bound to space %s (profile %s)", device_id, space, profile)
+            return live
 
     def install_sighup(self) -> None:
         """Reload on SIGHUP (call from the main thread)."""

@@ -150,3 +150,33 @@ def test_counts_survive_restart(broker: Broker, tmp_path: Path) -> None:
     finally:
         p.close()
         g.stop()
+
+
+def test_discovered_device_is_bound_from_the_api(broker: Broker, tmp_path: Path) -> None:
+    g = GatewayProcess(broker.url, tmp_path).start()
+    p = Publisher(broker.port, client_id="bind-pub")
+    try:
+        p.publish("zigbee2mqtt/new-motion-7", {"occupancy": True})
+        found = wait_for(lambda: g.get("/api/v1/devices", params={"bound": "false"})["data"])
+        assert [(d["id"], d["profile"]) for d in found] == [("new-motion-7", "zigbee2mqtt")]
+        assert (
+            g.http.put("/api/v1/devices/new-motion-7/binding", json={"space": "nope"}).status_code
+            == 404
+        )
+        assert (
+            g.http.put("/api/v1/devices/pc-orion/binding", json={"space": "lounge"}).status_code
+            == 409
+        )
+        r = g.http.put("/api/v1/devices/new-motion-7/binding", json={"space": "unwired"})
+        assert r.status_code == 200, r.text
+        assert r.json()["bound"] is True and r.json()["space"] == "unwired"
+        p.publish("zigbee2mqtt/new-motion-7", {"occupancy": True})
+        wait_for(lambda: g.get("/api/v1/spaces/unwired")["state"] == "occupied")
+        # the binding is kept across a restart
+        g.stop()
+        g.start()
+        dev = g.get("/api/v1/devices/new-motion-7")
+        assert dev["bound"] is True and dev["space"] == "unwired"
+    finally:
+        p.close()
+        g.stop()

@@ -100,3 +100,13 @@ class IngestFingerprint(SQLModel, table=True):
     client: str = Field(max_length=128)
     mid: int
     digest: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DeviceBindingOverride(SQLModel, table=True):
+    """A device bound through the API (a discovered device staff assigned to a space)."""
+
+    site: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=128)
+    profile: str = Field(max_length=64)
+    space: str | None = Field(default=None, max_length=64)
+    bound_at: float

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 
 from gateway.api.deps import Auth, GatewayDep
 from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
+from gateway.errors import ConfigError
 from gateway.ingest.pipeline import DeviceLive
 from gateway.service import Gateway
 
@@ -62,3 +65,36 @@ def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
         if d is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
         return device_public(gw, d, gw.clock())
+
+
+class BindingIn(BaseModel):
+    """Where a device is: its space (null for none) and, optionally, its profile."""
+
+    space: str | None = Field(description="space id, or null for a device in no space")
+    profile: str | None = Field(
+        default=None, description="profile name; defaults to the one that read the device"
+    )
+
+
+@router.put(
+    "/{device_id}/binding",
+    response_model=DevicePublic,
+    responses={
+        404: {"description": "no such space"},
+        409: {"description": "the building file binds this device"},
+        422: {"description": "unknown profile"},
+    },
+)
+async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> DevicePublic:
+    """Bind a device (typically a discovered one, ``bound=false``) to a space. The binding is
+    kept in the store and laid over the building file; its later messages become events."""
+    try:
+        live = await run_in_threadpool(gw.bind_device, device_id, body.space, body.profile)
+    except KeyError as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no space '{body.space}'") from err
+    except ValueError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+    except ConfigError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+    with gw.pipeline.lock:
+        return device_public(gw, live, gw.clock())
