@@ -155,15 +155,26 @@ class Gateway:
                 )
                 if missing:
                     raise ConfigError(f"devices name unknown profiles: {', '.join(missing)}")
-                if building.site.id != self.building.site.id or set(building.spaces) != set(
-                    self.building.spaces
+                old_site, new_site = self.building.site, building.site
+                if (new_site.id, new_site.timezone, new_site.business_hours) != (
+                    old_site.id,
+                    old_site.timezone,
+                    old_site.business_hours,
                 ):
-                    raise ConfigError("the site or its spaces changed; restart the gateway")
+                    raise ConfigError(
+                        "the site's id, time zone or business hours changed; restart the gateway"
+                    )
+                removed = sorted(set(self.building.spaces) - set(building.spaces))
+                if removed:
+                    # their open utilization bins close at a restart, not mid-flight
+                    raise ConfigError(f"spaces removed ({', '.join(removed)}); restart the gateway")
                 sync_building(self.db, building)
             except GatewayError as err:
                 log.error("reload refused, the running profiles and building stay: %s", err)
                 return False, str(err)
             added = sorted(set(registry.subscriptions()) - set(self.transport.topics))
+            with self.state_lock:  # before the swap, so every listed space has a state
+                self.engine.add_spaces(building.spaces, self.clock())
             with self.pipeline.swap_lock:
                 self.pipeline.registry, self.pipeline.building = registry, building
                 self.registry, self.building = registry, building

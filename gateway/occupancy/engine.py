@@ -393,6 +393,13 @@ class OccupancyEngine:
             sp.id, sp.state, sp.occupancy, sp.since, idle_since is not None, idle_since
         )
 
+    def add_spaces(self, space_ids: Iterable[str], now: float) -> list[str]:
+        """Start tracking spaces a reloaded building added (state unknown until evidence)."""
+        added = [sid for sid in space_ids if sid not in self.spaces]
+        for sid in added:
+            self.spaces[sid] = SpaceLive(id=sid, since=now, seg_start=now)
+        return added
+
     def free_now(self, now: float) -> list[SpaceView]:
         """Every vacant space, idle or not, with since-when (vacant since, idle since)."""
         return [self.view(sid, now) for sid, sp in self.spaces.items() if sp.state == VACANT]

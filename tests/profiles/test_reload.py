@@ -107,3 +107,36 @@ def test_sighup_loads_a_new_profile_and_binding(
     assert dev["readings"]["temperature_c"]["value"] == pytest.approx(100.0)
     r = gw.http.post("/api/v1/admin/reload")
     assert r.status_code == 200 and "acme" in r.json()["profiles"]
+
+
+def test_reload_adds_a_space_and_refuses_removing_one(
+    setup: tuple[GatewayProcess, Path, Path], broker: Broker
+) -> None:
+    gw, _profiles, building = setup
+    text = building.read_text()
+    grown = text.replace(
+        "      - {id: unwired,",
+        "      - {id: quiet-2, name: Quiet room, type: phone_booth, capacity: 1}\n"
+        "      - {id: unwired,",
+    ).replace(
+        "devices:\n", "devices:\n  - {id: pc-quiet-2, profile: ref-counter, space: quiet-2}\n"
+    )
+    building.write_text(grown)
+    r = gw.http.post("/api/v1/admin/reload")
+    assert r.status_code == 200, r.text
+    assert gw.get("/api/v1/spaces/quiet-2")["state"] == "unknown"
+    pub = Publisher(broker.port, client_id="reload-quiet")
+    try:
+        pub.publish("ref/counter/pc-quiet-2", {"count": 1})
+        wait_for(lambda: gw.get("/api/v1/spaces/quiet-2")["occupancy"] == 1)
+    finally:
+        pub.close()
+    building.write_text(
+        text.replace(
+            "      - {id: unwired, name: Store room, type: private_office, capacity: 2}\n", ""
+        )
+    )
+    r = gw.http.post("/api/v1/admin/reload")
+    assert r.status_code == 422 and "unwired" in r.json()["detail"]
+    assert gw.http.get("/api/v1/spaces/unwired").status_code == 200  # the old building stays
+    building.write_text(text)
