@@ -37,13 +37,18 @@ class Stats(BaseModel):
     spaces_by_state: dict[str, int]
 
 
-class SpacePublic(BaseModel):
+class SpaceBase(BaseModel):
+    """What the building file says of a space."""
+
     id: str
     name: str
     type: str
     floor: str
     capacity: int
     bookable: bool
+
+
+class SpacePublic(SpaceBase):
     state: Literal["occupied", "vacant", "unknown"]
     occupancy: int | None
     since: datetime

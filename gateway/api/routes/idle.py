@@ -12,19 +12,13 @@ from sqlmodel import col, select
 
 from gateway.api.deps import Auth, GatewayDep, SessionDep
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
-from gateway.api.schemas import iso
+from gateway.api.schemas import SpaceBase, iso
 from gateway.store.engine_tables import IdleEpisodeRow
 
 router = APIRouter(prefix="/idle", tags=["idle"], dependencies=[Auth])
 
 
-class FreeSpace(BaseModel):
-    id: str
-    name: str
-    type: str
-    floor: str
-    capacity: int
-    bookable: bool
+class FreeSpace(SpaceBase):
     vacant_since: datetime
     idle: bool
     idle_since: datetime | None
