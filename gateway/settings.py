@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -15,6 +16,37 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from gateway.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUrl:
+    """Where the broker is: ``mqtt://[user:pass@]host[:port]`` or ``mqtts://`` for TLS."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+    def __str__(self) -> str:  # never shows the password
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def parse_broker_url(url: str) -> BrokerUrl:
+    """Parse a broker URL; raise ConfigError naming what is wrong."""
+    parts = urlsplit(url)
+    tls = {"mqtt": False, "tcp": False, "mqtts": True, "ssl": True}.get(parts.scheme)
+    if tls is None or not parts.hostname:
+        raise ConfigError(
+            f"broker URL: expected mqtt://host:port or mqtts://host:port, got {url!r}"
+        )
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as err:
+        raise ConfigError(f"broker URL: bad port in {url!r}") from err
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return BrokerUrl(parts.hostname, port, tls, user, password)
 
 
 class MqttSettings(BaseModel):
@@ -33,22 +65,18 @@ class MqttSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _scheme(cls, v: str) -> str:
-        if urlsplit(v).scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise ValueError("expected mqtt://host:port or mqtts://host:port")
+        try:
+            parse_broker_url(v)
+        except ConfigError as err:
+            raise ValueError(str(err)) from err
         return v
 
     def endpoint(self) -> tuple[str, int, bool, str | None, str | None]:
         """Host, port, tls, username and password (URL credentials, overridden by settings)."""
-        parts = urlsplit(self.url)
-        tls = parts.scheme in ("mqtts", "ssl")
-        port = parts.port or (8883 if tls else 1883)
-        user = self.username or (unquote(parts.username) if parts.username else None)
-        pwd = (
-            self.password.get_secret_value()
-            if self.password
-            else (unquote(parts.password) if parts.password else None)
-        )
-        return parts.hostname or "127.0.0.1", port, tls, user, pwd
+        u = parse_broker_url(self.url)
+        user = self.username or u.username
+        pwd = self.password.get_secret_value() if self.password else u.password
+        return u.host, u.port, u.tls, user, pwd
 
 
 class IngestSettings(BaseModel):

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from gateway.building import Space
+
 
 def iso(ts: float | None) -> datetime | None:
     """An aware UTC datetime from epoch seconds."""
@@ -46,6 +48,18 @@ class SpaceBase(BaseModel):
     floor: str
     capacity: int
     bookable: bool
+
+
+def space_fields(sp: Space) -> dict[str, Any]:
+    """The SpaceBase fields of a building space."""
+    return {
+        "id": sp.id,
+        "name": sp.name,
+        "type": sp.type,
+        "floor": sp.floor,
+        "capacity": sp.capacity,
+        "bookable": sp.bookable,
+    }
 
 
 class SpacePublic(SpaceBase):

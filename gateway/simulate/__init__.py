@@ -16,7 +16,8 @@ To simulate a new device kind: write a ``SimDevice`` subclass that listens to it
 in ``Traffic._make``.
 """
 
-from gateway.simulate.simulator import BrokerUrl, Simulator, default_start, parse_broker_url
+from gateway.settings import BrokerUrl, parse_broker_url
+from gateway.simulate.simulator import Simulator, default_start
 from gateway.simulate.traffic import Traffic
 
 __all__ = ["BrokerUrl", "Simulator", "Traffic", "default_start", "parse_broker_url"]

@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.building import Building
 from gateway.errors import ConfigError, GatewayError
+from gateway.settings import parse_broker_url
 from gateway.simulate.core import Message
 from gateway.simulate.traffic import Traffic
 
@@ -26,37 +25,6 @@ MIN_WALL_GAP_S = 0.5  # a periodic report never repeats faster than this in wall
 CONNECT_TIMEOUT_S = 10.0
 DRAIN_TIMEOUT_S = 5.0
 MAX_QUEUED = 20_000  # bounded memory while the broker is away
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerUrl:
-    """Where the broker is: ``mqtt://[user:pass@]host[:port]`` or ``mqtts://`` for TLS."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None = None
-    password: str | None = None
-
-    def __str__(self) -> str:  # never shows the password
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-def parse_broker_url(url: str) -> BrokerUrl:
-    """Parse a broker URL; raise ConfigError naming what is wrong."""
-    parts = urlsplit(url)
-    tls = {"mqtt": False, "tcp": False, "mqtts": True, "ssl": True}.get(parts.scheme)
-    if tls is None or not parts.hostname:
-        raise ConfigError(
-            f"broker URL: expected mqtt://host:port or mqtts://host:port, got {url!r}"
-        )
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError as err:
-        raise ConfigError(f"broker URL: bad port in {url!r}") from err
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return BrokerUrl(parts.hostname, port, tls, user, password)
 
 
 def default_start(building: Building, now: float | None = None) -> datetime:

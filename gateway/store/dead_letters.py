@@ -5,24 +5,16 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.engine import Engine
 
-from gateway.store.tables import DeadLetter
+from gateway.store.tables import DeadLetter, DeadLetterPruned
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 100_000
 
-_meta = MetaData()
-#: How many dead letters each site has pruned, so the total ever rejected stays known.
-PRUNED = Table(
-    "dead_letter_pruned",
-    _meta,
-    Column("site", String(64), primary_key=True),
-    Column("pruned", Integer, nullable=False, default=0),
-    Column("last_pruned_at", Float, nullable=True),
-)
+PRUNED: Table = DeadLetterPruned.__table__  # type: ignore[attr-defined]
 _DL = DeadLetter.__table__  # type: ignore[attr-defined]
 
 
@@ -36,7 +28,6 @@ def prune_dead_letters(
     """
     if max_rows < 0:
         raise ValueError("max_rows must be 0 or more")
-    _meta.create_all(db, checkfirst=True)
     with db.begin() as conn:
         held = conn.execute(select(func.count()).select_from(_DL).where(_DL.c.site == site))
         excess = int(held.scalar_one()) - max_rows
@@ -64,7 +55,6 @@ def prune_dead_letters(
 
 def pruned_count(db: Engine, site: str) -> int:
     """How many dead letters of ``site`` were pruned so far."""
-    _meta.create_all(db, checkfirst=True)
     with db.connect() as conn:
         found = conn.execute(select(PRUNED.c.pruned).where(PRUNED.c.site == site)).scalar()
     return int(found or 0)

@@ -102,6 +102,16 @@ class IngestFingerprint(SQLModel, table=True):
     digest: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class DeadLetterPruned(SQLModel, table=True):
+    """How many dead letters each site has pruned, so the total ever rejected stays known."""
+
+    __tablename__ = "dead_letter_pruned"
+
+    site: str = Field(primary_key=True, max_length=64)
+    pruned: int = 0
+    last_pruned_at: float | None = None
+
+
 class DeviceBindingOverride(SQLModel, table=True):
     """A device bound through the API (a discovered device staff assigned to a space)."""
 

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from gateway.api.deps import Auth, GatewayDep, SessionDep
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
-from gateway.api.schemas import SpaceBase, iso
+from gateway.api.schemas import SpaceBase, iso, space_fields
 from gateway.store.engine_tables import IdleEpisodeRow
 
 router = APIRouter(prefix="/idle", tags=["idle"], dependencies=[Auth])
@@ -65,12 +65,7 @@ def free_now(
         assert since is not None
         data.append(
             FreeSpace(
-                id=sp.id,
-                name=sp.name,
-                type=sp.type,
-                floor=sp.floor,
-                capacity=sp.capacity,
-                bookable=sp.bookable,
+                **space_fields(sp),
                 vacant_since=since,
                 idle=v.idle,
                 idle_since=iso(v.idle_since),

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, status
 
 from gateway.api.deps import Auth, GatewayDep
-from gateway.api.schemas import SpacePublic, SpacesPublic, iso
+from gateway.api.schemas import SpacePublic, SpacesPublic, iso, space_fields
 from gateway.service import Gateway
 
 router = APIRouter(prefix="/spaces", tags=["spaces"], dependencies=[Auth])
@@ -19,12 +19,7 @@ def space_public(gw: Gateway, space_id: str, now: float) -> SpacePublic:
     since = iso(v.since)
     assert since is not None
     return SpacePublic(
-        id=sp.id,
-        name=sp.name,
-        type=sp.type,
-        floor=sp.floor,
-        capacity=sp.capacity,
-        bookable=sp.bookable,
+        **space_fields(sp),
         state=v.state,  # type: ignore[arg-type]
         occupancy=v.occupancy,
         since=since,
