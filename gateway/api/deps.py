@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -31,24 +33,71 @@ def get_session(gw: GatewayDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def require_token(
+class Role(StrEnum):
+    """What a token may do (SPEC section 6). ``admin`` may do everything."""
+
+    admin = "admin"
+    staff = "staff"  # read all; manage bookings and work orders
+    app = "app"  # acts for members: grants, bookings, print release, free-space search
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the role of the token presented and the name it was created under."""
+
+    role: Role
+    name: str
+    token_id: str | None = None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def authenticate(
     gw: GatewayDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The caller's role; 401 without a valid bearer token."""
+) -> Principal:
+    """The caller; 401 without a valid bearer token."""
     if creds is None or creds.scheme.lower() != "bearer":
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not hmac.compare_digest(creds.credentials.encode(), gw.admin_token.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "invalid token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return "admin"
+        raise _unauthorized("missing bearer token")
+    presented = creds.credentials
+    if hmac.compare_digest(presented.encode(), gw.admin_token.encode()):
+        return Principal(Role.admin, "bootstrap-admin")
+    lookup = getattr(gw, "lookup_token", None)
+    principal: Principal | None = lookup(presented) if lookup is not None else None
+    if principal is None:
+        raise _unauthorized("invalid token")
+    return principal
 
 
-Auth = Depends(require_token)
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through ``admin`` and the roles named; 403 for the others."""
+    allowed = frozenset(roles) | {Role.admin}
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"a {principal.role} token may not do this; it needs one of: {names}",
+            )
+        return principal
+
+    check.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the route-table test
+    return check
+
+
+AdminOnly = Depends(require_role(Role.admin))
+StaffRead = Depends(require_role(Role.staff))
+AppOrStaff = Depends(require_role(Role.staff, Role.app))
+AppOnly = Depends(require_role(Role.app))
+
+CallerAdmin = Annotated[Principal, AdminOnly]
+CallerStaff = Annotated[Principal, StaffRead]
+CallerAppOrStaff = Annotated[Principal, AppOrStaff]
+
+# Kept for routers that only need "any valid token of a role that reads" (staff and admin).
+Auth = StaffRead

@@ -6,9 +6,9 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.api.deps import Auth, GatewayDep
+from gateway.api.deps import AdminOnly, GatewayDep
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Auth])
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminOnly])
 
 
 class ReloadResult(BaseModel):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import Auth, GatewayDep
+from gateway.api.deps import AdminOnly, Auth, GatewayDep
 from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
 from gateway.errors import ConfigError
 from gateway.ingest.pipeline import DeviceLive
@@ -79,6 +79,7 @@ class BindingIn(BaseModel):
 @router.put(
     "/{device_id}/binding",
     response_model=DevicePublic,
+    dependencies=[AdminOnly],
     responses={
         404: {"description": "no such space"},
         409: {"description": "the building file binds this device"},
