@@ -21,6 +21,7 @@ from sqlmodel import col
 from gateway.building import Building, DeviceBinding, load_building
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.events import Event, kind_of
+from gateway.hub import Hub
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.pipeline import DeviceLive, Pipeline
@@ -86,6 +87,7 @@ class Gateway:
             redelivery_window=settings.ingest.redelivery_window,
         )
         self.state_lock = threading.RLock()
+        self.hub = Hub()
         self.silence_s = self._silence_timeouts()
         self.engine = OccupancyEngine(
             self.building,
@@ -299,6 +301,7 @@ class Gateway:
             for ev in events:
                 if self.engine.apply(ev, now) and ev.space is not None:
                     changed.append(ev.space)
+            self.hub.publish("events", events, now)
             self._spaces_changed(changed, now)
 
     def _silence_timeouts(self) -> dict[str, float]:
@@ -342,9 +345,12 @@ class Gateway:
                 self._prune_dead_letters()
 
     def _spaces_changed(self, space_ids: list[str], now: float) -> None:
-        """Hand the spaces whose state changed to MQTT out (under ``state_lock``; never blocks)."""
-        if self.publisher is not None and space_ids:
+        """Hand the spaces whose state changed to MQTT out and the hub (under ``state_lock``)."""
+        if not space_ids:
+            return
+        if self.publisher is not None:
             self.publisher.publish_spaces(space_ids, now)
+        self.hub.publish("spaces", space_ids, now)
 
     def _restore_engine(self) -> None:
         """Resume the engine from its last snapshot (before the devices' readings warm it)."""

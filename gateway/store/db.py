@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel, create_engine
 
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
-from gateway.store import engine_tables, tables  # noqa: F401
+from gateway.store import audit, engine_tables, tables  # noqa: F401
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
