@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import db_url, empty_db_url, pg_url  # noqa: F401  (sqlite, postgresql)
 from tests.support import Broker
 
 

@@ -23,7 +23,14 @@ def sync_building(engine: Engine, building: Building) -> None:
             upsert(
                 dialect,
                 _t(Site),
-                {"id": site.id, "name": site.name, "timezone": site.timezone},
+                {
+                    "id": site.id,
+                    "name": site.name,
+                    "timezone": site.timezone,
+                    "business_hours": {
+                        "week": [list(map(list, d)) for d in site.business_hours.week]
+                    },
+                },
                 ("id",),
             )
         )

@@ -14,6 +14,10 @@ class Site(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str
     timezone: str
+    # {"week": [[[open, close] minutes, ...] x 7 days from Monday]}, for reports across sites
+    business_hours: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Floor(SQLModel, table=True):
@@ -96,7 +100,11 @@ class IngestFingerprint(SQLModel, table=True):
     never reached the broker is recognised after a crash; pruned to the last few thousand.
     """
 
+    # several gateways may share one store and one MQTT client id: records are per site
+    __table_args__ = (Index("ix_fingerprint_site_client_mid", "site", "client", "mid"),)
+
     id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(default="", max_length=64)
     client: str = Field(max_length=128)
     mid: int
     digest: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
@@ -15,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import StoreError
 from gateway.events import QUANTITIES, Event
+from gateway.store.pg_copy import copy_rows
 from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
 
@@ -41,7 +44,7 @@ def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: li
     for i in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[i : i + ROWS_PER_STATEMENT]
         sql = head + ", ".join([one] * len(chunk)) + suffix
-        conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
 @dataclass(slots=True)
@@ -131,28 +134,39 @@ class BatchWriter:
     """Commits batches; keeps the counts the stats endpoint reports."""
 
     def __init__(
-        self, engine: Engine, *, client: str = "gateway", redelivery_window: int = 10_000
+        self,
+        engine: Engine,
+        *,
+        client: str = "gateway",
+        redelivery_window: int = 10_000,
+        site: str = "",
     ) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
         self.client = client
+        self.site = site  # the redelivery record is per site: gateways may share a store
         self.redelivery_window = redelivery_window
         self._batches = 0
         self.batches_written = 0
         # SQLite takes plain tuples through the driver's executemany: the same rows, without
-        # building and binding a dict per row. Other backends use the Core insert.
+        # building and binding a dict per row. PostgreSQL streams events and fingerprints
+        # with COPY; the rest use the Core insert.
         self._raw = self._dialect == "sqlite"
         # first_seen and readings of the devices this writer has written: the store holds
         # the same, so a batch does not read them back before its upsert.
         self._device_cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
         self.counts_lock = threading.Lock()  # the pruner lowers dead_letters from another thread
-        with engine.connect() as conn:
-            self.events_stored = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
-            self.dead_letters = conn.execute(
-                select(func.count()).select_from(DEAD_LETTERS)
-            ).scalar_one()
+        with engine.connect() as conn:  # this site's rows only: a store may hold many sites
+            self.events_stored, self.dead_letters = (
+                conn.execute(
+                    select(func.count()).select_from(t).where(*([t.c.site == site] if site else []))
+                ).scalar_one()
+                for t in (EVENTS, DEAD_LETTERS)
+            )
         self.last_commit_ms = 0.0
         self._device_stmt: Any = None
+        # called with (batch, commit seconds) after each commit, e.g. by the metrics
+        self.observers: list[Callable[[Batch, float], None]] = []
 
     def write(self, batch: Batch) -> None:
         """Commit the batch in one transaction; raises StoreError and keeps nothing on failure."""
@@ -175,7 +189,10 @@ class BatchWriter:
         self.events_stored += len(batch.events)
         with self.counts_lock:
             self.dead_letters += len(batch.dead_letters)
-        self.last_commit_ms = (time.perf_counter() - t0) * 1000
+        elapsed = time.perf_counter() - t0
+        self.last_commit_ms = elapsed * 1000
+        for observe in self.observers:
+            observe(batch, elapsed)
 
     def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""
@@ -186,7 +203,9 @@ class BatchWriter:
             with self.engine.connect() as conn:
                 rows = conn.execute(
                     select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
-                        FINGERPRINTS.c.client == self.client, FINGERPRINTS.c.mid.in_(mids)
+                        FINGERPRINTS.c.site == self.site,
+                        FINGERPRINTS.c.client == self.client,
+                        FINGERPRINTS.c.mid.in_(mids),
                     )
                 ).all()
         except SQLAlchemyError as err:
@@ -197,30 +216,38 @@ class BatchWriter:
     def _insert_events(self, conn: Connection, events: list[tuple[Event, float]]) -> None:
         if self._raw:
             insert_rows(conn, EVENTS.name, EVENT_COLUMNS, [event_tuple(e, r) for e, r in events])
+        elif self._dialect == "postgresql":
+            copy_rows(conn, EVENTS.name, EVENT_COLUMNS, (event_tuple(e, r) for e, r in events))
         else:
             conn.execute(EVENTS.insert(), [event_row(e, r) for e, r in events])
 
     def _record_fingerprints(self, conn: Connection, fps: list[tuple[int, int]]) -> None:
-        client = self.client
+        client, site = self.client, self.site
         if self._raw:
-            rows = [(client, m, d) for m, d in fps]
-            insert_rows(conn, FINGERPRINTS.name, ("client", "mid", "digest"), rows)
+            rows = [(site, client, m, d) for m, d in fps]
+            insert_rows(conn, FINGERPRINTS.name, ("site", "client", "mid", "digest"), rows)
+        elif self._dialect == "postgresql":
+            rows = [(site, client, m, d) for m, d in fps]
+            copy_rows(conn, FINGERPRINTS.name, ("site", "client", "mid", "digest"), rows)
         else:
             conn.execute(
-                FINGERPRINTS.insert(), [{"client": client, "mid": m, "digest": d} for m, d in fps]
+                FINGERPRINTS.insert(),
+                [{"site": site, "client": client, "mid": m, "digest": d} for m, d in fps],
             )
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
-            top = conn.execute(
-                select(func.max(FINGERPRINTS.c.id)).where(FINGERPRINTS.c.client == client)
+            # the oldest record to keep: ids are shared by every site writing to the store,
+            # so count this site's own rows rather than subtracting from the newest id
+            mine = (FINGERPRINTS.c.site == site, FINGERPRINTS.c.client == client)
+            keep = conn.execute(
+                select(FINGERPRINTS.c.id)
+                .where(*mine)
+                .order_by(FINGERPRINTS.c.id.desc())
+                .offset(self.redelivery_window - 1)
+                .limit(1)
             ).scalar()
-            if top is not None:
-                conn.execute(
-                    delete(FINGERPRINTS).where(
-                        FINGERPRINTS.c.client == client,
-                        FINGERPRINTS.c.id <= top - self.redelivery_window,
-                    )
-                )
+            if keep is not None:
+                conn.execute(delete(FINGERPRINTS).where(*mine, FINGERPRINTS.c.id < keep))
 
     def _upsert_devices(
         self, conn: Connection, updates: dict[tuple[str, str], DeviceUpdate]

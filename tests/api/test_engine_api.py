@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,10 +28,11 @@ class Clock:
 
 
 @pytest.fixture
-def gw(tmp_path: Path) -> Iterator[tuple[Gateway, Clock, TestClient]]:
+def gw(db_url: str) -> Iterator[tuple[Gateway, Clock, TestClient]]:
+    """A gateway on each store backend (SQLite, and PostgreSQL when one is configured)."""
     clock = Clock(T0)
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path}/g.db",
+        database_url=db_url,
         building=FIXTURES / "building-small.yaml",
         admin_token=TOKEN,
         # counters report on change: keep them "reporting" for the whole scripted day
