@@ -51,7 +51,7 @@ def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str
 
 
 DAY_SUMS = ("occupied_s", "known_s", "counted_s", "person_s")
-CHUNK = 500
+CHUNK = 500  # ids per IN list
 
 
 def _bin_row(site: str, a: Acc, bin_s: int, day_of: DayOf) -> dict[str, Any]:
@@ -193,31 +193,46 @@ def _ranges(table: Table, site: str, window: Window) -> tuple[ColumnElement[bool
 def space_totals(
     engine: Engine, site: str, window: Window, spaces: list[str] | None = None, hist: bool = False
 ) -> dict[str, Totals]:
-    """Per-space totals over the window: whole days from day rows, edges from bin rows."""
+    """Per-space totals over the window: whole days from day rows, edges from bin rows.
+
+    Given the spaces, each one's day rows are found by key (site, space, start) in a covering
+    index and come in space order, so nothing is sorted and the work follows the window and
+    the spaces, not the history kept (without them, a scan of the site's day rows). Bin rows
+    only cover the window's edges: one short range scan.
+    """
     out: dict[str, Totals] = {}
+    wanted = None if spaces is None else set(spaces)
     with engine.connect() as conn:
         for table in (DAYS, BINS):
-            conds = list(_ranges(table, site, window))
-            if spaces is not None:
-                conds.append(table.c.space.in_(spaces))
             c = table.c
-            q = (
-                select(
-                    c.space,
-                    func.sum(c.occupied_s),
-                    func.sum(c.known_s),
-                    func.sum(c.counted_s),
-                    func.sum(c.person_s),
-                    func.max(c.peak),
+            # bin rows cover the window's edges only (a short range): one range scan, filtered
+            # here; day rows are looked up per space, a chunk of ids at a time
+            chunks: list[list[str] | None] = [None]
+            if table is DAYS and spaces is not None:
+                chunks = [spaces[k : k + CHUNK] for k in range(0, len(spaces), CHUNK)]
+            for ids in chunks:
+                conds = list(_ranges(table, site, window))
+                if ids is not None:
+                    conds.append(c.space.in_(ids))
+                q = (
+                    select(
+                        c.space,
+                        func.sum(c.occupied_s),
+                        func.sum(c.known_s),
+                        func.sum(c.counted_s),
+                        func.sum(c.person_s),
+                        func.max(c.peak),
+                    )
+                    .where(*conds)
+                    .group_by(c.space)
                 )
-                .where(*conds)
-                .group_by(c.space)
-            )
-            for sid, occ, known, counted, person, peak in conn.execute(q):
-                t = out.get(sid)
-                if t is None:
-                    t = out[sid] = Totals()
-                t.add(occ, known, counted, person, peak)
+                for sid, occ, known, counted, person, peak in conn.execute(q):
+                    if wanted is not None and sid not in wanted:
+                        continue
+                    t = out.get(sid)
+                    if t is None:
+                        t = out[sid] = Totals()
+                    t.add(occ, known, counted, person, peak)
         if hist:  # headcount histograms live on the bins only
             c = BINS.c
             hq = select(c.space, c.hist).where(
