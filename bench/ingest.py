@@ -16,6 +16,8 @@ QoS 1). Modes, all in one run by default:
   store (polled every 5 ms).
 
     .venv/bin/python bench/ingest.py [--n 50000] [--modes drain,kill,live] [--rate 5000]
+                                     [--repeat 3]
+                                     [--database-url postgresql://user@host/db]
 
 The last line printed is one JSON object of the figures.
 """
@@ -26,7 +28,6 @@ import argparse
 import json
 import os
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
+from bench import targets  # noqa: E402
 from tests.support import free_port, port_open, wait_for  # noqa: E402
 
 BUILDING = ROOT / "examples" / "building.yaml"
@@ -100,21 +102,24 @@ def _split(v: Any) -> tuple[float | None, str | None]:
     return (None, v) if isinstance(v, str) else (float(v), None)
 
 
-def stored(db: Path) -> tuple[Counter[Key], int]:
-    with sqlite3.connect(db) as c:
-        rows = c.execute("SELECT device, quantity, value_num, value_text FROM event").fetchall()
-        dead = c.execute("SELECT count(*) FROM deadletter").fetchone()[0]
+def stored(db: str) -> tuple[Counter[Key], int]:
+    c = targets.Reader(db)
+    rows = c.rows("SELECT device, quantity, value_num, value_text FROM event")
+    dead = c.rows("SELECT count(*) FROM deadletter")[0][0]
+    c.close()
     return Counter((d, q, n, t) for d, q, n, t in rows), int(dead)
 
 
-def counts(db: Path) -> int:
+def counts(db: str) -> int:
+    c = targets.Reader(db)
     try:
-        with sqlite3.connect(db, timeout=1) as c:
-            e = c.execute("SELECT count(*) FROM event").fetchone()[0]
-            d = c.execute("SELECT count(*) FROM deadletter").fetchone()[0]
-        return int(e) + int(d)
-    except sqlite3.Error:
-        return 0
+        got = c.rows(
+            "SELECT (SELECT count(*) FROM event) + (SELECT count(*) FROM deadletter)",
+            missing_ok=True,
+        )
+    finally:
+        c.close()
+    return int(got[0][0]) if got else 0
 
 
 def compare(exp: tuple[Counter[Key], int], got: tuple[Counter[Key], int]) -> tuple[int, int]:
@@ -158,6 +163,29 @@ def establish_session(port: int, client_id: str, topics: list[str]) -> None:
     time.sleep(0.3)
     c.disconnect()
     c.loop_stop()
+
+
+def drop_session(port: int, client_id: str) -> None:
+    """End a persistent session, so a later run's traffic is not queued for it as well."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    c.connect("127.0.0.1", port)
+    c.disconnect()
+
+
+def median_of(runs: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Medians of the figures that vary from run to run on a shared machine; every run's
+    losses and duplicates add up (each one is a failure), peak memory is the highest."""
+    out = dict(runs[len(runs) // 2])
+    for k in keys:
+        vals = [r[k] for r in runs if r.get(k) is not None]
+        out[k] = statistics.median(vals) if vals else None
+    for k in ("lost", "duplicated"):
+        if k in out:
+            out[k] = sum(r[k] for r in runs)
+    if "peak_rss_mb" in out:
+        out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    out["runs"] = len(runs)
+    return out
 
 
 def publish_all(port: int, msgs: list[tuple[str, bytes]]) -> float:
@@ -211,7 +239,7 @@ def child_gateway(port: int, client_id: str, db: str) -> None:
 
     settings = load_settings(
         mqtt={"url": f"mqtt://127.0.0.1:{port}", "client_id": client_id, "embedded": False},
-        database_url=f"sqlite:///{db}",
+        database_url=db,
         building=BUILDING,
         admin_token="bench",
     )
@@ -260,11 +288,16 @@ def spawn(*args: str) -> subprocess.Popen[str]:
 
 # -- modes ----------------------------------------------------------------------------------
 def run_drain(
-    port: int, work: Path, msgs: list[tuple[str, bytes]], exp: Any, kill_at: float | None
+    port: int,
+    work: Path,
+    msgs: list[tuple[str, bytes]],
+    exp: Any,
+    kill_at: float | None,
+    run: int = 0,
 ) -> dict[str, Any]:
-    tag = f"{'kill' if kill_at else 'drain'}-{port}"
+    tag = f"{'kill' if kill_at else 'drain'}{run or ''}-{port}"
     topics = subscriptions()
-    db = work / f"{tag}.db"
+    db = targets.database(work, tag)
     gw_id, ceil_id = f"gw-{tag}", f"ceiling-{tag}"
     establish_session(port, gw_id, topics)
     establish_session(port, ceil_id, topics)
@@ -310,11 +343,13 @@ def run_drain(
     return out
 
 
-def run_live(port: int, work: Path, msgs: list[tuple[str, bytes]], rate: int) -> dict[str, Any]:
-    db = work / "live.db"
-    gw = spawn("--child-gateway", str(port), f"gw-live-{port}", str(db))
+def run_live(
+    port: int, work: Path, msgs: list[tuple[str, bytes]], rate: int, run: int = 0
+) -> dict[str, Any]:
+    db = targets.database(work, f"live{run or ''}-{port}")
+    gw = spawn("--child-gateway", str(port), f"gw-live{run or ''}-{port}", str(db))
     read_json(gw)
-    wait_for(lambda: db.exists(), timeout=30)
+    wait_for(lambda: targets.ready(db), timeout=30)
     time.sleep(2.0)  # connected and subscribed
     stamped = []
     for topic, payload in msgs:
@@ -324,7 +359,7 @@ def run_live(port: int, work: Path, msgs: list[tuple[str, bytes]], rate: int) ->
     c.max_inflight_messages_set(1000)
     c.connect("127.0.0.1", port)
     c.loop_start()
-    conn = sqlite3.connect(db, timeout=1)
+    conn = targets.Reader(db)
     last_id, lat = 0, []
     tick, per_tick = 0.01, max(1, rate // 100)
     t0 = time.perf_counter()
@@ -332,12 +367,9 @@ def run_live(port: int, work: Path, msgs: list[tuple[str, bytes]], rate: int) ->
 
     def poll() -> None:
         nonlocal last_id
-        try:
-            rows = conn.execute(
-                "SELECT id, ts, received_at FROM event WHERE id > ? ORDER BY id", (last_id,)
-            ).fetchall()
-        except sqlite3.Error:
-            return
+        rows = conn.rows(
+            "SELECT id, ts, received_at FROM event WHERE id > ? ORDER BY id", (last_id,), True
+        )
         now = time.time()
         for rid, ts, rec in rows:
             last_id = rid
@@ -387,7 +419,16 @@ def main() -> None:
     ap.add_argument("--modes", default="drain,kill,live")
     ap.add_argument("--rate", type=int, default=5_000)
     ap.add_argument("--live-seconds", type=float, default=10.0)
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="drain and live runs; medians are reported"
+    )
+    ap.add_argument(
+        "--database-url",
+        help="a PostgreSQL server (postgresql://user@host/db): each run gets a fresh database "
+        "on it, dropped at the end (default: SQLite files in a temp folder)",
+    )
     args = ap.parse_args()
+    targets.use_server(args.database_url)
     modes = args.modes.split(",")
     msgs = traffic(args.n)
     exp = expected(msgs)
@@ -398,9 +439,16 @@ def main() -> None:
         broker, port = start_broker(work)
         try:
             if "drain" in modes:
-                d = run_drain(port, work, msgs, exp, None)
-                d["ratio"] = round(d["gateway_msgs_per_s"] / d["ceiling_msgs_per_s"], 3)
-                print(f"drain: {d}")
+                runs = []
+                for i in range(args.repeat):  # ceiling and gateway side by side in each run
+                    d = run_drain(port, work, msgs, exp, None, i)
+                    d["ratio"] = round(d["gateway_msgs_per_s"] / d["ceiling_msgs_per_s"], 3)
+                    print(f"drain {i + 1}/{args.repeat}: {d}", flush=True)
+                    runs.append(d)
+                    for who in ("gw", "ceiling"):
+                        drop_session(port, f"{who}-drain{i or ''}-{port}")
+                d = median_of(runs, ("gateway_msgs_per_s", "ceiling_msgs_per_s", "ratio"))
+                print(f"drain, medians of {args.repeat}: {d}")
                 result.update(d)
             if "kill" in modes:
                 k = run_drain(port, work, msgs, exp, 0.4)
@@ -408,12 +456,18 @@ def main() -> None:
                 result.update(kill_lost=k["lost"], kill_duplicated=k["duplicated"])
             if "live" in modes:
                 live_msgs = traffic(int(args.rate * args.live_seconds))
-                lv = run_live(port, work, live_msgs, args.rate)
-                print(f"live: {lv}")
-                result.update(lv)
+                lives = []
+                for i in range(args.repeat):
+                    lives.append(run_live(port, work, live_msgs, args.rate, i))
+                    print(f"live {i + 1}/{args.repeat}: {lives[-1]}", flush=True)
+                    drop_session(port, f"gw-live{i or ''}-{port}")
+                lv = median_of(lives, ("latency_ms_p50", "latency_ms_p99", "offered_msgs_per_s"))
+                print(f"live, medians of {args.repeat}: {lv}")
+                result.update({k: v for k, v in lv.items() if k != "runs"})
         finally:
             broker.terminate()
             broker.wait()
+            targets.drop_all()
     print(json.dumps(result))
 
 

@@ -1,25 +1,29 @@
 """The worker: decode raw messages through the profiles, bind them to the building, commit, ack.
 
 It runs the same from a live broker or from a list of recorded messages (``process``), which
-is how the tests feed real payloads through the real path.
+is how the tests feed real payloads through the real path. A batch is ``prepare``d (screened,
+decoded, bound) and then ``commit``ted (written, acknowledged, applied); the live worker
+(``gateway.ingest.worker``) overlaps preparing one batch with committing the previous one.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.building import Building
-from gateway.errors import DecodeError, StoreError
-from gateway.events import Event, kind_of
+from gateway.errors import DecodeError
+from gateway.events import KIND_OF, Event
+from gateway.fastdata import positional_builder
+from gateway.ingest.handoff import Handoff
 from gateway.ingest.live import DeviceLive, IngestStats
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
+from gateway.ingest.worker import run_worker
 from gateway.profiles import ProfileRegistry
 from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
 
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_FUTURE_SKEW_S = 60.0  # a device clock ahead of ours by more than this is not believed
 MAX_PAST_SKEW_S = 86_400.0  # nor one a day behind: bridges batch, but not for days
+_event = positional_builder(Event)  # every field positionally: the hot path builds ~4 a message
 
 
 class Pipeline:
@@ -44,6 +49,7 @@ class Pipeline:
         apply: Callable[[list[Event], float], None],
         ack: Callable[[int, int], None] = lambda mid, qos: None,
         ack_message: Callable[[RawMessage], bool] | None = None,
+        ack_batch: Callable[[list[RawMessage]], None] | None = None,
         is_stale: Callable[[RawMessage], bool] | None = None,
         screen: Screen | None = None,
         batch_size: int = 500,
@@ -57,6 +63,7 @@ class Pipeline:
         self.apply = apply
         self.ack = ack
         self.ack_message = ack_message
+        self.ack_batch = ack_batch
         self.is_stale = is_stale
         self.screen = screen
         self.crash_after_batches = 0  # tests: exit right after this many commits, before acks
@@ -66,79 +73,52 @@ class Pipeline:
         self.stats = IngestStats()
         self.store_ok = True
         self.lock = threading.Lock()  # guards devices while the API reads them
+        # batches prepared and not yet committed (the live worker runs one ahead)
+        self._in_flight = 0
+        self._flight = threading.Condition()
 
     # -- the loop ---------------------------------------------------------------------------
-    def run(self, source: queue.Queue[RawMessage], stop: threading.Event) -> None:
+    def run(self, source: Handoff, stop: threading.Event) -> None:
         """Drain ``source`` in batches until ``stop`` is set and the queue is empty."""
-        while not (stop.is_set() and source.empty()):
-            try:
-                first = source.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self._commit_until_done(self._collect(first, source, stop), stop)
+        run_worker(self, source, stop)
 
-    def _collect(
-        self, first: RawMessage, source: queue.Queue[RawMessage], stop: threading.Event
-    ) -> list[RawMessage]:
-        """A batch: up to ``batch_size``, at most ``batch_ms`` old, closed early when the stream
-        pauses for a 25th of ``batch_ms`` (light traffic commits at once, heavy traffic fills
-        batches while the previous one commits) or when the gateway is stopping."""
-        msgs = [first]
-        gap = max(self.batch_s / 25, 0.001)
-        now = time.monotonic()
-        deadline, quiet_until = now + self.batch_s, now + gap
-        while len(msgs) < self.batch_size:
-            try:
-                msgs.append(source.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            now = time.monotonic()
-            if stop.is_set() or now >= deadline or now >= quiet_until:
-                break
-            try:  # short waits, so a stop commits what is held at once
-                msgs.append(source.get(timeout=min(deadline - now, quiet_until - now, 0.05)))
-                quiet_until = time.monotonic() + gap
-            except queue.Empty:
-                continue
-        return msgs
+    def begin_flight(self) -> None:
+        with self._flight:
+            self._in_flight += 1
 
-    def _commit_until_done(self, msgs: list[RawMessage], stop: threading.Event) -> None:
-        delay = 0.2
-        while True:
-            try:
-                self.process(msgs)
-                return
-            except StoreError as err:
-                # Nothing of this batch is acknowledged; keep it and retry, so the broker
-                # holds (and redelivers) rather than us dropping it.
-                self.store_ok = False
-                self.stats.store_errors += 1
-                self.stats.last_store_error = str(err)
-                log.error("store refused a batch of %d messages, retrying: %s", len(msgs), err)
-                if stop.is_set() and delay > 5:
-                    log.error("giving up on %d unacknowledged messages at shutdown", len(msgs))
-                    return
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
-            except Exception:  # a bug must not kill the worker: keep the batch, unacknowledged
-                self.stats.store_errors += 1
-                log.exception("batch of %d messages failed; retrying", len(msgs))
-                if stop.is_set():
-                    return
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+    def end_flight(self) -> None:
+        with self._flight:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._flight.notify_all()
 
     # -- one batch --------------------------------------------------------------------------
     def process(self, msgs: Iterable[RawMessage]) -> Batch:
-        """Decode and commit ``msgs`` as one batch, acknowledge them, apply them to live state.
+        """Decode and commit ``msgs`` as one batch, acknowledge them, apply them to live state."""
+        kept, batch = self.prepare(msgs)
+        self.commit(kept, batch)
+        return batch
+
+    def prepare(
+        self, msgs: Iterable[RawMessage], after_earlier: bool = True
+    ) -> tuple[list[RawMessage], Batch]:
+        """Screen and decode ``msgs`` into a batch; (the messages it answers for, the batch).
 
         A message from a connection that has gone is dropped unacknowledged (the broker
         resends it). A DUP whose packet id and digest were committed recently is a redelivery
         of a message whose PUBACK was lost: acknowledged again, not stored again. A repeated
-        reading that is not a DUP is a new message and stored.
+        reading that is not a DUP is a new message and stored. A batch holding DUPs waits
+        until every earlier batch has committed (``after_earlier``), so the redelivery of a
+        message in a batch still committing is recognised too.
         """
         msgs = list(msgs)
+        if after_earlier and any(m.dup and m.qos for m in msgs):
+            with self._flight:
+                self._flight.wait_for(lambda: self._in_flight == 0)
+        return self.build(msgs)
+
+    def build(self, msgs: list[RawMessage]) -> tuple[list[RawMessage], Batch]:
+        """``prepare`` without waiting for earlier batches."""
         if self.is_stale is not None:
             fresh = [m for m in msgs if not self.is_stale(m)]
             if len(fresh) != len(msgs):
@@ -170,11 +150,20 @@ class Pipeline:
                 if verdict.dead_letter:
                     log.warning("%s", verdict.reason)
                     self._dead(batch, m, verdict.reason)
+        return msgs, batch
+
+    def commit(self, msgs: list[RawMessage], batch: Batch) -> None:
+        """Write ``batch``, then acknowledge ``msgs`` and apply the batch to the live state.
+
+        Raises StoreError (nothing acknowledged) when the store refuses it."""
+        self._settle_devices(batch)
         self.writer.write(batch)
         self.store_ok = True
         if self.crash_after_batches and self.writer.batches_written >= self.crash_after_batches:
             os._exit(137)  # fault injection for tests: committed, never acknowledged
-        if self.ack_message is not None:
+        if self.ack_batch is not None:
+            self.ack_batch(msgs)
+        elif self.ack_message is not None:
             for m in msgs:
                 self.ack_message(m)
         else:
@@ -187,7 +176,6 @@ class Pipeline:
                 self.apply([e for e, _ in batch.events], self.clock())
         except Exception:
             log.exception("applying a committed batch to the live state failed")
-        return batch
 
     def _decode_into(self, m: RawMessage, batch: Batch) -> None:
         site = self.building.site.id
@@ -240,13 +228,14 @@ class Pipeline:
                     )
                 else:
                     ts = r.ts
-            ev = Event(
+            q = r.quantity
+            ev = _event(
                 site,
                 decoded.device,
                 binding.space,
                 ts,
-                kind_of(r.quantity),
-                r.quantity,
+                KIND_OF.get(q, "measurement"),
+                q,
                 r.value,
                 r.unit,
                 r.attrs,
@@ -303,16 +292,22 @@ class Pipeline:
         key = (self.building.site.id, device)
         u = batch.devices.get(key)
         if u is None:
-            live = self.devices.get(device)
-            first = live.first_seen if live is not None and live.first_seen else seen
-            u = batch.devices[key] = DeviceUpdate(profile, space, bound, first, seen)
+            u = batch.devices[key] = DeviceUpdate(profile, space, bound, seen, seen)
         u.last_seen = max(u.last_seen, seen)
         u.readings.update(readings)
         if online is not None:
             u.online = online
-        elif readings and u.online is None:
-            live = self.devices.get(device)
-            if live is not None and live.online is False:
+
+    def _settle_devices(self, batch: Batch) -> None:
+        """What a batch's device updates take from the live view, read just before the write
+        (so after every earlier batch is applied): first seen, and back online."""
+        for (_site, dev_id), u in batch.devices.items():
+            live = self.devices.get(dev_id)
+            if live is None:
+                continue
+            if live.first_seen:
+                u.first_seen = live.first_seen
+            if u.online is None and u.readings and live.online is False:
                 u.online = True  # a device that was offline and speaks again is back
 
     def _apply_devices(self, batch: Batch) -> None:

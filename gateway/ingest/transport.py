@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import threading
 import time
@@ -13,18 +12,24 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.ingest.client import BufferedClient
+from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
+FLUSH_AT = 500  # messages of one socket read offered to the worker before the read ends
+
 
 class MqttTransport:
     """Subscribes to the profile topics and hands every message to a bounded queue.
 
-    The network callback does nothing but stamp the time and ``put``: when the queue is full
-    it blocks, which stops reading from the socket and so slows the broker instead of
-    growing memory. Messages are acknowledged by ``ack`` only after their results commit.
+    The network callback does nothing but stamp the time and collect; what one socket read
+    brought is handed on in one ``put_many``. When the queue is full that waits, which stops
+    reading from the socket and so slows the broker instead of growing memory; while it
+    waits, the network thread keeps sending the PUBACKs of batches that commit meanwhile.
+    Messages are acknowledged by ``ack_messages`` only after their results commit.
 
     Every message carries the connection generation it arrived on. A PUBACK is only ever
     sent on that same connection: after a reconnect the broker resends what it has not seen
@@ -36,7 +41,7 @@ class MqttTransport:
         self,
         settings: MqttSettings,
         topics: Iterable[str],
-        handoff: queue.Queue[RawMessage],
+        handoff: Handoff,
         *,
         client_id: str | None = None,
         on_connected: Callable[[], None] | None = None,
@@ -52,10 +57,12 @@ class MqttTransport:
         self._stopping = False
         self.accepting = True  # False while draining: new messages stay unacknowledged
         self._on_connected = on_connected
+        self._pending: list[RawMessage] = []  # this socket read's messages, network thread only
         host, port, tls, user, pwd = settings.endpoint()
         self.host, self.port = host, port
-        self.client = mqtt.Client(
+        self.client = BufferedClient(
             CallbackAPIVersion.VERSION2,
+            after_read=self._flush,
             client_id=client_id or settings.client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
@@ -105,6 +112,14 @@ class MqttTransport:
             self.client.ack(msg.mid, msg.qos)
             return True
 
+    def ack_messages(self, msgs: list[RawMessage]) -> None:
+        """Acknowledge a committed batch in one write; only those of the current connection."""
+        with self._gen_lock:
+            gen = self.generation
+            mids = [m.mid for m in msgs if m.qos == 1 and m.gen == gen]
+            self.stale_acks += sum(1 for m in msgs if m.qos and m.gen != gen)
+            self.client.ack_many(mids)
+
     def _bump(self) -> None:
         with self._gen_lock:
             self.generation += 1
@@ -142,20 +157,31 @@ class MqttTransport:
         if not self.accepting:
             return  # not acknowledged: the broker redelivers it to the next session
         self.received += 1
-        raw = RawMessage(
-            msg.topic,
-            bytes(msg.payload),
-            time.time(),
-            msg.qos,
-            msg.mid,
-            bool(msg.retain),
-            bool(msg.dup),
-            self.generation,
+        self._pending.append(
+            RawMessage(
+                msg.topic,
+                bytes(msg.payload),
+                time.time(),
+                msg.qos,
+                msg.mid,
+                bool(msg.retain),
+                bool(msg.dup),
+                self.generation,
+            )
         )
-        while True:
-            try:
-                self.handoff.put(raw, timeout=1.0)
-                return
-            except queue.Full:
-                if self._stopping:
-                    return  # not acknowledged: the broker redelivers it to the next session
+        if len(self._pending) >= FLUSH_AT and self.handoff.put_many(self._pending, timeout=0):
+            self._pending = []  # handed on early; never waits inside paho's callback
+
+    def _flush(self) -> None:
+        """Hand on what the last socket read brought (network thread, after each read).
+
+        Waiting for room here, outside paho's callbacks, the PUBACKs queued by commits are
+        written meanwhile: otherwise a full queue would hold them back from the broker."""
+        if not self._pending:
+            return
+        msgs, self._pending = self._pending, []
+        while not self.handoff.put_many(msgs, timeout=0.05):
+            if self.client.want_write():
+                self.client.loop_write()
+            if self._stopping:
+                return  # not acknowledged: the broker redelivers them to the next session

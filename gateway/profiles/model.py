@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from gateway.errors import DecodeError
 from gateway.events import Reading, Value
+from gateway.fastdata import positional_builder
 from gateway.profiles.commands import CommandSpec
 from gateway.profiles.convert import (
     SKIP,
@@ -22,6 +23,7 @@ from gateway.profiles.topics import TopicPattern
 PayloadFormat = Literal["json", "text"]
 AttrSpec = tuple[str, str, tuple[str, ...] | None]  # (attr name, payload key, dotted path)
 _MAX_NAMES = 12
+_reading = positional_builder(Reading)  # (quantity, value, unit, ts, attrs): the hot path
 
 #: The unit each canonical quantity is reported in; None for booleans, counts and enums.
 CANONICAL_UNITS: dict[str, str | None] = {
@@ -145,9 +147,9 @@ class Rule:
             if seen is not None:
                 seen.add(spec.quantity)
             if common is None and not spec.attrs:
-                out.append(Reading(spec.quantity, value, spec.unit, at))
+                out.append(_reading(spec.quantity, value, spec.unit, at, {}))
             else:
-                out.append(_reading(spec, value, at, obj, common))
+                out.append(_reading_with(spec, value, at, obj, common))
         return out
 
     @staticmethod
@@ -179,7 +181,7 @@ class Rule:
         value = spec.convert(text)
         if value is SKIP:
             return []
-        return [_reading(spec, value, None, None, None)]
+        return [_reading_with(spec, value, None, None, None)]
 
 
 def _attrs(obj: dict[str, Any], specs: tuple[AttrSpec, ...]) -> dict[str, Any]:
@@ -191,7 +193,7 @@ def _attrs(obj: dict[str, Any], specs: tuple[AttrSpec, ...]) -> dict[str, Any]:
     return out
 
 
-def _reading(
+def _reading_with(
     spec: FieldSpec,
     value: Value,
     ts: float | None,
@@ -204,8 +206,8 @@ def _reading(
     elif common:
         attrs = dict(common)  # a copy per reading: readings must not share a mutable dict
     else:
-        return Reading(spec.quantity, value, spec.unit, ts)
-    return Reading(spec.quantity, value, spec.unit, ts, attrs)
+        return _reading(spec.quantity, value, spec.unit, ts, {})
+    return _reading(spec.quantity, value, spec.unit, ts, attrs)
 
 
 @dataclass(frozen=True, slots=True)

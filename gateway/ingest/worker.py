@@ -1,0 +1,140 @@
+"""The live worker: one thread prepares batch N+1 while another commits batch N, in order.
+
+Decoding holds the GIL; SQLite's statement steps and the fsync of a commit release it, so the
+two stages overlap. Each batch is still acknowledged only after its own commit, batches commit
+and acknowledge in the order they arrived, and at most one prepared batch waits for the
+committer (with the one being committed, that bounds what is held in memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from gateway.errors import StoreError
+from gateway.ingest.handoff import Handoff
+from gateway.ingest.messages import RawMessage
+from gateway.store.writer import Batch
+
+if TYPE_CHECKING:
+    from gateway.ingest.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+Prepared = tuple[list[RawMessage], Batch]
+T = TypeVar("T")
+
+
+def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
+    """Collect, prepare and hand batches to the committer until ``stop`` and ``source`` is
+    empty; returns once every prepared batch is committed (or given up at shutdown)."""
+    ready: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
+    committer = threading.Thread(
+        target=_commit_loop, args=(pipe, ready, stop), name="ingest-commit", daemon=True
+    )
+    committer.start()
+    try:
+        while not (stop.is_set() and source.empty()):
+            msgs = source.get_many(pipe.batch_size, timeout=0.2)
+            if not msgs:
+                continue
+            msgs = _collect(pipe, msgs, source, stop)
+            prepared = _prepare_until_done(pipe, msgs, stop)
+            if prepared is None:
+                continue
+            pipe.begin_flight()
+            ready.put(prepared)
+    finally:
+        ready.put(None)
+        committer.join()
+
+
+def _collect(
+    pipe: Pipeline, msgs: list[RawMessage], source: Handoff, stop: threading.Event
+) -> list[RawMessage]:
+    """A batch: up to ``batch_size``, at most ``batch_ms`` old, closed early when the stream
+    pauses for a 25th of ``batch_ms`` (light traffic commits at once; under load the committer
+    is busy, messages gather in the queue meanwhile and the next batch takes them at once)."""
+    gap = max(pipe.batch_s / 25, 0.001)
+    now = time.monotonic()
+    deadline, quiet_until = now + pipe.batch_s, now + gap
+    while len(msgs) < pipe.batch_size:
+        now = time.monotonic()
+        if stop.is_set() or now >= deadline or now >= quiet_until:
+            break
+        # short waits, so a stop commits what is held at once
+        more = source.get_many(
+            pipe.batch_size - len(msgs), min(deadline - now, quiet_until - now, 0.05)
+        )
+        if more:
+            msgs = [*msgs, *more]
+            quiet_until = time.monotonic() + gap
+    return msgs
+
+
+def _prepare_until_done(
+    pipe: Pipeline, msgs: list[RawMessage], stop: threading.Event
+) -> Prepared | None:
+    """Prepare a batch; a store error (reading the redelivery record) is retried like a
+    failed commit. None when given up at shutdown (nothing of it acknowledged)."""
+    return _retry(pipe, lambda: pipe.prepare(msgs), len(msgs), stop)
+
+
+def _commit_loop(
+    pipe: Pipeline, ready: queue.Queue[Prepared | None], stop: threading.Event
+) -> None:
+    gave_up = False
+    while True:
+        item = ready.get()
+        if item is None:
+            return
+        try:
+            if not gave_up:  # a later batch must not commit past one left unacknowledged
+                gave_up = _retry(pipe, _Commit(pipe, *item), len(item[0]), stop) is None
+        finally:
+            pipe.end_flight()
+
+
+class _Commit:
+    """One attempt at committing a prepared batch (retried as a whole on a store error)."""
+
+    def __init__(self, pipe: Pipeline, msgs: list[RawMessage], batch: Batch) -> None:
+        self.pipe, self.msgs, self.batch = pipe, msgs, batch
+
+    def __call__(self) -> bool:
+        pipe = self.pipe
+        if pipe.is_stale is not None and any(pipe.is_stale(m) for m in self.msgs):
+            # the connection changed while it waited: prepare it again without the messages
+            # the broker will resend (every earlier batch has committed by now)
+            self.msgs, self.batch = pipe.prepare(self.msgs, after_earlier=False)
+        pipe.commit(self.msgs, self.batch)
+        return True
+
+
+def _retry(pipe: Pipeline, step: Callable[[], T], n: int, stop: threading.Event) -> T | None:
+    """Run ``step`` until it succeeds; a store error or a bug keeps the batch, acknowledges
+    nothing and retries with backoff, so the broker holds (and redelivers) rather than us
+    dropping it. None when given up at shutdown."""
+    delay = 0.2
+    while True:
+        try:
+            return step()
+        except StoreError as err:
+            pipe.store_ok = False
+            pipe.stats.store_errors += 1
+            pipe.stats.last_store_error = str(err)
+            log.error("store refused a batch of %d messages, retrying: %s", n, err)
+            if stop.is_set() and delay > 5:
+                log.error("giving up on %d unacknowledged messages at shutdown", n)
+                return None
+        except Exception:  # a bug must not kill the worker: keep the batch, unacknowledged
+            pipe.stats.store_errors += 1
+            log.exception("batch of %d messages failed; retrying", n)
+            if stop.is_set():
+                return None
+        time.sleep(delay)
+        delay = min(delay * 2, 10.0)
