@@ -33,6 +33,7 @@ QUANTITIES: dict[str, type] = {
     "toner_pct": float,
     "jam": bool,
     "print_job": str,
+    "badge": str,  # a credential read at a device that is not a door (a printer's reader)
 }
 
 DOOR_EVENTS = frozenset({"granted", "denied", "opened", "closed", "forced", "held_open"})
@@ -47,6 +48,7 @@ KIND_OF: dict[str, EventKind] = {
     "toner_pct": "printer",
     "jam": "printer",
     "print_job": "print_job",
+    "badge": "printer",
     "online": "availability",
 }
 

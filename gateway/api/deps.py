@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from gateway.access.roles import Principal as Principal  # re-exported for the routers
+from gateway.access.roles import Role as Role
 from gateway.service import Gateway
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token (GATEWAY_ADMIN_TOKEN)")
@@ -31,23 +31,6 @@ def get_session(gw: GatewayDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-class Role(StrEnum):
-    """What a token may do (SPEC section 6). ``admin`` may do everything."""
-
-    admin = "admin"
-    staff = "staff"  # read all; manage bookings and work orders
-    app = "app"  # acts for members: grants, bookings, print release, free-space search
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the role of the token presented and the name it was created under."""
-
-    role: Role
-    name: str
-    token_id: str | None = None
 
 
 def _unauthorized(detail: str) -> HTTPException:

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.building.hours import DAYS, BusinessHours, Span, merge_spans, parse_days, parse_span
 from gateway.building.marked import MarkedDict, MarkedList, load_marked
+from gateway.building.members import parse_members, parse_plans
 from gateway.building.model import SPACE_TYPES, Building, DeviceBinding, Floor, Site, Space
 from gateway.errors import BuildingError
 
 log = logging.getLogger(__name__)
 
-_ROOT_KEYS = ("schema_version", "site", "floors", "devices")
+_ROOT_KEYS = ("schema_version", "site", "floors", "devices", "plans", "members")
 _SITE_KEYS = ("id", "name", "timezone", "business_hours")
 _FLOOR_KEYS = ("id", "name", "spaces")
 _SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
@@ -124,8 +125,18 @@ def load_building(path: str | Path) -> Building:
         for space in floor.spaces:
             spaces[space.id] = space
     devices = _devices(ctx, root, spaces)
+    plans = parse_plans(ctx, root, spaces, floors)
+    members = parse_members(ctx, root, plans)
     log.debug("loaded building %s: %d spaces, %d devices", label, len(spaces), len(devices))
-    return Building(site=site, floors=floors, spaces=spaces, devices=devices, source=label)
+    return Building(
+        site=site,
+        floors=floors,
+        spaces=spaces,
+        devices=devices,
+        source=label,
+        plans=plans,
+        members=members,
+    )
 
 
 def _site(ctx: _Ctx, value: Any, line: int) -> Site:

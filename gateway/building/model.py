@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gateway.building.hours import BusinessHours
+
+if TYPE_CHECKING:
+    from gateway.building.members import MemberSpec, PlanSpec
 
 SPACE_TYPES: tuple[str, ...] = (
     "private_office",
@@ -73,6 +77,8 @@ class Building:
     devices: dict[str, DeviceBinding]
     source: str | None = None  # the file it was loaded from
     by_space: dict[str, tuple[DeviceBinding, ...]] = field(default_factory=dict)
+    plans: dict[str, PlanSpec] = field(default_factory=dict)  # optional ``plans:`` section
+    members: dict[str, MemberSpec] = field(default_factory=dict)  # optional ``members:``
 
     def __post_init__(self) -> None:
         if not self.by_space and self.devices:

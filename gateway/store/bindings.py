@@ -45,4 +45,6 @@ def with_bindings(building: Building, extra: dict[str, DeviceBinding]) -> Buildi
         spaces=building.spaces,
         devices={**building.devices, **added},
         source=building.source,
+        plans=building.plans,
+        members=building.members,
     )

@@ -150,6 +150,7 @@ def test_subscriptions_cover_every_rule(shipped: ProfileRegistry) -> None:
         "ref/door/+/status",
         "ref/printer/+/status",
         "ref/printer/+/job",
+        "ref/printer/+/badge",
         "ref/occupancy/+",
         "ref/counter/+",
         "ref/env/+",

@@ -28,7 +28,7 @@ def list_dead_letters(
     gw: GatewayDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
     topic: str | None = None,
     device: str | None = None,
 ) -> DeadLettersPublic:

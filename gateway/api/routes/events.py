@@ -49,7 +49,7 @@ def list_events(
     start: FromQ = None,
     end: ToQ = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
 ) -> EventsPublic:
     """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
     q = select(Event).where(Event.site == gw.building.site.id)

@@ -1,21 +1,21 @@
-"""Spaces free right now (with since-when), and the stored idle episodes."""
+"""Spaces free right now (with since-when; for a member, those they may use), idle episodes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.deps import AppOrStaff, GatewayDep, SessionDep, StaffRead
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import SpaceBase, iso, space_fields
 from gateway.store.engine_tables import IdleEpisodeRow
 
-router = APIRouter(prefix="/idle", tags=["idle"], dependencies=[Auth])
+router = APIRouter(prefix="/idle", tags=["idle"])
 
 
 class FreeSpace(SpaceBase):
@@ -43,14 +43,24 @@ class Episodes(BaseModel):
     total: int
 
 
-@router.get("", response_model=FreeSpaces)
+@router.get(
+    "",
+    response_model=FreeSpaces,
+    dependencies=[AppOrStaff],
+    responses={404: {"description": "unknown member"}},
+)
 def free_now(
     gw: GatewayDep,
     idle: bool | None = None,
     type: str | None = None,  # noqa: A002 - the public query name
     floor: str | None = None,
+    member: Annotated[
+        str | None, Query(description="only spaces bookable or covered by this member's plan")
+    ] = None,
 ) -> FreeSpaces:
     """Vacant spaces now; ``idle=true`` keeps those vacant for idle_after in business hours."""
+    if member is not None and gw.members.get(member) is None:
+        raise HTTPException(404, f"unknown member {member!r}")
     now = gw.clock()
     with gw.state_lock:
         views = gw.engine.free_now(now)
@@ -60,6 +70,8 @@ def free_now(
         if (idle is not None and v.idle != idle) or (type and sp.type != type):
             continue
         if floor and sp.floor != floor:
+            continue
+        if member is not None and not (sp.bookable or gw.members.covers(member, sp.id)[0]):
             continue
         since = iso(v.since)
         assert since is not None
@@ -75,7 +87,7 @@ def free_now(
     return FreeSpaces(data=data, count=len(data))
 
 
-@router.get("/episodes", response_model=Episodes)
+@router.get("/episodes", response_model=Episodes, dependencies=[StaffRead])
 def episodes(
     gw: GatewayDep,
     session: SessionDep,
@@ -83,7 +95,7 @@ def episodes(
     start: FromQ = None,
     end: ToQ = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
 ) -> Episodes:
     """Idle episodes, newest first; ``from``/``to`` select episodes overlapping the window."""
     q = select(IdleEpisodeRow).where(IdleEpisodeRow.site == gw.building.site.id)

@@ -1,0 +1,1 @@
+"""Member services: tokens and roles, members and plans, grants, door decisions, credentials."""

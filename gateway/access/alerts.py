@@ -1,0 +1,241 @@
+"""Alerts: printer faults, devices offline, environment out of range; raised, then cleared.
+
+Each alert is keyed by its subject (a device, or the space an environment monitor sits in)
+and its kind. It is raised when its condition starts and cleared when it ends; a raised alert
+opens a work order unless that fault already has one that is not done. Conditions:
+
+- ``printer_jam`` (``jam`` true), ``out_of_paper`` / ``toner_low`` (at or below
+  ``alerts.paper_low_pct`` / ``toner_low_pct``), ``printer_offline`` (``printer_state``);
+- ``device_offline``: availability says offline, or silent past its silence timeout;
+- ``co2_high``, ``temperature_out_of_range``, ``humidity_out_of_range``: outside the comfort
+  limits of the space's type (``alerts.env_by_type``, else ``alerts.env``); cleared once back
+  inside by a margin (50 ppm, 0.5 °C, 2 %) so a reading hovering at a limit does not flap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select, update
+
+from gateway.access.work_orders import WorkOrders
+from gateway.events import Event
+from gateway.settings import EnvLimits
+from gateway.store.member_tables import ALERTS
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+log = logging.getLogger(__name__)
+
+A = ALERTS.c
+WATCHED = frozenset(
+    {
+        "jam",
+        "paper_pct",
+        "toner_pct",
+        "printer_state",
+        "online",
+        "co2_ppm",
+        "temperature_c",
+        "humidity_pct",
+    }
+)
+TITLES = {
+    "printer_jam": "paper jam",
+    "out_of_paper": "out of paper",
+    "toner_low": "toner low",
+    "printer_offline": "printer offline",
+    "device_offline": "device offline",
+    "co2_high": "CO2 above limit",
+    "temperature_out_of_range": "temperature outside comfort",
+    "humidity_out_of_range": "humidity outside comfort",
+}
+
+
+class Alerts:
+    """Evaluates events and device availability into alerts and work orders."""
+
+    def __init__(self, gw: Gateway, orders: WorkOrders) -> None:
+        self.gw = gw
+        self.orders = orders
+        self.site = gw.building.site.id
+        self.settings = gw.settings.alerts
+        with gw.db.connect() as conn:
+            rows = conn.execute(
+                select(A.id, A.subject, A.kind).where(A.site == self.site, A.cleared_at.is_(None))
+            ).all()
+        self.active: dict[tuple[str, str], int] = {(r.subject, r.kind): r.id for r in rows}
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def on_events(self, events: Iterable[Event], now: float) -> None:
+        for ev in events:
+            if (ev.device, "device_offline") in self.active and ev.quantity != "online":
+                self.clear(ev.device, "device_offline", now)  # it speaks again
+            if ev.quantity in WATCHED:
+                for kind, on, value, msg in self._conditions(ev):
+                    subject = ev.space if kind in ENV_KINDS and ev.space else ev.device
+                    if on:
+                        self.raise_(kind, subject, ev.device, ev.space, msg, value, now)
+                    elif on is False:
+                        self.clear(subject, kind, now)
+
+    def check_devices(self, now: float) -> None:
+        """Raise or clear ``device_offline`` from each bound device's availability."""
+        with self.gw.pipeline.lock:
+            lives = [
+                (d.id, d.space, d.online, d.last_seen) for d in self.gw.devices.values() if d.bound
+            ]
+        for dev, space, online, last_seen in lives:
+            if online is None and last_seen is None:
+                continue  # never heard from: nothing to say yet
+            silence = self.gw.device_silence_s(dev)
+            if online is not None:
+                up = online
+            else:
+                up = last_seen is not None and now - last_seen <= silence
+            if not up:
+                why = "reports offline" if online is False else f"silent for over {silence:g} s"
+                self.raise_("device_offline", dev, dev, space, f"{dev} {why}", None, now)
+            elif (dev, "device_offline") in self.active:
+                self.clear(dev, "device_offline", now)
+
+    def _conditions(self, ev: Event) -> list[tuple[str, bool | None, float | None, str]]:
+        """(kind, raised / cleared / None: inside the clearing margin, value, message)."""
+        q, v = ev.quantity, ev.value
+        if q == "jam":
+            return [("printer_jam", bool(v), None, f"{ev.device}: paper jam")]
+        if q == "printer_state":
+            return [("printer_offline", v == "offline", None, f"{ev.device} is offline")]
+        if q == "online":
+            return [("device_offline", not v, None, f"{ev.device} reports offline")]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return []
+        x = float(v)
+        s = self.settings
+        if q == "paper_pct":
+            return [("out_of_paper", x <= s.paper_low_pct, x, f"{ev.device}: paper at {x:g} %")]
+        if q == "toner_pct":
+            return [("toner_low", x <= s.toner_low_pct, x, f"{ev.device}: toner at {x:g} %")]
+        lim = self._limits(ev.space)
+        where = ev.space or ev.device
+        if q == "co2_ppm":
+            msg = f"{where}: CO2 {x:g} ppm above {lim.co2_max_ppm:g}"
+            return [("co2_high", _band(x, -math.inf, lim.co2_max_ppm, 50.0), x, msg)]
+        if q == "temperature_c":
+            lo, hi = lim.temperature_min_c, lim.temperature_max_c
+            msg = f"{where}: {x:g} °C outside {lo:g}-{hi:g}"
+            return [("temperature_out_of_range", _band(x, lo, hi, 0.5), x, msg)]
+        if q == "humidity_pct":
+            lo, hi = lim.humidity_min_pct, lim.humidity_max_pct
+            msg = f"{where}: humidity {x:g} % outside {lo:g}-{hi:g}"
+            return [("humidity_out_of_range", _band(x, lo, hi, 2.0), x, msg)]
+        return []
+
+    def _limits(self, space_id: str | None) -> EnvLimits:
+        sp = self.gw.building.spaces.get(space_id) if space_id else None
+        if sp is not None and sp.type in self.settings.env_by_type:
+            return self.settings.env_by_type[sp.type]
+        return self.settings.env
+
+    # -- raise and clear ----------------------------------------------------------------------
+    def raise_(
+        self,
+        kind: str,
+        subject: str,
+        device: str | None,
+        space: str | None,
+        message: str,
+        value: float | None,
+        now: float,
+    ) -> int | None:
+        """Raise an alert unless it is active; the new alert's id."""
+        if (subject, kind) in self.active:
+            return None
+        row = {
+            "site": self.site,
+            "kind": kind,
+            "subject": subject,
+            "device": device,
+            "space": space,
+            "message": message,
+            "value": value,
+            "raised_at": now,
+        }
+        title = f"{subject}: {TITLES.get(kind, kind)}"
+        with self.gw.db.begin() as conn:
+            aid = int(conn.execute(insert(ALERTS).returning(A.id), [row]).scalar_one())
+            order, created = self.orders.open_for_fault(conn, kind, subject, title, aid)
+            conn.execute(update(ALERTS).where(A.id == aid).values(work_order=order))
+        self.active[(subject, kind)] = aid
+        log.info(
+            "alert raised: %s (work order %d%s)",
+            message,
+            order,
+            "" if created else ", already open",
+        )
+        notice = {
+            "type": "alert_raised",
+            "id": aid,
+            "kind": kind,
+            "subject": subject,
+            "message": message,
+            "work_order": order,
+            "ts": now,
+        }
+        self.gw.hub.publish("notices", notice, now)
+        return aid
+
+    def clear(self, subject: str, kind: str, now: float) -> bool:
+        aid = self.active.pop((subject, kind), None)
+        if aid is None:
+            return False
+        with self.gw.db.begin() as conn:
+            conn.execute(update(ALERTS).where(A.id == aid).values(cleared_at=now))
+        log.info("alert cleared: %s %s", kind, subject)
+        notice = {"type": "alert_cleared", "id": aid, "kind": kind, "subject": subject, "ts": now}
+        self.gw.hub.publish("notices", notice, now)
+        return True
+
+    # -- reading --------------------------------------------------------------------------------
+    def query(
+        self,
+        *,
+        active: bool | None = None,
+        kind: str | None = None,
+        subject: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Alerts, newest first; ``active`` True keeps those not cleared."""
+        conds = [A.site == self.site]
+        if active is True:
+            conds.append(A.cleared_at.is_(None))
+        elif active is False:
+            conds.append(A.cleared_at.is_not(None))
+        if kind is not None:
+            conds.append(A.kind == kind)
+        if subject is not None:
+            conds.append(A.subject == subject)
+        with self.gw.db.connect() as conn:
+            total = conn.execute(select(func.count()).where(*conds)).scalar_one()
+            rows = conn.execute(
+                select(ALERTS).where(*conds).order_by(A.id.desc()).limit(limit).offset(offset)
+            ).all()
+        return [dict(r._mapping) for r in rows], int(total)
+
+
+def _band(x: float, lo: float, hi: float, margin: float) -> bool | None:
+    """Outside [lo, hi]: True; back inside by ``margin``: False; in between: None (no change),
+    so a reading hovering at a limit does not raise and clear an alert every minute."""
+    if x < lo or x > hi:
+        return True
+    if lo + margin <= x <= hi - margin:
+        return False
+    return None
+
+
+ENV_KINDS = frozenset({"co2_high", "temperature_out_of_range", "humidity_out_of_range"})

@@ -1,0 +1,241 @@
+"""Door decisions over MQTT: a controller asks, the gateway answers at once from memory.
+
+A controller publishes ``{"request": "r-123", "credential": "04A1B2C3", "ts": ...}`` on its
+request topic (``ref/door/<door>/request`` by default); the gateway answers with the door
+profile's ``access_decision`` command. Requests do not go through the batched ingest pipeline:
+they arrive on the access service's own connection and are decided on its network thread
+from in-memory state (members by credential hash, plans, live grants), so the answer never
+waits for a store commit. Each decision is then audited in a small batch written within
+``audit_flush_ms``; a crash can lose the audit rows of the last few milliseconds (never a
+decision's effect, which is only the door's). A granted decision is also handed to the
+occupancy engine as badge evidence for the door's space.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.access.grants import GrantBook
+from gateway.access.members import MemberDirectory, hash_credential, mask
+from gateway.building import Building
+from gateway.events import Event, kind_of
+from gateway.profiles import ProfileRegistry
+from gateway.profiles.commands import CommandError
+from gateway.store.audit import Audit, record
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 50_000  # audit rows waiting for the store; beyond it the oldest are dropped, counted
+COMMAND = "access_decision"
+PRUNE_S = 60.0  # how often grants past their window are dropped from memory
+
+Evidence = Callable[[list[Event], float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    granted: bool
+    reason: str
+    member: str | None
+    grant: str | None = None
+
+
+def door_of(pattern: str, topic: str) -> str | None:
+    """The door id: the topic's segment where ``pattern`` has ``+`` (None if it does not match)."""
+    p, t = pattern.split("/"), topic.split("/")
+    if len(p) != len(t):
+        return None
+    door = None
+    for a, b in zip(p, t, strict=True):
+        if a == "+":
+            door = b
+        elif a != b:
+            return None
+    return door
+
+
+class DoorDecider:
+    """Decides requests and keeps their audit rows until the writer takes them."""
+
+    def __init__(
+        self,
+        db: Engine,
+        building: Building,
+        registry: ProfileRegistry,
+        directory: MemberDirectory,
+        grants: GrantBook,
+        request_topic: str,
+        open_s: int = 5,
+        clock: Callable[[], float] = time.time,
+        evidence: Evidence | None = None,
+    ) -> None:
+        self.db, self.building, self.registry = db, building, registry
+        self.directory, self.grants, self.clock = directory, grants, clock
+        self.site = building.site.id
+        self.request_topic, self.open_s, self.evidence = request_topic, open_s, evidence
+        self._pending: list[Audit] = []
+        self._badges: list[Event] = []
+        self._lock = threading.Lock()
+        self.decided = self.granted = self.malformed = self.audit_dropped = 0
+
+    def decide(self, door: str, credential_hash: str, now: float) -> Decision:
+        """The decision for a credential (by its hash) at ``door`` now, from memory only."""
+        member = self.directory.by_hash(credential_hash)
+        if member is None:
+            return Decision(False, "unknown credential", None)
+        g = self.grants.allows(member.id, door, now)
+        if g is not None:
+            return Decision(True, f"grant {g.id}", member.id, g.id)
+        space = self.grants.space_of(door, None)
+        if space is None:
+            if member.plan is not None and self.directory.plan(member.plan) is not None:
+                return Decision(True, f"plan {member.plan} opens the site's entrances", member.id)
+            return Decision(False, "no plan and no live grant for this door", member.id)
+        ok, why = self.directory.covers(member.id, space)
+        if ok:
+            return Decision(True, why, member.id)
+        return Decision(False, f"{why}, and no live grant for this door", member.id)
+
+    def handle(self, topic: str, payload: bytes) -> tuple[str, bytes] | None:
+        """One request message: the (topic, payload) to answer with, or None when unanswerable.
+
+        Called on the network thread: everything here is memory and a hash."""
+        now = self.clock()
+        door = door_of(self.request_topic, topic)
+        binding = self.building.devices.get(door or "")
+        try:
+            body = json.loads(payload)
+            request, credential = body["request"], body["credential"]
+            if not isinstance(request, str | int) or not isinstance(credential, str):
+                raise TypeError("request and credential must be a string")
+        except (ValueError, KeyError, TypeError) as err:
+            self.malformed += 1
+            if self.malformed <= 10 or self.malformed % 1000 == 0:
+                log.warning(
+                    "door request on %s refused (%d so far): %s",
+                    topic,
+                    self.malformed,
+                    type(err).__name__,
+                )
+            return None
+        request = str(request)[:128]
+        cred_hash = hash_credential(self.site, credential)
+        if binding is None:
+            self._audit(
+                Audit(
+                    self.site,
+                    now,
+                    "gateway",
+                    "door_decision",
+                    (door or topic)[:128],  # the column's width: a bad topic cannot jam the batch
+                    "denied",
+                    "unknown door",
+                    None,
+                    mask(cred_hash),
+                    {"request": str(request)},
+                )
+            )
+            return None
+        d = self.decide(binding.id, cred_hash, now)
+        try:
+            out = self.registry.render_command(
+                binding.profile,
+                binding.id,
+                COMMAND,
+                {
+                    "request": str(request),
+                    "decision": "granted" if d.granted else "denied",
+                    "member": d.member,
+                    "open_s": self.open_s,
+                },
+            )
+        except CommandError as err:
+            log.error("door %s cannot be answered: %s", binding.id, err)
+            out = None
+        self.decided += 1
+        detail: dict[str, object] = {"request": str(request)}
+        if d.grant is not None:
+            detail["grant"] = d.grant
+        entry = Audit(
+            self.site,
+            now,
+            d.member or "unknown",
+            "door_decision",
+            binding.id,
+            "granted" if d.granted else "denied",
+            d.reason,
+            d.member,
+            mask(cred_hash),
+            detail,
+        )
+        badge = None
+        if d.granted:
+            self.granted += 1
+            attrs = {"member": d.member, "credential": mask(cred_hash)}
+            badge = Event(
+                self.site,
+                binding.id,
+                binding.space,
+                now,
+                kind_of("door"),
+                "door",
+                "granted",
+                None,
+                attrs,
+            )
+        self._audit(entry, badge)
+        return out
+
+    def _audit(self, entry: Audit, badge: Event | None = None) -> None:
+        with self._lock:
+            if len(self._pending) >= MAX_PENDING:
+                self._pending.pop(0)
+                self.audit_dropped += 1
+            self._pending.append(entry)
+            if badge is not None and badge.space is not None:
+                self._badges.append(badge)
+
+    def flush(self) -> int:
+        """Write the waiting audit rows in one transaction and feed the badges to the engine."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+            badges, self._badges = self._badges, []
+        if badges and self.evidence is not None:
+            self.evidence(badges, self.clock())
+        if not rows:
+            return 0
+        try:
+            with self.db.begin() as conn:
+                record(conn, rows)
+        except SQLAlchemyError as err:
+            log.warning("door audit not written yet (%d rows), will retry: %s", len(rows), err)
+            with self._lock:
+                self._pending = rows + self._pending
+            return 0
+        return len(rows)
+
+
+class AuditFlusher(threading.Thread):
+    """Writes the decider's audit rows every ``period_s`` until stopped (then once more)."""
+
+    def __init__(self, decider: DoorDecider, period_s: float) -> None:
+        super().__init__(name="access-audit", daemon=True)
+        self.decider, self.period_s = decider, period_s
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        next_prune = time.monotonic() + PRUNE_S
+        while not self.stopping.wait(self.period_s):
+            self.decider.flush()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_S
+                self.decider.grants.prune(self.decider.clock())
+        self.decider.flush()

@@ -1,0 +1,316 @@
+"""Access grants: a member, a door or a space, and a window [valid_from, valid_until).
+
+A grant is issued when the member's plan covers the space (a door's space, for a door) or the
+member holds a booking for it over the window; otherwise it is refused with the reason. Live
+grants are kept in memory so a door decision never waits for the store; the window is
+compared with the clock as is, so a grant opens at ``valid_from`` and is closed from
+``valid_until`` on, to the second. Every issue, refusal and revocation is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from gateway.access.bookings import has_booking
+from gateway.access.members import MemberDirectory
+from gateway.access.tables import GrantRow
+from gateway.building import Building
+from gateway.errors import GatewayError
+from gateway.store.audit import Audit, record
+
+GRANTS = GrantRow.__table__  # type: ignore[attr-defined]
+MAX_WINDOW_S = 366 * 86_400  # a grant is for a visit or a term, not forever
+
+
+class GrantError(GatewayError):
+    """The grant request itself is wrong (unknown member, door or space, bad window)."""
+
+
+class GrantNotFound(GrantError):
+    """No grant with that id."""
+
+
+class GrantRefused(GatewayError):
+    """The member may not have this grant; ``reason`` says why (an HTTP 403)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def booked(db: Engine, site: str, member: str, space: str, start: float, end: float) -> bool:
+    """Whether ``member`` holds a live booking of ``space`` over the whole window."""
+    with db.connect() as conn:
+        return has_booking(conn, site, member, space, start, end)
+
+
+BookingCheck = Callable[[Engine, str, str, str, float, float], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    id: str
+    member: str
+    door: str | None
+    space: str | None
+    valid_from: float
+    valid_until: float
+    basis: str
+    created_at: float
+    created_by: str
+    revoked_at: float | None = None
+
+    def live(self, now: float) -> bool:
+        return self.revoked_at is None and self.valid_from <= now < self.valid_until
+
+
+def grant_of(r: object) -> Grant:
+    return Grant(**{f.name: getattr(r, f.name) for f in fields(Grant)})
+
+
+class GrantBook:
+    """The site's grants: issued and revoked through the store, decided from memory."""
+
+    def __init__(
+        self,
+        db: Engine,
+        building: Building,
+        directory: MemberDirectory,
+        clock: Callable[[], float] = time.time,
+        booking_check: BookingCheck = booked,
+    ) -> None:
+        self.db, self.building, self.directory = db, building, directory
+        self.site, self.clock, self.booking_check = building.site.id, clock, booking_check
+        self._lock = threading.Lock()
+        self._by_member: dict[str, list[Grant]] = {}  # unrevoked, not yet expired
+        self.on_revoke: list[Callable[[Grant], None]] = []
+        self.is_door: Callable[[str], bool] = lambda _device: True  # set by AccessControl
+
+    def load(self) -> None:
+        now = self.clock()
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(GRANTS).where(
+                    GRANTS.c.site == self.site,
+                    GRANTS.c.revoked_at.is_(None),
+                    GRANTS.c.valid_until > now,
+                )
+            ).all()
+        by_member: dict[str, list[Grant]] = {}
+        for r in rows:
+            g = grant_of(r)
+            by_member.setdefault(g.member, []).append(g)
+        with self._lock:
+            self._by_member = by_member
+
+    def space_of(self, door: str | None, space: str | None) -> str | None:
+        """The space a grant scope opens: the space itself, or the door's space (None: entrance)."""
+        if space is not None:
+            return space
+        binding = self.building.devices.get(door or "")
+        return None if binding is None else binding.space
+
+    def _basis(self, member: str, door: str | None, space: str | None, t0: float, t1: float) -> str:
+        """Why the member may have it; raises GrantRefused with the reason when they may not."""
+        m = self.directory.get(member)
+        if m is None:
+            raise GrantError(f"unknown member {member!r}")
+        target = self.space_of(door, space)
+        if target is None:  # a door that opens no space: the site's entrance
+            if m.plan is not None and self.directory.plan(m.plan) is not None:
+                return f"plan {m.plan} opens the site's entrances"
+            raise GrantRefused(f"member {member} has no plan, so no entrance door")
+        ok, why = self.directory.covers(member, target)
+        if ok:
+            return why
+        if self.booking_check(self.db, self.site, member, target, t0, t1):
+            return f"booking of space {target}"
+        raise GrantRefused(f"{why}, and member {member} holds no booking of it for that time")
+
+    def issue(
+        self,
+        member: str,
+        door: str | None,
+        space: str | None,
+        valid_from: float,
+        valid_until: float,
+        actor: str,
+    ) -> Grant:
+        """Issue a grant, or raise GrantRefused (with the reason, audited) or GrantError."""
+        if (door is None) == (space is None):
+            raise GrantError("a grant is for exactly one of: door, space")
+        if door is not None and (door not in self.building.devices or not self.is_door(door)):
+            raise GrantError(f"unknown door {door!r}")
+        if space is not None and space not in self.building.spaces:
+            raise GrantError(f"unknown space {space!r}")
+        if not valid_from < valid_until:
+            raise GrantError("valid_until must be after valid_from")
+        if valid_until - valid_from > MAX_WINDOW_S:
+            raise GrantError(f"a grant may last at most {MAX_WINDOW_S // 86_400} days")
+        now = self.clock()
+        if valid_until <= now:
+            raise GrantError("valid_until is in the past")
+        subject = door if door is not None else f"space:{space}"
+        try:
+            basis = self._basis(member, door, space, valid_from, valid_until)
+        except GrantRefused as err:
+            self._audit(actor, "grant_refused", subject, member, "denied", err.reason, now)
+            raise
+        g = Grant(
+            f"g-{secrets.token_hex(8)}",
+            member,
+            door,
+            space,
+            valid_from,
+            valid_until,
+            basis,
+            now,
+            actor,
+        )
+        with self.db.begin() as conn:
+            conn.execute(GRANTS.insert().values(site=self.site, **_row(g)))
+            record(
+                conn,
+                [
+                    self._entry(
+                        actor,
+                        "grant_issued",
+                        subject,
+                        member,
+                        "ok",
+                        basis,
+                        now,
+                        {"grant": g.id, "valid_from": valid_from, "valid_until": valid_until},
+                    )
+                ],
+            )
+        with self._lock:
+            self._by_member.setdefault(member, []).append(g)
+        return g
+
+    def revoke(self, grant_id: str, actor: str) -> Grant:
+        now = self.clock()
+        with self.db.begin() as conn:
+            row = conn.execute(
+                select(GRANTS).where(GRANTS.c.site == self.site, GRANTS.c.id == grant_id)
+            ).first()
+            if row is None:
+                raise GrantNotFound(f"no grant {grant_id!r}")
+            g = grant_of(row)
+            if g.revoked_at is None:
+                conn.execute(
+                    update(GRANTS)
+                    .where(GRANTS.c.site == self.site, GRANTS.c.id == grant_id)
+                    .values(revoked_at=now)
+                )
+                subject = g.door if g.door is not None else f"space:{g.space}"
+                record(
+                    conn,
+                    [
+                        self._entry(
+                            actor,
+                            "grant_revoked",
+                            subject,
+                            g.member,
+                            "ok",
+                            "",
+                            now,
+                            {"grant": g.id},
+                        )
+                    ],
+                )
+                g = replace(g, revoked_at=now)
+        with self._lock:
+            live = self._by_member.get(g.member, [])
+            self._by_member[g.member] = [x for x in live if x.id != grant_id]
+        for cb in self.on_revoke:
+            cb(g)
+        return g
+
+    def get(self, grant_id: str) -> Grant | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(GRANTS).where(GRANTS.c.site == self.site, GRANTS.c.id == grant_id)
+            ).first()
+        return None if row is None else grant_of(row)
+
+    def allows(self, member: str, door: str, now: float) -> Grant | None:
+        """A grant live now that opens ``door`` (for the door itself or for its space)."""
+        space = self.space_of(door, None)
+        with self._lock:
+            grants = self._by_member.get(member, ())
+            for g in grants:
+                if g.live(now) and (g.door == door or (space is not None and g.space == space)):
+                    return g
+        return None
+
+    def revoked_live(self, now: float) -> list[str]:
+        """Ids of revoked grants whose window has not ended: what offline verifiers must refuse."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(GRANTS.c.id)
+                .where(
+                    GRANTS.c.site == self.site,
+                    GRANTS.c.revoked_at.is_not(None),
+                    GRANTS.c.valid_until > now,
+                )
+                .order_by(GRANTS.c.id)
+            ).all()
+        return [r.id for r in rows]
+
+    def prune(self, now: float) -> None:
+        """Forget expired grants in memory (the store keeps them)."""
+        with self._lock:
+            self._by_member = {
+                m: kept
+                for m, gs in self._by_member.items()
+                if (kept := [g for g in gs if g.valid_until > now])
+            }
+
+    def _entry(
+        self,
+        actor: str,
+        action: str,
+        subject: str,
+        member: str,
+        result: str,
+        reason: str,
+        now: float,
+        detail: dict[str, object] | None = None,
+    ) -> Audit:
+        return Audit(
+            self.site,
+            now,
+            actor,
+            action,
+            subject,
+            result,
+            reason,
+            member,
+            None,
+            dict(detail) if detail else None,
+        )
+
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        subject: str,
+        member: str,
+        result: str,
+        reason: str,
+        now: float,
+    ) -> None:
+        with self.db.begin() as conn:
+            record(conn, [self._entry(actor, action, subject, member, result, reason, now)])
+
+
+def _row(g: Grant) -> dict[str, object]:
+    return asdict(g)

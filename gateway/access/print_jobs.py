@@ -1,0 +1,246 @@
+"""Print release: jobs held until their owner releases them (app or badge), lifecycle stored.
+
+The printer tells a job's lifecycle (``print_job`` events: submitted, held, released,
+completed, failed); a status never moves backwards, so late or repeated events do no harm.
+A release -- from the app on behalf of the owner, or the owner's badge read at the printer --
+goes out as the printer profile's ``release_job`` command on MQTT, and is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from gateway.access.service_errors import Conflict, Forbidden, NotFound, Unavailable
+from gateway.events import Event
+from gateway.profiles.commands import CommandError
+from gateway.store.audit import Audit, record
+from gateway.store.member_tables import PRINT_JOBS
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+log = logging.getLogger(__name__)
+
+J = PRINT_JOBS.c
+STATUSES = ("submitted", "held", "released", "printing", "completed", "failed", "cancelled")
+RANK = {"submitted": 0, "held": 1, "released": 2, "printing": 3}  # the rest are final: 4
+RELEASABLE = ("submitted", "held")
+
+
+def _rank(status: str) -> int:
+    return RANK.get(status, 4)
+
+
+class PrintJobs:
+    """The site's print jobs, from printer events and release requests."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self.site = gw.building.site.id
+
+    # -- printer events -------------------------------------------------------------------------
+    def on_events(self, events: Iterable[Event], now: float) -> None:
+        for ev in events:
+            if ev.quantity == "print_job" and ev.attrs.get("job"):
+                self._job_event(ev, now)
+            elif ev.quantity == "printer_state" and ev.value == "printing":
+                self._printing(ev.device, ev.ts, now)
+            elif ev.quantity == "badge":
+                self._badge(ev, now)
+
+    def _job_event(self, ev: Event, now: float) -> None:
+        job, status = str(ev.attrs["job"]), str(ev.value)
+        owner = ev.attrs.get("owner")
+        pages = ev.attrs.get("pages")
+        step = {"status": status, "at": ev.ts, "by": ev.device}
+        with self.gw.db.begin() as conn:
+            row = self._find(conn, job)
+            if row is None:
+                conn.execute(
+                    insert(PRINT_JOBS),
+                    [
+                        {
+                            "site": self.site,
+                            "id": job,
+                            "printer": ev.device,
+                            "owner": None if owner is None else str(owner),
+                            "pages": pages if isinstance(pages, int) else None,
+                            "status": status,
+                            "updated_at": now,
+                            "history": [step],
+                            **_times(status, ev.ts),
+                        }
+                    ],
+                )
+                return
+            if _rank(status) <= _rank(row["status"]) and status != "failed":
+                return  # late, repeated, or already past this stage
+            values: dict[str, Any] = {
+                "status": status,
+                "updated_at": now,
+                "history": [*row["history"], step],
+                **_times(status, ev.ts),
+            }
+            if row["owner"] is None and owner is not None:
+                values["owner"] = str(owner)
+            conn.execute(
+                update(PRINT_JOBS).where(J.site == self.site, J.id == job).values(**values)
+            )
+
+    def _printing(self, printer: str, ts: float, now: float) -> None:
+        with self.gw.db.begin() as conn:
+            rows = conn.execute(
+                select(J.id, J.history).where(
+                    J.site == self.site, J.printer == printer, J.status == "released"
+                )
+            ).all()
+            for r in rows:
+                step = {"status": "printing", "at": ts, "by": printer}
+                conn.execute(
+                    update(PRINT_JOBS)
+                    .where(J.site == self.site, J.id == r.id)
+                    .values(status="printing", updated_at=now, history=[*r.history, step])
+                )
+
+    def _badge(self, ev: Event, now: float) -> None:
+        """A credential read at the printer releases that member's held jobs there."""
+        directory = getattr(self.gw, "members", None)
+        if directory is not None:
+            found = directory.by_credential(str(ev.value))
+            member = None if found is None else found.id
+        else:  # no member directory: trust the reader's own lookup, if it sent one
+            member = ev.attrs.get("member")
+        if not member:
+            log.info("badge at printer %s: no member for that credential", ev.device)
+            return
+        with self.gw.db.connect() as conn:
+            ids = (
+                conn.execute(
+                    select(J.id).where(
+                        J.site == self.site,
+                        J.printer == ev.device,
+                        J.owner == str(member),
+                        J.status.in_(RELEASABLE),
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for job in ids:
+            self.release(job, str(member), f"badge:{ev.device}", via="badge")
+
+    # -- release ----------------------------------------------------------------------------------
+    def release(self, job: str, member: str, actor: str, *, via: str = "app") -> dict[str, Any]:
+        """Release ``job`` for ``member``: Forbidden unless they own it, Conflict if not held."""
+        now = self.gw.clock()
+        with self.gw.db.begin() as conn:
+            row = self._find(conn, job)
+            if row is None:
+                raise NotFound(f"no print job {job!r}")
+            if row["owner"] != member:
+                raise Forbidden(f"member {member!r} does not own print job {job!r}")
+            if row["status"] not in RELEASABLE:
+                raise Conflict(f"print job {job!r} is {row['status']}; only held jobs release")
+            topic, payload = self._command(row["printer"], job, member)
+            step = {"status": "released", "at": now, "by": actor}
+            values = {
+                "status": "released",
+                "released_at": now,
+                "released_by": actor,
+                "updated_at": now,
+                "history": [*row["history"], step],
+            }
+            conn.execute(
+                update(PRINT_JOBS).where(J.site == self.site, J.id == job).values(**values)
+            )
+            record(
+                conn,
+                [
+                    Audit(
+                        site=self.site,
+                        ts=now,
+                        actor=actor,
+                        action="print_released",
+                        subject=job,
+                        result="released",
+                        reason=f"by {via}",
+                        member=member,
+                        detail={"printer": row["printer"], "topic": topic},
+                    )
+                ],
+            )
+            row.update(values)
+        # sent after the commit: a release the store did not keep never reaches the printer
+        assert self.gw.publisher is not None
+        self.gw.publisher.client.publish(topic, payload, retain=False)
+        log.info("print job %s released on %s by %s", job, row["printer"], actor)
+        return row
+
+    def _command(self, printer: str, job: str, member: str) -> tuple[str, bytes]:
+        if self.gw.publisher is None:
+            raise Unavailable("MQTT out is disabled (publish.enabled); cannot release jobs")
+        binding = self.gw.building.devices.get(printer)
+        live = self.gw.devices.get(printer)
+        profile = binding.profile if binding is not None else live.profile if live else None
+        if profile is None:
+            raise Unavailable(f"printer {printer!r} has no known profile")
+        try:
+            return self.gw.registry.render_command(
+                profile, printer, "release_job", {"job": job, "member": member}
+            )
+        except CommandError as err:
+            raise Unavailable(f"printer {printer!r} cannot be asked to release: {err}") from err
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get(self, job: str) -> dict[str, Any]:
+        with self.gw.db.connect() as conn:
+            row = self._find(conn, job)
+        if row is None:
+            raise NotFound(f"no print job {job!r}")
+        return row
+
+    def query(
+        self,
+        *,
+        owner: str | None = None,
+        status: str | None = None,
+        printer: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        conds = [J.site == self.site]
+        if owner is not None:
+            conds.append(J.owner == owner)
+        if status is not None:
+            conds.append(J.status == status)
+        if printer is not None:
+            conds.append(J.printer == printer)
+        with self.gw.db.connect() as conn:
+            total = conn.execute(select(func.count()).where(*conds)).scalar_one()
+            rows = conn.execute(
+                select(PRINT_JOBS)
+                .where(*conds)
+                .order_by(J.updated_at.desc(), J.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return [dict(r._mapping) for r in rows], int(total)
+
+    def _find(self, conn: Connection, job: str) -> dict[str, Any] | None:
+        r = conn.execute(select(PRINT_JOBS).where(J.site == self.site, J.id == job)).first()
+        return None if r is None else dict(r._mapping)
+
+
+def _times(status: str, ts: float) -> dict[str, float]:
+    if status == "submitted":
+        return {"submitted_at": ts}
+    if status == "released":
+        return {"released_at": ts}
+    if _rank(status) == 4:
+        return {"finished_at": ts}
+    return {}

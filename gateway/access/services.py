@@ -1,0 +1,163 @@
+"""The member services' worker: hub items in, bookings, print jobs, alerts and orders out.
+
+Hub callbacks run on the ingest worker or the ticker, often under the engine's state lock, so
+they only put the item on a bounded queue; one thread here does the store work. A full queue
+drops the item with a warning rather than stall ingest (the periodic checks catch up on
+check-ins and device availability; a dropped printer or environment reading is superseded
+by the next one).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.access.alerts import Alerts
+from gateway.access.bookings import Bookings
+from gateway.access.print_jobs import PrintJobs
+from gateway.access.work_orders import WorkOrders
+from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 10_000
+POLL_S = 1.0
+
+
+class MemberServices:
+    """Bookings, print jobs, alerts and work orders of one gateway, and their worker."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self.bookings = Bookings(gw)
+        self.orders = WorkOrders(gw)
+        self.alerts = Alerts(gw, self.orders)
+        self.print_jobs = PrintJobs(gw)
+        self.dropped = 0
+        self._q: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._next_devices = 0.0
+        self._handled: set[str] = set()  # booking ids whose findings were handled
+
+    def _handoff(self, channel: str) -> Any:
+        def put(payload: Any, now: float) -> None:
+            try:
+                self._q.put_nowait((channel, payload, now))
+            except queue.Full:
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.warning("member services queue full: %d items dropped", self.dropped)
+
+        return put
+
+    def attach(self) -> None:
+        """Subscribe to the hub (``start`` does it; a gateway that is never started -- a
+        bench, a test driving ``pump`` -- holds no queue of events nobody will read)."""
+        if not self._unsubscribe:
+            self._unsubscribe = [
+                self.gw.hub.subscribe(ch, self._handoff(ch)) for ch in ("events", "findings")
+            ]
+
+    def start(self) -> None:
+        """Subscribe, feed the engine the live bookings, then start the worker."""
+        self.attach()
+        n = self.bookings.restore(self.gw.clock())
+        if n:
+            log.info("bookings restored for %d spaces", n)
+        self._thread = threading.Thread(target=self._run, name="member-services", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued item is handled (for tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._q.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def pump(self) -> None:
+        """Handle what is queued, then the periodic checks, on the caller's thread.
+
+        For a gateway whose worker is not started (tests driving a fake clock)."""
+        while True:
+            try:
+                channel, payload, now = self._q.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                self._handle(channel, payload, now)
+            finally:
+                self._q.task_done()
+        self._periodic()
+
+    # -- the worker -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        next_poll = 0.0
+        while not self._stop.is_set():
+            try:
+                channel, payload, now = self._q.get(timeout=POLL_S)
+            except queue.Empty:
+                pass
+            else:
+                try:
+                    self._safely(self._handle, channel, payload, now)
+                finally:
+                    self._q.task_done()
+            # on a steady stream as well as when idle, at most once per POLL_S
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + POLL_S
+                self._safely(self._periodic)
+
+    def _handle(self, channel: str, payload: Any, now: float) -> None:
+        if channel == "findings":
+            fresh = [f for f in payload if getattr(f, "ref", None) not in self._handled]
+            self.bookings.on_findings(fresh, now)
+            self._handled.difference_update(getattr(f, "ref", None) for f in payload)
+        elif channel == "events":
+            self.bookings.on_events(payload, now)
+            self.alerts.on_events(payload, now)
+            self.print_jobs.on_events(payload, now)
+
+    def _periodic(self) -> None:
+        now = self.gw.clock()
+        # The engine's findings reach the hub only when a snapshot saves them; reading the
+        # unsaved ones here lets a ghost booking be released within a second. Handling a
+        # finding twice (here, then from the hub) does nothing the second time.
+        with self.gw.state_lock:
+            found = [f for f in self.gw.engine.out.findings if f.ref not in self._handled]
+        if found:
+            self.bookings.on_findings(found, now)
+            self._handled.update(f.ref for f in found)
+        self.bookings.poll(now)
+        if now >= self._next_devices:
+            self._next_devices = now + self.gw.settings.alerts.check_s
+            self.alerts.check_devices(now)
+
+    def _safely(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except (GatewayError, SQLAlchemyError):
+            # the store is away or locked: the periodic checks try again
+            log.exception("member services step failed")
+        except Exception:  # the worker must outlive one bad item
+            log.exception("member services step failed unexpectedly")

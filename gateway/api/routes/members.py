@@ -1,0 +1,161 @@
+"""Members and plans: staff read them; admins create, replace and remove members."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
+
+from gateway.access.members import Member, MemberError, Plan
+from gateway.api.deps import AdminOnly, GatewayDep, StaffRead
+
+router = APIRouter(tags=["members"])
+
+ID = r"^[^/+#\s]{1,64}$"
+
+
+class MemberIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    plan: str | None = Field(default=None, max_length=64)
+    credentials: list[str] | None = Field(
+        default=None,
+        max_length=32,
+        description="card numbers, QR or PIN codes; stored hashed, never returned. "
+        "Omit to keep the member's current ones.",
+    )
+
+
+class MemberCreate(MemberIn):
+    id: str = Field(pattern=ID)
+
+
+class MemberPublic(BaseModel):
+    id: str
+    name: str
+    company: str | None
+    plan: str | None
+    credentials: int = Field(description="how many credentials the member has")
+    from_file: bool
+
+
+class MembersPublic(BaseModel):
+    data: list[MemberPublic]
+    count: int
+
+
+class PlanPublic(BaseModel):
+    id: str
+    name: str
+    spaces: list[str]
+    floors: list[str]
+    space_types: list[str]
+    from_file: bool
+
+
+class PlansPublic(BaseModel):
+    data: list[PlanPublic]
+    count: int
+
+
+def _public(m: Member) -> MemberPublic:
+    return MemberPublic(
+        id=m.id,
+        name=m.name,
+        company=m.company,
+        plan=m.plan,
+        credentials=m.credentials,
+        from_file=m.from_file,
+    )
+
+
+def _plan(p: Plan) -> PlanPublic:
+    return PlanPublic(
+        id=p.id,
+        name=p.name,
+        spaces=sorted(p.spaces),
+        floors=sorted(p.floors),
+        space_types=sorted(p.space_types),
+        from_file=p.from_file,
+    )
+
+
+def _put(gw: GatewayDep, member_id: str, body: MemberIn) -> MemberPublic:
+    creds = None if body.credentials is None else [c for c in body.credentials if c.strip()]
+    m = Member(member_id, body.name, body.company, body.plan)
+    try:
+        return _public(gw.access.directory.put(m, creds))
+    except MemberError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+
+
+@router.get("/members", response_model=MembersPublic, dependencies=[StaffRead])
+def list_members(
+    gw: GatewayDep, plan: str | None = None, company: str | None = None
+) -> MembersPublic:
+    data = [
+        _public(m)
+        for m in gw.access.directory.members()
+        if (plan is None or m.plan == plan) and (company is None or m.company == company)
+    ]
+    return MembersPublic(data=data, count=len(data))
+
+
+@router.post(
+    "/members",
+    response_model=MemberPublic,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdminOnly],
+    responses={409: {"description": "the id exists, the plan is unknown or a credential taken"}},
+)
+def create_member(gw: GatewayDep, body: MemberCreate) -> MemberPublic:
+    if gw.access.directory.get(body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"member {body.id} exists; PUT replaces it")
+    return _put(gw, body.id, body)
+
+
+@router.get(
+    "/members/{member_id}",
+    response_model=MemberPublic,
+    dependencies=[StaffRead],
+    responses={404: {"description": "no such member"}},
+)
+def get_member(gw: GatewayDep, member_id: str) -> MemberPublic:
+    m = gw.access.directory.get(member_id)
+    if m is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id!r}")
+    return _public(m)
+
+
+@router.put(
+    "/members/{member_id}",
+    response_model=MemberPublic,
+    dependencies=[AdminOnly],
+    responses={409: {"description": "a file member, an unknown plan or a credential taken"}},
+)
+def put_member(gw: GatewayDep, member_id: str, body: MemberIn) -> MemberPublic:
+    """Create or replace a member (members of the building file are changed in the file)."""
+    if len(member_id) > 64 or any(c in member_id for c in "/+# "):
+        raise HTTPException(422, "member_id: not a valid id")
+    return _put(gw, member_id, body)
+
+
+@router.delete(
+    "/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminOnly],
+    responses={404: {"description": "no such member"}, 409: {"description": "a file member"}},
+)
+def delete_member(gw: GatewayDep, member_id: str) -> Response:
+    try:
+        gone = gw.access.directory.delete(member_id)
+    except MemberError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+    if not gone:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/plans", response_model=PlansPublic, dependencies=[StaffRead])
+def list_plans(gw: GatewayDep) -> PlansPublic:
+    data = [_plan(p) for p in gw.access.directory.plans()]
+    return PlansPublic(data=data, count=len(data))

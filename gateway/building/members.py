@@ -1,0 +1,120 @@
+"""The building file's optional ``plans`` and ``members`` sections (who may enter where).
+
+::
+
+    plans:
+      - {id: flex, name: Flex desk, space_types: [hot_desk, open_area, lounge]}
+      - {id: office-101, name: Office 101 team, spaces: [f1-office-101], floors: [f2]}
+    members:
+      - {id: m-0042, name: Ada, company: Acme, plan: flex, credentials: ["04A1B2C3"]}
+
+A plan covers the spaces it names, every space on the floors it names and every space of the
+types it names. Credentials are card numbers, QR or PIN codes as the door reads them; the
+gateway keeps only their hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gateway.building.marked import MarkedDict, MarkedList
+from gateway.building.model import SPACE_TYPES, Floor, Space
+
+if TYPE_CHECKING:
+    from gateway.building.loader import _Ctx
+
+PLAN_KEYS = ("id", "name", "spaces", "floors", "space_types")
+MEMBER_KEYS = ("id", "name", "company", "plan", "credentials")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpec:
+    """A plan as the file gives it."""
+
+    id: str
+    name: str
+    spaces: tuple[str, ...] = ()
+    floors: tuple[str, ...] = ()
+    space_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSpec:
+    """A member as the file gives it; ``credentials`` are raw and only hashed when stored."""
+
+    id: str
+    name: str
+    company: str | None = None
+    plan: str | None = None
+    credentials: tuple[str, ...] = ()
+
+
+def _strings(ctx: _Ctx, m: MarkedDict, key: str, path: str, allowed: set[str] | None) -> list[str]:
+    items = ctx.seq(m, key, path)
+    out: list[str] = []
+    for k, v in enumerate(items):
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        if not isinstance(v, str) or not v.strip():
+            ctx.fail(
+                items.lines[k], f"{path}.{key}[{k}]", f"expected a non-empty string, got {v!r}"
+            )
+        if allowed is not None and v not in allowed:
+            ctx.fail(items.lines[k], f"{path}.{key}[{k}]", f"unknown {key[:-1]} {v!r}")
+        out.append(v)
+    return out
+
+
+def parse_plans(
+    ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space], floors: tuple[Floor, ...]
+) -> dict[str, PlanSpec]:
+    items: MarkedList = ctx.seq(root, "plans", "")
+    plans: dict[str, PlanSpec] = {}
+    for i, value in enumerate(items):
+        path = f"plans[{i}]"
+        m = ctx.mapping(value, items.lines[i], path, PLAN_KEYS)
+        pid = ctx.ident(m, "id", path)
+        if pid in plans:
+            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate plan id {pid!r}")
+        plans[pid] = PlanSpec(
+            id=pid,
+            name=ctx.text(m, "name", path, pid) or pid,
+            spaces=tuple(_strings(ctx, m, "spaces", path, set(spaces))),
+            floors=tuple(_strings(ctx, m, "floors", path, {f.id for f in floors})),
+            space_types=tuple(_strings(ctx, m, "space_types", path, set(SPACE_TYPES))),
+        )
+    return plans
+
+
+def parse_members(ctx: _Ctx, root: MarkedDict, plans: dict[str, PlanSpec]) -> dict[str, MemberSpec]:
+    items: MarkedList = ctx.seq(root, "members", "")
+    members: dict[str, MemberSpec] = {}
+    seen_credentials: dict[str, str] = {}
+    for i, value in enumerate(items):
+        path = f"members[{i}]"
+        m = ctx.mapping(value, items.lines[i], path, MEMBER_KEYS)
+        mid = ctx.ident(m, "id", path)
+        if mid in members:
+            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate member id {mid!r}")
+        plan = ctx.text(m, "plan", path, None)
+        if plan is not None and plan not in plans:
+            ctx.fail(m.lines["plan"], f"{path}.plan", f"expected the id of a plan, got {plan!r}")
+        creds = _strings(ctx, m, "credentials", path, None)
+        for c in creds:
+            if c in seen_credentials:
+                # the value itself stays out of the message: it is a secret
+                ctx.fail(
+                    m.lines["credentials"],
+                    f"{path}.credentials",
+                    f"a credential is already given to member {seen_credentials[c]!r}",
+                )
+            seen_credentials[c] = mid
+        members[mid] = MemberSpec(
+            id=mid,
+            name=ctx.text(m, "name", path, mid) or mid,
+            company=ctx.text(m, "company", path, None),
+            plan=plan,
+            credentials=tuple(creds),
+        )
+    return members
