@@ -1,119 +1,213 @@
-"""/metrics in the Prometheus text exposition format."""
+"""/metrics in the Prometheus text exposition format, and the API-latency middleware."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Auth, GatewayDep
+from gateway.publish.uplink_wiring import uplink_figures
+from gateway.service import Gateway
 
 router = APIRouter(tags=["status"])
 
+# (name without _total, help, attribute of the ingest stats) for the pipeline's counters
+PIPELINE_COUNTERS = (
+    ("gateway_messages_committed", "Messages committed and acknowledged", "committed"),
+    ("gateway_messages_ignored", "Messages on ignored topics", "ignored"),
+    ("gateway_dead_letters", "Messages dead-lettered since start", "dead_lettered"),
+    ("gateway_clock_corrections", "Device times replaced by receive time", "clock_corrected"),
+    ("gateway_store_errors", "Batches the store refused", "store_errors"),
+    (
+        "gateway_redeliveries",
+        "Redelivered messages recognised as already committed (not stored again)",
+        "redelivered",
+    ),
+    (
+        "gateway_stale_dropped",
+        "Messages of a lost connection left for the broker to resend",
+        "stale_dropped",
+    ),
+    (
+        "gateway_rejected_oversized",
+        "Payloads over the size limit, dead-lettered unparsed",
+        "oversized",
+    ),
+    (
+        "gateway_rejected_rate_limited",
+        "Messages over a topic's rate limit (first of a flood dead-lettered, rest counted)",
+        "rate_limited",
+    ),
+)
 
-@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Auth])
-def metrics(gw: GatewayDep) -> str:
-    """Counters and gauges for Prometheus."""
-    s = gw.pipeline.stats
-    now = gw.clock()
-    with gw.state_lock:
-        by_state = Counter(sp.state for sp in gw.engine.spaces.values())
-    with gw.pipeline.lock:
-        online = sum(
-            1
-            for d in gw.devices.values()
-            if d.bound and d.is_online(now, gw.device_silence_s(d.id))
+
+class LiveCollector(Collector):
+    """Reads the running gateway at scrape time, so nothing is counted twice."""
+
+    def __init__(self, gw: Gateway, stream: Any = None) -> None:
+        self.gw = gw
+        self.stream = stream
+
+    def collect(self) -> Iterator[Metric]:
+        gw = self.gw
+        s = gw.pipeline.stats
+        now = gw.clock()
+        c = CounterMetricFamily(
+            "gateway_messages_received", "MQTT messages received", value=gw.transport.received
         )
-        bound = sum(1 for d in gw.devices.values() if d.bound)
-    lines = [
-        (
-            "gateway_messages_received_total",
-            "counter",
-            "MQTT messages received",
-            gw.transport.received,
-        ),
-        (
-            "gateway_messages_committed_total",
-            "counter",
-            "Messages committed and acknowledged",
-            s.committed,
-        ),
-        ("gateway_messages_ignored_total", "counter", "Messages on ignored topics", s.ignored),
-        (
-            "gateway_dead_letters_total",
-            "counter",
-            "Messages dead-lettered since start",
-            s.dead_lettered,
-        ),
-        (
-            "gateway_clock_corrections_total",
-            "counter",
-            "Device times replaced by receive time",
-            s.clock_corrected,
-        ),
-        ("gateway_store_errors_total", "counter", "Batches the store refused", s.store_errors),
-        (
-            "gateway_store_ok",
-            "gauge",
-            "1 when the last batch committed, 0 while the store refuses writes",
-            int(gw.pipeline.store_ok),
-        ),
-        (
-            "gateway_redeliveries_total",
-            "counter",
-            "Redelivered messages recognised as already committed (not stored again)",
-            s.redelivered,
-        ),
-        (
-            "gateway_stale_dropped_total",
-            "counter",
-            "Messages of a lost connection left for the broker to resend",
-            s.stale_dropped,
-        ),
-        (
-            "gateway_rejected_oversized_total",
-            "counter",
-            "Payloads over the size limit, dead-lettered unparsed",
-            s.oversized,
-        ),
-        (
-            "gateway_rejected_rate_limited_total",
-            "counter",
-            "Messages over a topic's rate limit (first of a flood dead-lettered, rest counted)",
-            s.rate_limited,
-        ),
-        ("gateway_events_stored", "gauge", "Events in the store", gw.writer.events_stored),
-        (
-            "gateway_queue_depth",
-            "gauge",
-            "Messages waiting in the hand-off queue",
-            gw.queue.qsize(),
-        ),
-        (
-            "gateway_batch_commit_ms",
-            "gauge",
-            "Duration of the last batch commit",
-            gw.writer.last_commit_ms,
-        ),
-        (
-            "gateway_mqtt_connected",
-            "gauge",
-            "1 when connected to the broker",
-            int(gw.transport.connected.is_set()),
-        ),
-    ]
-    out: list[str] = []
-    for name, kind, help_, value in lines:
-        out += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {value}"]
-    out += ["# HELP gateway_spaces Spaces by live state", "# TYPE gateway_spaces gauge"]
-    out += [
-        f'gateway_spaces{{state="{k}"}} {by_state.get(k, 0)}'
-        for k in ("occupied", "vacant", "unknown")
-    ]
-    out += ["# HELP gateway_devices Bound devices by availability", "# TYPE gateway_devices gauge"]
-    out += [
-        f'gateway_devices{{online="true"}} {online}',
-        f'gateway_devices{{online="false"}} {bound - online}',
-    ]
-    return "\n".join(out) + "\n"
+        yield c
+        for name, help_, attr in PIPELINE_COUNTERS:
+            yield CounterMetricFamily(name, help_, value=getattr(s, attr))
+        gauges = (
+            ("gateway_events_stored", "Events in the store", gw.writer.events_stored),
+            ("gateway_dead_letters_stored", "Dead letters in the store", gw.writer.dead_letters),
+            ("gateway_queue_depth", "Messages waiting in the hand-off queue", gw.queue.qsize()),
+            (
+                "gateway_queue_capacity",
+                "Bound of the hand-off queue",
+                gw.settings.mqtt.queue_size,
+            ),
+            (
+                "gateway_batch_commit_ms",
+                "Duration of the last batch commit",
+                gw.writer.last_commit_ms,
+            ),
+            (
+                "gateway_store_ok",
+                "1 when the last batch committed, 0 while the store refuses writes",
+                int(gw.pipeline.store_ok),
+            ),
+            (
+                "gateway_mqtt_connected",
+                "1 when connected to the broker",
+                int(gw.transport.connected.is_set()),
+            ),
+        )
+        for name, help_, value in gauges:
+            yield GaugeMetricFamily(name, help_, value=value)
+        with gw.state_lock:
+            by_state = Counter(sp.state for sp in gw.engine.spaces.values())
+            idle = sum(1 for sid in gw.engine.spaces if gw.engine.view(sid, now).idle)
+        spaces = GaugeMetricFamily("gateway_spaces", "Spaces by live state", labels=["state"])
+        for k in ("occupied", "vacant", "unknown"):
+            spaces.add_metric([k], by_state.get(k, 0))
+        yield spaces
+        yield GaugeMetricFamily("gateway_spaces_idle", "Spaces idle now", value=idle)
+        with gw.pipeline.lock:
+            bound = [d for d in gw.devices.values() if d.bound]
+            online = sum(1 for d in bound if d.is_online(now, gw.device_silence_s(d.id)))
+        devices = GaugeMetricFamily(
+            "gateway_devices", "Bound devices by availability", labels=["online"]
+        )
+        devices.add_metric(["true"], online)
+        devices.add_metric(["false"], len(bound) - online)
+        yield devices
+        for name, kind, help_, value in uplink_figures(gw.uplink):
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            yield family(name, help_, value=value)
+        if self.stream is not None:
+            yield GaugeMetricFamily(
+                "gateway_stream_clients", "Live-stream clients connected", value=self.stream.clients
+            )
+            yield CounterMetricFamily(
+                "gateway_stream_dropped",
+                "Live-stream clients dropped for reading too slowly",
+                value=self.stream.dropped,
+            )
+
+
+def metrics_registry(gw: Gateway, stream: Any = None) -> CollectorRegistry:
+    """The scrape registry: live figures plus the gateway's own histograms and counters."""
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(LiveCollector(gw, stream))
+    reg.register(_Forward(gw.telemetry.registry))
+    return reg
+
+
+class _Forward(Collector):
+    def __init__(self, inner: CollectorRegistry) -> None:
+        self.inner = inner
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.inner.collect()
+
+
+@router.get("/metrics", dependencies=[Auth], response_class=Response)
+def metrics(gw: GatewayDep, request: Request) -> Response:
+    """Counters, gauges and histograms for Prometheus."""
+    reg = getattr(request.app.state, "metrics_registry", None)
+    if reg is None:
+        reg = request.app.state.metrics_registry = metrics_registry(
+            gw, getattr(request.app.state, "stream", None)
+        )
+    return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path with its parameters as ``{name}``; ``unmatched`` when none.
+
+    Rebuilt from the path and its parameters, since an included router's route object does
+    not carry the prefixes it was included under.
+    """
+    if scope.get("route") is None:
+        mount = scope.get("root_path", "")
+        if scope.get("endpoint") is not None and mount != scope.get("app_root_path", ""):
+            return f"{mount}/{{path}}"  # a mounted app (the static files)
+        return "unmatched"
+    path: str = scope.get("path", "")
+    params = scope.get("path_params") or {}
+    for name, value in sorted(params.items(), key=lambda kv: -len(str(kv[1]))):
+        v = str(value)
+        if v and path.endswith("/" + v):
+            path = path[: -len(v)] + "{" + name + "}"
+        elif v:
+            path = path.replace("/" + v + "/", "/{" + name + "}/", 1)
+    return path
+
+
+class LatencyMiddleware:
+    """Times each HTTP request to its first response byte, labelled by route template.
+
+    Measured at response start, so a long-lived stream counts its set-up, not its lifetime.
+    Paths that match no route share one label, so scanners cannot grow the label set.
+    """
+
+    def __init__(self, app: ASGIApp, gw: Gateway) -> None:
+        self.app = app
+        self.hist = gw.telemetry.api_latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        done = False
+
+        def observe(status: int) -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            template = route_template(scope)
+            self.hist.labels(template, scope["method"], str(status)).observe(
+                time.perf_counter() - t0
+            )
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                observe(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        except Exception:
+            observe(500)
+            raise

@@ -1,0 +1,146 @@
+"""Time used % by space, floor or space type x local hour of day, read from rollup bins.
+
+A cell is the occupied seconds of the row's spaces in bins starting in that local hour,
+over the business seconds of those bins times the number of spaces (SPEC section 4's time
+used %, split by hour). Hours the site is never open in the window are left out; a cell
+with no business seconds is null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.engine import Engine
+
+from gateway.building import Building
+from gateway.occupancy.calendar import Calendar
+from gateway.occupancy.report import group_key
+from gateway.store.rollups import BINS
+
+HeatBy = Literal["space", "floor", "type"]
+Progress = Callable[[float], None]  # share of the work done, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Heatmap:
+    """Rows of time used % per open local hour."""
+
+    start: float
+    end: float
+    by: str
+    hours: list[int]
+    available_s: list[float]  # business seconds per space in each listed hour
+    rows: list[dict[str, Any]]  # id, label, spaces, cells (one per hour, % or None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "by": self.by,
+            "hours": self.hours,
+            "available_s": self.available_s,
+            "rows": self.rows,
+        }
+
+
+def _hour(cal: Calendar, ts: float) -> int:
+    return datetime.fromtimestamp(ts, cal.tz).hour
+
+
+def _offset(cal: Calendar, ts: float) -> int:
+    off = datetime.fromtimestamp(ts, cal.tz).utcoffset()
+    return 0 if off is None else int(off.total_seconds())
+
+
+def offset_runs(cal: Calendar, start: float, end: float) -> list[tuple[float, float, int | None]]:
+    """``[lo, hi)`` pieces of the window with one UTC offset each (whole hours, no change
+    inside), or ``None`` for local days where the offset changes (DST) or is not whole hours.
+    """
+    runs: list[tuple[float, float, int | None]] = []
+    day = cal.local_date(start)
+    lo = start
+    while lo < end:
+        day += timedelta(days=1)
+        hi = min(end, cal.day_start(day))
+        if hi <= lo:
+            continue
+        a, b = _offset(cal, lo), _offset(cal, hi - 1)
+        off = a if a == b and a % 3600 == 0 else None
+        if runs and runs[-1][2] == off and off is not None:
+            runs[-1] = (runs[-1][0], hi, off)
+        else:
+            runs.append((lo, hi, off))
+        lo = hi
+    return runs
+
+
+def heatmap(
+    db: Engine,
+    building: Building,
+    bin_s: int,
+    t0: float,
+    t1: float,
+    by: HeatBy = "space",
+    progress: Progress | None = None,
+    grouped: bool = True,
+) -> Heatmap:
+    """The matrix over ``[t0, t1)`` widened to whole bins.
+
+    With ``grouped`` the store sums each space's bins by time of day over every stretch of
+    constant UTC offset, so a long window returns spaces x bins-per-day rows, not every bin;
+    days with a DST change (and ``grouped=False``) read their bins one by one.
+    """
+    cal = Calendar(building.site.business_hours, bin_s)  # own cache: a long window fills it
+    start = (t0 // bin_s) * bin_s
+    end = -(-t1 // bin_s) * bin_s
+    avail = [0.0] * 24
+    for idx in range(int(start // bin_s), int(end // bin_s)):
+        avail[_hour(cal, idx * bin_s)] += sum(b - a for a, b in cal.bin_intervals(idx))
+    if progress is not None:
+        progress(0.2)
+    site = building.site.id
+    groups: dict[str, list[str]] = {}
+    for sp in building.spaces.values():
+        groups.setdefault(group_key(sp, by, site), []).append(sp.id)
+    group_of = {sid: g for g, ids in groups.items() for sid in ids}
+    occupied: dict[str, list[float]] = {g: [0.0] * 24 for g in groups}
+    c = BINS.c
+    tod = cast(c.start, BigInteger) % 86_400  # UTC time of day of the bin
+    runs = offset_runs(cal, start, end) if grouped else [(start, end, None)]
+    with db.connect() as conn:
+        for lo, hi, off in runs:
+            where = (c.site == site, c.start >= lo, c.start < hi, c.occupied_s > 0)
+            if off is not None:
+                q = (
+                    select(c.space, tod, func.sum(c.occupied_s))
+                    .where(*where)
+                    .group_by(c.space, tod)
+                )
+                for sid, t, occ in conn.execute(q):
+                    g = group_of.get(sid)
+                    if g is not None:
+                        occupied[g][int((t + off) % 86_400) // 3600] += float(occ)
+            else:
+                q = select(c.space, c.start, c.occupied_s).where(*where)
+                for sid, bstart, occ in conn.execute(q):
+                    g = group_of.get(sid)
+                    if g is not None:
+                        occupied[g][_hour(cal, bstart)] += float(occ)
+            if progress is not None:
+                progress(0.2 + 0.8 * (hi - start) / max(end - start, 1))
+    hours = [h for h in range(24) if avail[h] > 0]
+    rows = []
+    for g, ids in groups.items():
+        n = len(ids)
+        cells = [round(100.0 * occupied[g][h] / (avail[h] * n), 2) for h in hours]
+        label = g
+        if by == "space":
+            label = building.spaces[g].name
+        elif by == "floor":
+            label = next((f.name for f in building.floors if f.id == g), g)
+        rows.append({"id": g, "label": label, "spaces": n, "cells": cells})
+    return Heatmap(start, end, by, hours, [avail[h] for h in hours], rows)
