@@ -1,0 +1,42 @@
+"""``gateway deploy acl``: the console wiring of the deployment helpers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def cmd_deploy_acl(args: argparse.Namespace) -> int:
+    from gateway.building import load_building
+    from gateway.deploy.acl import plan_acl, render_acl, write_credentials
+    from gateway.profiles import ProfileRegistry
+    from gateway.settings import load_settings
+
+    settings = load_settings(args.config)
+    building = load_building(Path(args.building or settings.building))
+    registry = ProfileRegistry.load(settings.profiles_dir)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "acl").write_text(render_acl(plan_acl(building, registry), args.gateway_user))
+    print(f"wrote {out / 'acl'}", file=sys.stderr)
+    if not args.acl_only:
+        creds = write_credentials(building, out, args.gateway_user)
+        hashed = " and passwd" if (out / "passwd").exists() else ""
+        print(f"wrote credentials{hashed} for {len(creds)} users in {out}", file=sys.stderr)
+    return 0
+
+
+def add_deploy_parser(sub: Any) -> None:
+    """Register ``deploy`` and its subcommands on the top-level subparsers."""
+    dep = sub.add_parser("deploy", help="deployment helpers")
+    dsub = dep.add_subparsers(dest="deploy_command", required=True)
+    acl = dsub.add_parser(
+        "acl", help="Mosquitto ACL, passwords and device credentials from the building file"
+    )
+    acl.add_argument("--out-dir", required=True, help="folder for acl, passwd, credentials")
+    acl.add_argument("--building", help="building file (default: GATEWAY_BUILDING)")
+    acl.add_argument("--gateway-user", default="gateway", help="the gateway's MQTT username")
+    acl.add_argument("--acl-only", action="store_true", help="write the ACL, no passwords")
+    acl.set_defaults(func=cmd_deploy_acl)
