@@ -8,10 +8,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
+from gateway.api import validation
 from gateway.api.main import api_router
+from gateway.api.metrics import LatencyMiddleware
 from gateway.api.metrics import router as metrics_router
+from gateway.api.stream import StreamHub
 from gateway.service import Gateway
 
 STATIC = Path(__file__).parent / "api" / "static"
@@ -27,6 +31,7 @@ def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            app.state.stream.close()
             if manage:
                 gateway.stop()
 
@@ -37,7 +42,11 @@ def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.state.stream = StreamHub(gateway, heartbeat_s=gateway.settings.api.stream_heartbeat_s)
+    app.add_middleware(LatencyMiddleware, gw=gateway)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
+    validation.install(app)  # the schema documents both forms of 422 the routes answer
     app.include_router(metrics_router)
 
     @app.get("/", include_in_schema=False)

@@ -12,8 +12,13 @@ from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from gateway.access.token_cli import add_commands as add_token_commands
+from gateway.deploy.commands import add_deploy_parser
 from gateway.errors import GatewayError
+from gateway.export.commands import add_export_parser
+from gateway.reports.cli import add_commands as add_report_commands
 from gateway.settings import Settings, load_settings
+from gateway.store.db_cli import add_db_parser
 
 log = logging.getLogger("gateway")
 
@@ -49,6 +54,7 @@ def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
         app, host=settings.api.host, port=settings.api.port, log_level="warning", access_log=False
     )
     server = uvicorn.Server(config)
+    app.state.server = server  # live streams end when the server is told to exit
     if simulate_speed is not None:
         sign_in = gw.admin_token  # the demo prints its token to the operator's terminal
     elif settings.admin_token is not None:
@@ -194,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--duration", type=float, help="wall seconds to run (default: until Ctrl-C)")
     sim.set_defaults(func=cmd_simulate)
+    add_token_commands(sub)
+    add_report_commands(sub)
     prof = sub.add_parser("profiles", help="device profiles")
     psub = prof.add_subparsers(dest="profiles_command", required=True)
     check = psub.add_parser("check", help="validate every profile and run its samples")
@@ -205,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--topic", help="topic it arrived on (default: one the profile reads)")
     trial.add_argument("--dir", help="profiles folder (default: GATEWAY_PROFILES_DIR)")
     trial.set_defaults(func=cmd_profiles_try)
+    add_export_parser(sub)
+    add_deploy_parser(sub)
+    add_db_parser(sub)
     return p
 
 

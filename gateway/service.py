@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from gateway.access.control import AccessControl
+from gateway.access.roles import Principal
+from gateway.access.services import MemberServices
 from gateway.building import Building, DeviceBinding, load_building
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.events import Event, kind_of
 from gateway.hub import Hub
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
+from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.pipeline import DeviceLive, Pipeline
 from gateway.ingest.screen import Screen
@@ -32,6 +35,7 @@ from gateway.occupancy import snapshot as engine_snapshot
 from gateway.occupancy.accumulate import EngineOutput
 from gateway.profiles import ProfileRegistry
 from gateway.publish import SpacePublisher
+from gateway.publish.uplink_wiring import build_uplink, episode_notice
 from gateway.settings import Settings
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
 from gateway.store.bindings import load_bindings, save_binding, with_bindings
@@ -39,6 +43,7 @@ from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
 from gateway.store.writer import Batch
+from gateway.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,9 @@ class ReloadablePipeline(Pipeline):
         super().__init__(*args, **kwargs)
         self.swap_lock = threading.Lock()
 
-    def process(self, msgs: Iterable[RawMessage]) -> Batch:
+    def build(self, msgs: list[RawMessage]) -> tuple[list[RawMessage], Batch]:
         with self.swap_lock:
-            return super().process(msgs)
+            return super().build(msgs)
 
 
 class Gateway:
@@ -85,7 +90,10 @@ class Gateway:
             self.db,
             client=settings.mqtt.client_id,
             redelivery_window=settings.ingest.redelivery_window,
+            site=self.building.site.id,
         )
+        self.telemetry = Telemetry()
+        self.writer.observers.append(self.telemetry.observe_batch)
         self.state_lock = threading.RLock()
         self.hub = Hub()
         self.silence_s = self._silence_timeouts()
@@ -101,7 +109,7 @@ class Gateway:
         self.devices = self._load_devices()
         self._warm_engine()
         m = settings.mqtt
-        self.queue: queue.Queue[RawMessage] = queue.Queue(maxsize=m.queue_size)
+        self.queue = Handoff(maxsize=m.queue_size)
         self.transport = MqttTransport(m, self.registry.subscriptions(), self.queue)
         self.pipeline = ReloadablePipeline(
             self.building,
@@ -111,6 +119,7 @@ class Gateway:
             apply=self._apply,
             ack=self.transport.ack,
             ack_message=self.transport.ack_message,
+            ack_batch=self.transport.ack_messages,
             is_stale=self.transport.is_stale,
             screen=Screen(
                 settings.ingest.max_payload_bytes,
@@ -133,6 +142,13 @@ class Gateway:
                 self.engine.view,
                 settings.occupancy.idle_after_s,
             )
+        # tokens, members, grants, door decisions; granted badges feed the engine like events
+        self.access = AccessControl(
+            self.db, self.building, self.registry, settings, clock, evidence=self._apply
+        )
+        self.members = self.access.directory
+        self.uplink = build_uplink(self)  # northbound, store-and-forward; None when off
+        self.services = MemberServices(self)  # bookings, print release, alerts, work orders
         self.embedded_broker: EmbeddedBroker | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -180,6 +196,7 @@ class Gateway:
             with self.pipeline.swap_lock:
                 self.pipeline.registry, self.pipeline.building = registry, building
                 self.registry, self.building = registry, building
+                self.access.set_building(building, registry)
                 with self.pipeline.lock:
                     for live in self.devices.values():
                         binding = building.devices.get(live.id)
@@ -229,6 +246,8 @@ class Gateway:
                     spaces=self.building.spaces,
                     devices={k: v for k, v in self.building.devices.items() if k != device_id},
                     source=self.building.source,
+                    plans=self.building.plans,
+                    members=self.building.members,
                 ),
                 {device_id: binding},
             )
@@ -244,6 +263,10 @@ class Gateway:
                 self.engine.silence_s = self.silence_s
             log.info("device %s bound to space %s (profile %s)", device_id, space, profile)
             return live
+
+    def lookup_token(self, presented: str) -> Principal | None:
+        """The principal behind an API token (the bootstrap admin token is checked first)."""
+        return self.access.tokens.lookup(presented)
 
     def install_sighup(self) -> None:
         """Reload on SIGHUP (call from the main thread)."""
@@ -271,9 +294,13 @@ class Gateway:
         ]
         for t in self._threads:
             t.start()
+        self.services.start()
+        self.access.start()
         self.transport.start()
         if self.publisher is not None:
             self.publisher.start()
+        if self.uplink is not None:
+            self.uplink.start()
 
     def stop(self) -> None:
         """Stop taking messages, drain and commit what is in flight, then disconnect."""
@@ -281,6 +308,8 @@ class Gateway:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
+        self.services.stop()
+        self.access.stop()
         if self.publisher is not None:
             self.publisher.stop()
         self.transport.stop()
@@ -292,6 +321,8 @@ class Gateway:
         if self.embedded_broker is not None:
             self.embedded_broker.stop()
         self._save_engine()
+        if self.uplink is not None:
+            self.uplink.stop()
         self.db.dispose()
 
     # -- engine -----------------------------------------------------------------------------
@@ -335,10 +366,12 @@ class Gateway:
         next_save = self.clock() + self.settings.occupancy.snapshot_s
         while not self._stop.wait(period):
             with self.state_lock:
+                t0 = time.perf_counter()
                 now = self.clock()
                 self._spaces_changed(self.engine.tick(now), now)
                 if self.publisher is not None:
                     self.publisher.tick(now)
+                self.telemetry.engine_tick.observe(time.perf_counter() - t0)
             if now >= next_save:
                 next_save = now + self.settings.occupancy.snapshot_s
                 self._save_engine()
@@ -374,6 +407,11 @@ class Gateway:
             with self.state_lock:
                 out.merge(self._unsaved)
                 self._unsaved = out
+        else:  # told once saved, so a retried save is not told twice
+            if out.findings:
+                self.hub.publish("findings", out.findings, now)
+            for ep in out.episodes.values():
+                self.hub.publish("notices", episode_notice(ep), now)
 
     def _load_devices(self) -> dict[str, DeviceLive]:
         devices = {

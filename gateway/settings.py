@@ -93,6 +93,7 @@ class ApiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    stream_heartbeat_s: float = 15.0  # live stream keep-alive comment when nothing changes
 
 
 class OccupancySettings(BaseModel):
@@ -115,6 +116,37 @@ class BookingSettings(BaseModel):
     """Booking policy."""
 
     grace_s: float = 600.0
+    auto_release: bool = True  # release ghost bookings (sensors reporting, nobody came)
+
+
+class EnvLimits(BaseModel):
+    """Comfort limits of one space type; outside them an environment alert is raised."""
+
+    co2_max_ppm: float = 1000.0
+    temperature_min_c: float = 19.0
+    temperature_max_c: float = 25.0
+    humidity_min_pct: float = 25.0
+    humidity_max_pct: float = 65.0
+
+
+class AlertSettings(BaseModel):
+    """Fault and environment alerts (a raised alert opens a work order)."""
+
+    env: EnvLimits = Field(default_factory=EnvLimits)  # every space type without its own
+    env_by_type: dict[str, EnvLimits] = Field(default_factory=dict)  # e.g. meeting_room
+    paper_low_pct: float = 5.0  # at or below: out of paper
+    toner_low_pct: float = 10.0  # at or below: toner low
+    check_s: float = 5.0  # how often device availability is checked
+
+
+class AccessSettings(BaseModel):
+    """Door decisions over MQTT and the site's signing key for offline credentials."""
+
+    request_topic: str = "ref/door/+/request"  # the door id is the segment at '+'
+    open_s: int = 5  # how long a granted door stays unlocked
+    audit_flush_ms: int = 20  # door decisions are audited in batches at most this old
+    key_dir: Path = Path(".gateway")  # the site's Ed25519 key pair (private key mode 0600)
+    client_id: str | None = None  # default <mqtt client id>-access
 
 
 class PublishSettings(BaseModel):
@@ -126,6 +158,22 @@ class PublishSettings(BaseModel):
     discovery_prefix: str = "homeassistant"
     setback: bool = False  # setback/restore commands when a space turns idle / occupied
     client_id: str | None = None  # default <mqtt client id>-out
+
+
+class UplinkSettings(BaseModel):
+    """Northbound uplink to a central broker, buffered on disk; off while ``url`` is unset."""
+
+    url: str | None = None  # mqtt://host:port or mqtts://; user:pass@ allowed
+    username: str | None = None
+    password: SecretStr | None = None
+    client_id: str | None = None  # default <mqtt client id>-uplink
+    prefix: str = "gw"  # topics under <prefix>/<site id>/
+    buffer_dir: Path = Path(".gateway/uplink")
+    max_buffer_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # oldest dropped beyond
+    batch_events: int = Field(default=500, ge=1)  # events per message
+    flush_ms: int = Field(default=200, ge=1)  # hand-off to disk interval
+    window: int = Field(default=100, ge=1)  # records sent and not yet acknowledged
+    recommend_every_s: float = 3600.0  # recommendations forwarded this often; 0 turns off
 
 
 class Settings(BaseSettings):
@@ -149,7 +197,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     occupancy: OccupancySettings = Field(default_factory=OccupancySettings)
     bookings: BookingSettings = Field(default_factory=BookingSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     log_level: str = "INFO"
 
     @classmethod

@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
-from gateway.store import audit, engine_tables, tables  # noqa: F401
+from gateway.access import tables as access_tables  # noqa: F401
+from gateway.store import audit, engine_tables, member_tables, tables  # noqa: F401
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
@@ -56,5 +57,7 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that is missing."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the store's schema to the newest migration (creating it in an empty store)."""
+    from gateway.store.migrate import upgrade
+
+    upgrade(engine)
