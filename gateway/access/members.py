@@ -8,7 +8,6 @@ members created through the API live only in the store. Credentials are kept as 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -19,7 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 from gateway.access.tables import CredentialRow, MemberRow, PlanRow
 from gateway.building import Building
 from gateway.building.members import MemberSpec
+from gateway.credential import hash_credential, mask, normalize_credential
 from gateway.errors import GatewayError
+
+__all__ = ["MemberDirectory", "MemberError", "hash_credential", "mask", "normalize_credential"]
 
 PLANS = PlanRow.__table__  # type: ignore[attr-defined]
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
@@ -28,27 +30,6 @@ CREDENTIALS = CredentialRow.__table__  # type: ignore[attr-defined]
 
 class MemberError(GatewayError):
     """A member change is refused: unknown plan, a credential already someone else's, ..."""
-
-
-def normalize_credential(raw: str) -> str:
-    """One spelling per credential: ``kind:value``, ``card`` when no kind, card numbers upper."""
-    s = raw.strip()
-    kind, sep, value = s.partition(":")
-    if not sep:
-        kind, value = "card", s
-    kind = kind.strip().lower()
-    value = value.strip()
-    return f"{kind}:{value.upper() if kind == 'card' else value}"
-
-
-def hash_credential(site: str, raw: str) -> str:
-    """The stored form of a credential (the site is mixed in so sites do not share hashes)."""
-    return hashlib.sha256(f"{site}\x00{normalize_credential(raw)}".encode()).hexdigest()
-
-
-def mask(credential_hash: str) -> str:
-    """What the audit trail shows of a credential."""
-    return f"sha256:{credential_hash[:12]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,7 @@ class PrintJobs:
         """A credential read at the printer releases that member's held jobs there."""
         directory = getattr(self.gw, "members", None)
         if directory is not None:
-            found = directory.by_credential(str(ev.value))
+            found = directory.by_hash(str(ev.value))  # ingest stored the hash, not the card
             member = None if found is None else found.id
         else:  # no member directory: trust the reader's own lookup, if it sent one
             member = ev.attrs.get("member")

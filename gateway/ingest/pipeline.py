@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.building import Building
+from gateway.credential import protect
 from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
@@ -228,7 +229,9 @@ class Pipeline:
                     )
                 else:
                     ts = r.ts
-            q = r.quantity
+            q, value, attrs = r.quantity, r.value, r.attrs
+            if q == "badge" or (attrs and "credential" in attrs):
+                value, attrs = protect(site, q, value, attrs)  # never store a card number
             ev = _event(
                 site,
                 decoded.device,
@@ -236,14 +239,14 @@ class Pipeline:
                 ts,
                 KIND_OF.get(q, "measurement"),
                 q,
-                r.value,
+                value,
                 r.unit,
-                r.attrs,
+                attrs,
             )
             batch.events.append((ev, m.received_at))
-            if r.quantity == "online":
-                online = bool(r.value)
-            readings[r.quantity] = {"value": r.value, "unit": r.unit, "ts": ts}
+            if q == "online":
+                online = bool(value)
+            readings[q] = {"value": value, "unit": r.unit, "ts": ts}
         self._touch(
             batch,
             decoded.device,
