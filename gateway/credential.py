@@ -8,10 +8,7 @@ mask. Imports nothing else of the gateway's, so ingest and access can both use i
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypeVar
-
-V = TypeVar("V")
-A = TypeVar("A", bound="dict[str, Any] | None")
+from typing import Any
 
 
 def normalize_credential(raw: str) -> str:
@@ -40,14 +37,16 @@ def is_hashed(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
-def protect(site: str, quantity: str, value: V, attrs: A) -> tuple[V, A]:
+def protect(
+    site: str, quantity: str, value: Any, attrs: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
     """A reading's value and attributes with any credential replaced by its hash.
 
     A ``badge`` reading's value is the credential itself; any reading may carry one in its
     ``credential`` attribute (a door event). Already hashed values pass through.
     """
     if quantity == "badge" and isinstance(value, str) and not is_hashed(value):
-        value = hash_credential(site, value)  # type: ignore[assignment]  # str stays str
+        value = hash_credential(site, value)
     if attrs and isinstance(raw := attrs.get("credential"), str) and not is_hashed(raw):
-        attrs = {**attrs, "credential": hash_credential(site, raw)}  # type: ignore[assignment,dict-item]
+        attrs = {**attrs, "credential": hash_credential(site, raw)}
     return value, attrs
