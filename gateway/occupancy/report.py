@@ -52,12 +52,17 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A report window widened to whole bins, split into whole local days and edge bins."""
+    """A report window widened to whole bins, split into whole local days and edge bins.
+
+    The whole local weeks (Monday first) inside the whole days are read from week rows, the
+    days around them from day rows, so a long report reads a few rows per space.
+    """
 
     start: float
     end: float
     days: tuple[float, float] | None  # [first local midnight, last local midnight)
     edges: tuple[tuple[float, float], ...]  # bin ranges outside the whole days
+    weeks: tuple[float, float] | None = None  # [first local Monday, last local Monday) in days
 
 
 def split_window(cal: Calendar, t0: float, t1: float) -> Window:
@@ -76,7 +81,10 @@ def split_window(cal: Calendar, t0: float, t1: float) -> Window:
     if d1 <= d0:
         return Window(start, end, None, ((start, end),) if end > start else ())
     edges = tuple((a, z) for a, z in ((start, d0), (d1, end)) if z > a)
-    return Window(start, end, (d0, d1), edges)
+    first, last = cal.local_date(d0), cal.local_date(d1)
+    w0 = cal.day_start(first + timedelta(days=(7 - first.weekday()) % 7))
+    w1 = cal.day_start(last - timedelta(days=last.weekday()))
+    return Window(start, end, (d0, d1), edges, (w0, w1) if w1 > w0 else None)
 
 
 def band(pct: float | None, under: float, over: float) -> str | None:
@@ -98,25 +106,26 @@ def figures(
     under: float,
     over: float,
     peak: int | None = None,
+    row: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report figures of one space or group from its totals."""
+    """The report figures of one space or group from its totals, added to ``row`` if given."""
     counted = t.counted_s > 0
     avg_occ = t.person_s / available_s if counted and available_s > 0 else None
     peak = t.peak if peak is None else peak
     avg_util = None if avg_occ is None or capacity <= 0 else round(100 * avg_occ / capacity, 2)
     peak_util = None if peak is None or capacity <= 0 else round(100 * peak / capacity, 2)
     used = _pct(t.occupied_s, available_s)
-    return {
-        "available_s": available_s,
-        "occupied_s": round(t.occupied_s, 3),
-        "time_used_pct": used,
-        "coverage_pct": _pct(t.known_s, available_s),
-        "avg_occupancy": None if avg_occ is None else round(avg_occ, 4),
-        "peak_occupancy": peak,
-        "avg_utilization_pct": avg_util,
-        "peak_utilization_pct": peak_util,
-        "band": band(avg_util if avg_util is not None else used, under, over),
-    }
+    row = {} if row is None else row  # filled in place: a report builds a thousand of these
+    row["available_s"] = available_s
+    row["occupied_s"] = round(t.occupied_s, 3)
+    row["time_used_pct"] = used
+    row["coverage_pct"] = _pct(t.known_s, available_s)
+    row["avg_occupancy"] = None if avg_occ is None else round(avg_occ, 4)
+    row["peak_occupancy"] = peak
+    row["avg_utilization_pct"] = avg_util
+    row["peak_utilization_pct"] = peak_util
+    row["band"] = band(avg_util if avg_util is not None else used, under, over)
+    return row
 
 
 def group_key(space: Space, group_by: str, site_id: str) -> str:
@@ -169,15 +178,22 @@ def build_report(
 ) -> list[dict[str, Any]]:
     """One row per space or per group, with the figures above."""
     if group_by == "space":
+        none = Totals()
         return [
-            {
-                "id": sp.id,
-                "name": sp.name,
-                "type": sp.type,
-                "floor": sp.floor,
-                "capacity": sp.capacity,
-                **figures(totals.get(sp.id, Totals()), available_s, sp.capacity, under, over),
-            }
+            figures(
+                totals.get(sp.id, none),
+                available_s,
+                sp.capacity,
+                under,
+                over,
+                row={
+                    "id": sp.id,
+                    "name": sp.name,
+                    "type": sp.type,
+                    "floor": sp.floor,
+                    "capacity": sp.capacity,
+                },
+            )
             for sp in spaces.values()
         ]
     groups: dict[str, list[Space]] = {}

@@ -1,4 +1,4 @@
-"""SQLModel tables the occupancy engine fills: rollup bins and days, idle episodes, findings."""
+"""SQLModel tables the occupancy engine fills: rollup bins, days, weeks, idle episodes, findings."""
 
 from __future__ import annotations
 
@@ -43,6 +43,26 @@ class RollupDay(SQLModel, table=True):
     space: str = Field(primary_key=True, max_length=64)
     day: str = Field(primary_key=True, max_length=10)
     start: float  # epoch of local midnight
+    occupied_s: float = 0.0
+    known_s: float = 0.0
+    counted_s: float = 0.0
+    person_s: float = 0.0
+    peak: int | None = None
+
+
+class RollupWeek(SQLModel, table=True):
+    """The sums of one space's day rows over one local week (Monday first), for long reports."""
+
+    __tablename__ = "rollup_week"
+    __table_args__ = (
+        # covers a report's read, as ix_rollup_day_report does for days
+        Index("ix_rollup_week_report", "site", "space", "start", *REPORT_SUMS),
+    )
+
+    site: str = Field(primary_key=True, max_length=64)
+    space: str = Field(primary_key=True, max_length=64)
+    week: str = Field(primary_key=True, max_length=10)  # local ISO date of the Monday
+    start: float  # epoch of the first local midnight with a day row in the week
     occupied_s: float = 0.0
     known_s: float = 0.0
     counted_s: float = 0.0

@@ -2,39 +2,34 @@
 
 ``save`` writes one drain of the engine and its snapshot in one transaction. Bins are upserted
 under their keys with absolute totals, so writing the same bin again replaces it; the day
-rows of the days and spaces touched are then rewritten as the sums of their bins.
+rows of the days and spaces touched are then rewritten as the sums of their bins, and the
+week rows as the sums of their days (``rollup_sums``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import Any
 
-from sqlalchemy import Table, and_, false, func, literal, or_, select
+from sqlalchemy import Table, and_, bindparam, false, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.errors import StoreError
 from gateway.occupancy.accumulate import Acc, EngineOutput
 from gateway.occupancy.report import Totals, Window
-from gateway.store.engine_tables import (
-    EngineSnapshot,
-    FindingRow,
-    IdleEpisodeRow,
-    RollupBin,
-    RollupDay,
-)
+from gateway.store.engine_tables import EngineSnapshot, FindingRow, IdleEpisodeRow
+from gateway.store.rollup_sums import BINS as BINS  # re-exported: the tables of reads
+from gateway.store.rollup_sums import DAY_SUMS as DAY_SUMS
+from gateway.store.rollup_sums import DAYS as DAYS
+from gateway.store.rollup_sums import WEEKS as WEEKS
+from gateway.store.rollup_sums import DayOf, sum_days, sum_weeks, table_of
 
-
-def _t(model: type) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
-
-
-BINS, DAYS, EPISODES = _t(RollupBin), _t(RollupDay), _t(IdleEpisodeRow)
-DayOf = Callable[[int], tuple[str, float]]  # bin index -> (local ISO date, its midnight)
-FINDINGS, SNAPSHOTS = _t(FindingRow), _t(EngineSnapshot)
+EPISODES, FINDINGS = table_of(IdleEpisodeRow), table_of(FindingRow)
+SNAPSHOTS = table_of(EngineSnapshot)
 
 
 def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
@@ -48,10 +43,6 @@ def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str
         index_elements=keys, set_={c: getattr(ins.excluded, c) for c in cols}
     )
     conn.execute(stmt, rows)
-
-
-DAY_SUMS = ("occupied_s", "known_s", "counted_s", "person_s")
-CHUNK = 500  # ids per IN list
 
 
 def _bin_row(site: str, a: Acc, bin_s: int, day_of: DayOf) -> dict[str, Any]:
@@ -68,42 +59,6 @@ def _bin_row(site: str, a: Acc, bin_s: int, day_of: DayOf) -> dict[str, Any]:
         "peak": a.peak,
         "hist": None if a.hist is None else {str(k): v for k, v in a.hist.items()},
     }
-
-
-def _sum_days(conn: Connection, site: str, touched: dict[tuple[str, float], set[str]]) -> None:
-    """Rewrite the day rows of the touched (day, space) pairs as the sums of their bins."""
-    c = BINS.c
-    pg = conn.dialect.name == "postgresql"
-    for (day, day_start), spaces in touched.items():
-        ids = sorted(spaces)
-        for k in range(0, len(ids), CHUNK):
-            sel = (
-                select(
-                    literal(site),
-                    c.space,
-                    literal(day),
-                    literal(day_start),
-                    *(func.sum(getattr(c, m)) for m in DAY_SUMS),
-                    func.max(c.peak),
-                )
-                .where(
-                    c.site == site,
-                    c.space.in_(ids[k : k + CHUNK]),
-                    # the primary key (site, space, start) finds a day's bins; 25 h covers DST
-                    c.start >= day_start,
-                    c.start < day_start + 90_000,
-                    c.day == day,
-                )
-                .group_by(c.space)
-            )
-            ins: Any = (postgresql.insert(DAYS) if pg else sqlite.insert(DAYS)).from_select(
-                ["site", "space", "day", "start", *DAY_SUMS, "peak"], sel
-            )
-            stmt = ins.on_conflict_do_update(
-                index_elements=["site", "space", "day"],
-                set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
-            )
-            conn.execute(stmt)
 
 
 def save(
@@ -128,7 +83,8 @@ def save(
                     ["site", "space", "start"],
                     [_bin_row(site, a, bin_s, day_of) for a in out.bins[k : k + 5000]],
                 )
-            _sum_days(conn, site, touched)
+            sum_days(conn, site, touched)
+            sum_weeks(conn, site, touched)
             _upsert(
                 conn,
                 EPISODES,
@@ -180,58 +136,92 @@ def load_snapshot(engine: Engine, site: str) -> bytes | None:
 
 
 # -- reads --------------------------------------------------------------------------------------
+def _spans(table: Table, window: Window, weeks: bool) -> list[tuple[float, float]]:
+    """The start ranges to read from ``table``; with ``weeks``, week rows replace day rows."""
+    if table is BINS:
+        return list(window.edges)
+    if window.days is None:
+        return []
+    w = window.weeks if weeks else None
+    if table is WEEKS:
+        return [] if w is None else [w]
+    if w is None:
+        return [window.days]
+    (d0, d1), (w0, w1) = window.days, w
+    return [(a, z) for a, z in ((d0, w0), (w1, d1)) if z > a]
+
+
 def _ranges(table: Table, site: str, window: Window) -> tuple[ColumnElement[bool], ...]:
+    """The window as day and bin rows (group peaks keep the resolution of a day)."""
+    c = table.c
+    parts = [and_(c.start >= a, c.start < z) for a, z in _spans(table, window, False)]
+    return (c.site == site, or_(*parts) if parts else false())
+
+
+READ_CHUNK = 2000  # ids per IN list of a report read (well inside both backends' limits)
+
+
+@functools.cache
+def _totals_query(weeks: bool, days: int, edges: int, by_ids: bool) -> Select[Any]:
+    """Per-space sums over week rows in [:lo0, :hi0) (for the spaces :ids if ``by_ids``), then
+    ``days`` day-row ranges and ``edges`` bin-row ranges ([:loN, :hiN) each), in one query.
+
+    Week rows are found per space, one seek each in their covering index; day rows (at most
+    six days on each side of the weeks) and bin rows (the window's edges) are short ranges by
+    (site, start), cheaper as a range scan than as a seek per space. One statement per shape,
+    built once; the database sums the few rows per space, so Python sees one row per space.
+    """
     parts = []
-    if table is DAYS:
-        if window.days is not None:
-            parts.append(and_(table.c.start >= window.days[0], table.c.start < window.days[1]))
-    else:
-        parts += [and_(table.c.start >= a, table.c.start < z) for a, z in window.edges]
-    return (table.c.site == site, or_(*parts) if parts else false())
+    for n, table in enumerate([WEEKS] * weeks + [DAYS] * days + [BINS] * edges):
+        c = table.c
+        conds = [
+            c.site == bindparam("site"),
+            c.start >= bindparam(f"lo{n}"),
+            c.start < bindparam(f"hi{n}"),
+        ]
+        if table is WEEKS and by_ids:
+            # an expanding parameter: the statement is compiled once and cached
+            conds.append(c.space.in_(bindparam("ids", expanding=True)))
+        cols = (c.occupied_s, c.known_s, c.counted_s, c.person_s, c.peak)
+        parts.append(select(c.space, *cols).where(*conds))
+    u = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    sums = (u.c.occupied_s, u.c.known_s, u.c.counted_s, u.c.person_s)
+    return select(u.c.space, *(func.sum(m) for m in sums), func.max(u.c.peak)).group_by(u.c.space)
 
 
 def space_totals(
     engine: Engine, site: str, window: Window, spaces: list[str] | None = None, hist: bool = False
 ) -> dict[str, Totals]:
-    """Per-space totals over the window: whole days from day rows, edges from bin rows.
-
-    Given the spaces, each one's day rows are found by key (site, space, start) in a covering
-    index and come in space order, so nothing is sorted and the work follows the window and
-    the spaces, not the history kept (without them, a scan of the site's day rows). Bin rows
-    only cover the window's edges: one short range scan.
+    """Per-space totals over the window: whole weeks from week rows, the other whole days from
+    day rows, edges from bin rows (see ``_totals_query``); a 30-day window reads about six rows
+    per space, and the work follows the window and the spaces, not the history kept.
     """
     out: dict[str, Totals] = {}
     wanted = None if spaces is None else set(spaces)
+    weeks = _spans(WEEKS, window, True)
+    days, edges = _spans(DAYS, window, True), _spans(BINS, window, True)
+    chunks: list[list[str] | None] = [None]
+    if spaces is not None and weeks:
+        chunks = [spaces[k : k + READ_CHUNK] for k in range(0, len(spaces), READ_CHUNK)]
     with engine.connect() as conn:
-        for table in (DAYS, BINS):
-            c = table.c
-            # bin rows cover the window's edges only (a short range): one range scan, filtered
-            # here; day rows are looked up per space, a chunk of ids at a time
-            chunks: list[list[str] | None] = [None]
-            if table is DAYS and spaces is not None:
-                chunks = [spaces[k : k + CHUNK] for k in range(0, len(spaces), CHUNK)]
-            for ids in chunks:
-                conds = list(_ranges(table, site, window))
-                if ids is not None:
-                    conds.append(c.space.in_(ids))
-                q = (
-                    select(
-                        c.space,
-                        func.sum(c.occupied_s),
-                        func.sum(c.known_s),
-                        func.sum(c.counted_s),
-                        func.sum(c.person_s),
-                        func.max(c.peak),
-                    )
-                    .where(*conds)
-                    .group_by(c.space)
-                )
-                for sid, occ, known, counted, person, peak in conn.execute(q):
-                    if wanted is not None and sid not in wanted:
-                        continue
-                    t = out.get(sid)
-                    if t is None:
-                        t = out[sid] = Totals()
+        for k, ids in enumerate(chunks):
+            first = k == 0  # day and bin ranges hold every space: read them once
+            spans = weeks + (days + edges if first else [])
+            if not spans:
+                continue
+            q = _totals_query(bool(weeks), len(days) * first, len(edges) * first, ids is not None)
+            params: dict[str, Any] = {"site": site}
+            for n, (lo, hi) in enumerate(spans):
+                params[f"lo{n}"], params[f"hi{n}"] = lo, hi
+            if ids is not None:
+                params["ids"] = ids
+            for sid, occ, known, counted, person, peak in conn.execute(q, params).all():
+                if wanted is not None and sid not in wanted:
+                    continue
+                t = out.get(sid)
+                if t is None:
+                    out[sid] = Totals(occ or 0.0, known or 0.0, counted or 0.0, person or 0.0, peak)
+                else:
                     t.add(occ, known, counted, person, peak)
         if hist:  # headcount histograms live on the bins only
             c = BINS.c

@@ -1,0 +1,95 @@
+"""Day and week rollup rows rewritten as the sums of the bins and days under them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from gateway.store.engine_tables import RollupBin, RollupDay, RollupWeek
+
+
+def table_of(model: type) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+BINS, DAYS, WEEKS = table_of(RollupBin), table_of(RollupDay), table_of(RollupWeek)
+DayOf = Callable[[int], tuple[str, float]]  # bin index -> (local ISO date, its midnight)
+DAY_SUMS = ("occupied_s", "known_s", "counted_s", "person_s")
+CHUNK = 500  # ids per IN list
+
+
+def sum_days(conn: Connection, site: str, touched: dict[tuple[str, float], set[str]]) -> None:
+    """Rewrite the day rows of the touched (day, space) pairs as the sums of their bins."""
+    c = BINS.c
+    pg = conn.dialect.name == "postgresql"
+    for (day, day_start), spaces in touched.items():
+        ids = sorted(spaces)
+        for k in range(0, len(ids), CHUNK):
+            sel = (
+                select(
+                    literal(site),
+                    c.space,
+                    literal(day),
+                    literal(day_start),
+                    *(func.sum(getattr(c, m)) for m in DAY_SUMS),
+                    func.max(c.peak),
+                )
+                .where(
+                    c.site == site,
+                    c.space.in_(ids[k : k + CHUNK]),
+                    # the primary key (site, space, start) finds a day's bins; 25 h covers DST
+                    c.start >= day_start,
+                    c.start < day_start + 90_000,
+                    c.day == day,
+                )
+                .group_by(c.space)
+            )
+            ins: Any = (postgresql.insert(DAYS) if pg else sqlite.insert(DAYS)).from_select(
+                ["site", "space", "day", "start", *DAY_SUMS, "peak"], sel
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=["site", "space", "day"],
+                set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
+            )
+            conn.execute(stmt)
+
+
+def sum_weeks(conn: Connection, site: str, days: dict[tuple[str, float], set[str]]) -> None:
+    """Rewrite the week rows holding the touched (day, space) pairs as the sums of their days."""
+    touched: dict[date, set[str]] = {}
+    for (day, _start), spaces in days.items():
+        d = date.fromisoformat(day)
+        touched.setdefault(d - timedelta(days=d.weekday()), set()).update(spaces)
+    c = DAYS.c
+    pg = conn.dialect.name == "postgresql"
+    for monday, spaces in touched.items():
+        ids = sorted(spaces)
+        week, nxt = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
+        for k in range(0, len(ids), CHUNK):
+            sel = (
+                select(
+                    literal(site),
+                    c.space,
+                    literal(week),
+                    # the week's first day row: inside the week, so a range of Mondays finds it
+                    func.min(c.start),
+                    *(func.sum(getattr(c, m)) for m in DAY_SUMS),
+                    func.max(c.peak),
+                )
+                # ISO dates sort as text: the primary key (site, space, day) finds a week's days
+                .where(c.site == site, c.space.in_(ids[k : k + CHUNK]), c.day >= week, c.day < nxt)
+                .group_by(c.space)
+            )
+            ins: Any = (postgresql.insert(WEEKS) if pg else sqlite.insert(WEEKS)).from_select(
+                ["site", "space", "week", "start", *DAY_SUMS, "peak"], sel
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=["site", "space", "week"],
+                set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
+            )
+            conn.execute(stmt)
