@@ -19,7 +19,7 @@ def cmd_deploy_acl(args: argparse.Namespace) -> int:
     registry = ProfileRegistry.load(settings.profiles_dir)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "acl").write_text(render_acl(plan_acl(building, registry), args.gateway_user))
+    (out / "acl").write_text(render_acl(plan_acl(building, registry, settings), args.gateway_user))
     print(f"wrote {out / 'acl'}", file=sys.stderr)
     if not args.acl_only:
         creds = write_credentials(building, out, args.gateway_user)

@@ -16,6 +16,9 @@ Shape of the model (``bldg:`` is ``urn:gateway:<site id>#``):
 Which points a device has: the quantities the gateway has stored for it when a store is given,
 else what its ``model`` label says (``pir``, ``mmwave``, ``temphum``, ...), else every quantity
 its profile can read.
+
+The graph is built with rdflib and serialized by it, so any name (quotes, backslashes, line
+breaks, control characters) is a valid literal, and every id is percent-encoded into its own IRI.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+
 from gateway.building import Building, DeviceBinding
 from gateway.profiles import ProfileRegistry
 
 BRICK = "https://brickschema.org/schema/Brick#"
+QUDT_UNIT = "http://qudt.org/vocab/unit/"
 
 SPACE_CLASSES: dict[str, str] = {
     "private_office": "Enclosed_Office",
@@ -113,14 +119,9 @@ def device_quantities(
     return profile_quantities(registry, dev.profile)
 
 
-def _iri(kind: str, ident: str) -> str:
-    # percent escapes are legal in a Turtle local name; "." may not end one
-    return f"bldg:{kind}_{quote(ident, safe='')}".rstrip(".")
-
-
-def _lit(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+def _iri(ns: Namespace, kind: str, ident: str) -> URIRef:
+    # every character but unreserved ones is percent-encoded, so distinct ids stay distinct
+    return URIRef(f"{ns}{kind}_{quote(ident, safe='')}")
 
 
 def to_turtle(
@@ -131,65 +132,57 @@ def to_turtle(
     """The building as Turtle text."""
     stored = stored or {}
     site = building.site
-    out = [
-        f"@prefix brick: <{BRICK}> .",
-        f"@prefix bldg: <urn:gateway:{quote(site.id, safe='')}#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix unit: <http://qudt.org/vocab/unit/> .",
-        "",
-        f"bldg:site a brick:Site ; rdfs:label {_lit(site.name)} ; brick:hasPart bldg:building .",
-        f"bldg:building a brick:Building ; rdfs:label {_lit(site.name)} ;",
-        f"    rdfs:comment {_lit('time zone ' + site.timezone)} ;",
-        "    brick:isPartOf bldg:site"
-        + "".join(f" ;\n    brick:hasPart {_iri('floor', f.id)}" for f in building.floors)
-        + " .",
-        "",
-    ]
+    brick, unit = Namespace(BRICK), Namespace(QUDT_UNIT)
+    bldg = Namespace(f"urn:gateway:{quote(site.id, safe='')}#")
+    g = Graph()
+    g.bind("brick", brick)
+    g.bind("bldg", bldg)
+    g.bind("rdfs", RDFS)
+    g.bind("unit", unit)
+
+    def part(whole: URIRef, piece: URIRef) -> None:
+        g.add((whole, brick.hasPart, piece))
+        g.add((piece, brick.isPartOf, whole))
+
+    site_n, building_n = bldg["site"], bldg["building"]
+    g.add((site_n, RDF.type, brick.Site))
+    g.add((site_n, RDFS.label, Literal(site.name)))
+    g.add((building_n, RDF.type, brick.Building))
+    g.add((building_n, RDFS.label, Literal(site.name)))
+    g.add((building_n, RDFS.comment, Literal(f"time zone {site.timezone}")))
+    part(site_n, building_n)
     for floor in building.floors:
-        fl = _iri("floor", floor.id)
-        out.append(
-            f"{fl} a brick:Floor ; rdfs:label {_lit(floor.name)} ; brick:isPartOf bldg:building"
-            + "".join(f" ;\n    brick:hasPart {_iri('space', s.id)}" for s in floor.spaces)
-            + " ."
-        )
-    out.append("")
-    points_of_space: dict[str, list[str]] = {}
-    devices_of_space: dict[str, list[str]] = {}
+        fl = _iri(bldg, "floor", floor.id)
+        g.add((fl, RDF.type, brick.Floor))
+        g.add((fl, RDFS.label, Literal(floor.name)))
+        part(building_n, fl)
+        for sp in floor.spaces:
+            s = _iri(bldg, "space", sp.id)
+            g.add((s, RDF.type, brick[SPACE_CLASSES.get(sp.type, "Space")]))
+            g.add((s, RDFS.label, Literal(sp.name)))
+            g.add((s, RDFS.comment, Literal(f"{sp.type}, capacity {sp.capacity}, id {sp.id}")))
+            part(fl, s)
     for dev in building.devices.values():
         if dev.profile not in registry.profiles:
             continue
-        d = _iri("device", dev.id)
+        d = _iri(bldg, "device", dev.id)
         quantities = device_quantities(dev, registry, stored)
-        cls = "Access_Reader" if "door" in quantities else "Equipment"
-        lines = [f"{d} a brick:{cls} ; rdfs:label {_lit(dev.id)}"]
-        lines.append(f"    rdfs:comment {_lit(f'profile {dev.profile}')}")
+        g.add((d, RDF.type, brick.Access_Reader if "door" in quantities else brick.Equipment))
+        g.add((d, RDFS.label, Literal(dev.id)))
+        g.add((d, RDFS.comment, Literal(f"profile {dev.profile}")))
+        space = None
         if dev.space is not None and dev.space in building.spaces:
-            lines.append(f"    brick:hasLocation {_iri('space', dev.space)}")
-            devices_of_space.setdefault(dev.space, []).append(d)
-        points: list[str] = []
+            space = _iri(bldg, "space", dev.space)
+            g.add((d, brick.hasLocation, space))
+            g.add((space, brick.isLocationOf, d))
         for q in quantities:
-            p = _iri("point", f"{dev.id}.{q}")
-            points.append(p)
-            lines.append(f"    brick:hasPoint {p}")
-            unit = f" ;\n    brick:hasUnit unit:{UNITS[q]}" if q in UNITS else ""
-            label = _lit(f"{dev.id} {q}")
-            out.append(
-                f"{p} a brick:{QUANTITY_CLASSES.get(q, 'Point')} ; rdfs:label {label} ;\n"
-                f"    brick:isPointOf {d}{unit} ."
-            )
-        if dev.space is not None and dev.space in building.spaces:
-            points_of_space.setdefault(dev.space, []).extend(points)
-        out.append(" ;\n".join(lines) + " .")
-    out.append("")
-    for floor in building.floors:
-        for sp in floor.spaces:
-            s = _iri("space", sp.id)
-            lines = [
-                f"{s} a brick:{SPACE_CLASSES.get(sp.type, 'Space')} ; rdfs:label {_lit(sp.name)}",
-                f"    rdfs:comment {_lit(f'{sp.type}, capacity {sp.capacity}, id {sp.id}')}",
-                f"    brick:isPartOf {_iri('floor', floor.id)}",
-            ]
-            lines += [f"    brick:isLocationOf {d}" for d in devices_of_space.get(sp.id, [])]
-            lines += [f"    brick:hasPoint {p}" for p in points_of_space.get(sp.id, [])]
-            out.append(" ;\n".join(lines) + " .")
-    return "\n".join(out) + "\n"
+            p = _iri(bldg, "point", f"{dev.id}.{q}")
+            g.add((p, RDF.type, brick[QUANTITY_CLASSES.get(q, "Point")]))
+            g.add((p, RDFS.label, Literal(f"{dev.id} {q}")))
+            g.add((d, brick.hasPoint, p))
+            g.add((p, brick.isPointOf, d))
+            if q in UNITS:
+                g.add((p, brick.hasUnit, unit[UNITS[q]]))
+            if space is not None:
+                g.add((space, brick.hasPoint, p))
+    return g.serialize(format="turtle")

@@ -115,10 +115,9 @@ class Spool:
                     ],
                 )
                 self._db.execute("COMMIT")
-            except sqlite3.Error as err:
-                self._db.execute("ROLLBACK")
-                self._recount()
-                raise StoreError(f"uplink buffer {self.path}: {err}") from err
+            except Exception as err:
+                self._abort(err)
+                raise
             self.next_seq = seq
             self.dropped_records += gone_r
             self.dropped_items += gone_i
@@ -127,10 +126,13 @@ class Spool:
     def _trim(self) -> tuple[int, int]:
         """Delete the oldest records until the bytes fit (inside the caller's transaction)."""
         gone_r = gone_i = 0
-        while self.bytes > self.max_bytes and self.records > 0:
+        while self.bytes > self.max_bytes:
             rows = self._db.execute(
                 "SELECT seq, LENGTH(payload), items FROM record ORDER BY seq LIMIT 256"
             ).fetchall()
+            if not rows:  # the counters drifted from the table: trust the table
+                self._recount()
+                break
             cut: list[int] = []
             for seq, size, items in rows:
                 if self.bytes <= self.max_bytes:
@@ -141,7 +143,19 @@ class Spool:
                 gone_r += 1
                 gone_i += items
             self._db.execute("DELETE FROM record WHERE seq BETWEEN ? AND ?", (cut[0], cut[-1]))
+        if self.records < 0:  # counted fewer than the table held
+            self._recount()
         return gone_r, gone_i
+
+    def _abort(self, err: Exception) -> None:
+        """Undo the open transaction whatever failed, so later appends and deletes can begin.
+
+        A database error is raised on as :class:`StoreError`; anything else as itself."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        self._recount()
+        if isinstance(err, sqlite3.Error):
+            raise StoreError(f"uplink buffer {self.path}: {err}") from err
 
     def _recount(self) -> None:
         row = self._db.execute(
@@ -174,10 +188,9 @@ class Spool:
                     ).fetchall()
                 ]
                 self._db.execute("COMMIT")
-            except sqlite3.Error as err:
-                self._db.execute("ROLLBACK")
-                self._recount()
-                raise StoreError(f"uplink buffer {self.path}: {err}") from err
+            except Exception as err:
+                self._abort(err)
+                raise
             self.records -= len(sizes)
             self.bytes -= sum(sizes)
         return len(sizes)

@@ -90,3 +90,27 @@ def test_systemd_unit_is_hardened_and_verifies(tmp_path: Path) -> None:
     r = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Unknown" not in r.stderr and "Failed" not in r.stderr, r.stderr
+
+
+def test_production_broker_carries_the_throughput_settings_of_the_plain_one() -> None:
+    def settings(name: str) -> dict[str, str]:
+        pairs = (
+            line.split(None, 1)
+            for line in (DEPLOY / name).read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        )
+        return {k: v.strip() for k, v in pairs}
+
+    plain, production = settings("mosquitto.conf"), settings("mosquitto-production.conf")
+    for key in (
+        "persistence",
+        "autosave_interval",
+        "max_inflight_messages",
+        "max_inflight_bytes",
+        "max_queued_messages",
+        "max_queued_bytes",
+        "persistent_client_expiration",
+        "max_packet_size",
+        "set_tcp_nodelay",
+    ):
+        assert production.get(key) == plain[key], key

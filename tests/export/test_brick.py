@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from gateway.building import load_building
 from gateway.cli import main
@@ -89,3 +89,41 @@ def test_points_follow_what_the_store_saw() -> None:
     # without a store nor a model label, the profile's quantities: more than two
     g2 = Graph().parse(data=to_turtle(building, registry), format="turtle")
     assert len(set(g2.objects(dev, BRICK.hasPoint))) > 2
+
+
+AWKWARD = r"""
+site: {id: "odd site:1", name: "Quote \" back\\slash \r CR", timezone: UTC,
+       business_hours: {mon-sun: "00:00-24:00"}}
+floors:
+  - id: "1."
+    name: "Line\nbreak, tab\t, bell \a"
+    spaces:
+      - {id: x, name: "x: \"plain\"", type: meeting_room, capacity: 4}
+      - {id: "x.", name: "x. with \\ and \r\n", type: lounge, capacity: 4}
+      - {id: "x%2E", name: "looks percent-encoded", type: hot_desk, capacity: 1}
+devices:
+  - {id: "d.", profile: ref-counter, space: "x.", model: counter}
+  - {id: d, profile: ref-counter, space: x, model: counter}
+"""
+
+
+def test_awkward_names_and_ids_parse_back_exactly_and_stay_distinct(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text(AWKWARD)
+    building = load_building(tmp_path / "b.yaml")
+    registry = ProfileRegistry.load(ROOT / "device_profiles")
+    g = Graph().parse(data=to_turtle(building, registry), format="turtle")
+    labels = {str(o) for o in g.objects(None, RDFS.label)}
+    assert {building.site.name, building.floors[0].name} <= labels
+    assert {s.name for s in building.spaces.values()} <= labels
+    assert "\r" in building.site.name and "\a" in building.floors[0].name  # the YAML escapes
+    rooms = set(g.subjects(RDF.type, BRICK.Conference_Room))
+    lounges = set(g.subjects(RDF.type, BRICK.Lounge))
+    desks = set(g.subjects(RDF.type, BRICK.Open_Office))
+    assert len(rooms) == len(lounges) == len(desks) == 1
+    assert len(rooms | lounges | desks) == 3  # x, x. and x%2E: three spaces, three IRIs
+    (room,), (lounge,) = rooms, lounges
+    for space, device in ((room, "d"), (lounge, "d.")):  # each device in its own space only
+        (dev,) = g.subjects(RDFS.label, Literal(device))
+        assert set(g.objects(dev, BRICK.hasLocation)) == {space}
+        (point,) = g.objects(dev, BRICK.hasPoint)
+        assert set(g.subjects(BRICK.hasPoint, point)) == {dev, space}

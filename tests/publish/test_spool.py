@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from gateway.publish.spool import Entry, Spool
 
@@ -67,4 +70,49 @@ def test_reopened_buffer_keeps_records_sequence_and_drop_counts(tmp_path: Path) 
     assert sp.dropped_records == dropped > 0
     # a number is never reused, even for the acknowledged newest record
     assert sp.append(entries(1), "site-a") == [19]
+    sp.close()
+
+
+def test_drifted_counters_are_recounted_and_never_lock_the_buffer(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.sqlite", max_bytes=5_000)
+    sp.append(entries(3), "site-a")
+    sp.bytes += 1_000_000  # counters claim far more than the table holds
+    sp.records += 10
+    sp.append(entries(2, 3), "site-a")  # trims every row, finds none left, recounts
+    assert (sp.records, sp.bytes) == (0, 0)
+    assert sp.append(entries(2, 5), "site-a") == [6, 7]  # no transaction was left open
+    kept = sp.read(0, 10)
+    assert [r.seq for r in kept] == [6, 7]
+    assert (sp.records, sp.bytes) == (2, sum(len(r.payload) for r in kept))
+    sp.close()
+
+
+class FailingDelete:
+    """The spool's connection, except that a DELETE raises something that is not sqlite3's."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.startswith("DELETE"):
+            raise RuntimeError("not a database error")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def test_any_failure_inside_a_transaction_rolls_it_back(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.sqlite", max_bytes=1_000_000)
+    sp.append(entries(3), "site-a")
+    real = sp._db
+    sp._db = FailingDelete(real)  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        sp.delete([1])
+    assert not real.in_transaction
+    sp._db = real
+    assert sp.append(entries(1, 3), "site-a") == [4]
+    assert sp.delete([1]) == 1
+    assert [r.seq for r in sp.read(0, 10)] == [2, 3, 4]
+    assert sp.records == 3
     sp.close()
