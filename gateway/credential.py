@@ -1,14 +1,24 @@
-"""The stored form of access credentials: one spelling, hashed with the site, masked in audit.
+"""The stored form of access credentials: one spelling, keyed-hashed per site, masked in audit.
 
 Card numbers, QR payloads and PINs are never stored or shown as read. Events keep the hash
 (so a badge can still be matched to its member), members keep the hash, the audit shows a
-mask. Imports nothing else of the gateway's, so ingest and access can both use it.
+mask. The hash is HMAC-SHA256 under a secret per-site key: card numbers (~32 bits) and PINs
+(4-6 digits) are too few to resist a plain hash being brute-forced from a stolen database.
+The key lives in ``access.key_dir`` next to the site's signing key (mode 0600, made at first
+start). Imports nothing else of the gateway's, so ingest and access can both use it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
 from typing import Any
+
+KEY_FILE = "credential-hmac.key"
+KEY_BYTES = 32
 
 
 def normalize_credential(raw: str) -> str:
@@ -22,14 +32,9 @@ def normalize_credential(raw: str) -> str:
     return f"{kind}:{value.upper() if kind == 'card' else value}"
 
 
-def hash_credential(site: str, raw: str) -> str:
-    """The stored form of a credential (the site is mixed in so sites do not share hashes)."""
-    return hashlib.sha256(f"{site}\x00{normalize_credential(raw)}".encode()).hexdigest()
-
-
 def mask(credential_hash: str) -> str:
     """What the audit trail and the API show of a credential."""
-    return f"sha256:{credential_hash[:12]}"
+    return f"hmac:{credential_hash[:12]}"
 
 
 def is_hashed(value: str) -> bool:
@@ -37,16 +42,58 @@ def is_hashed(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
-def protect(
-    site: str, quantity: str, value: Any, attrs: dict[str, Any]
-) -> tuple[Any, dict[str, Any]]:
-    """A reading's value and attributes with any credential replaced by its hash.
+def load_or_create_hash_key(key_dir: Path) -> bytes:
+    """The site's credential key from ``key_dir``, created (mode 0600) when there is none."""
+    path = key_dir / KEY_FILE
+    if path.exists():
+        key = bytes.fromhex(path.read_text().strip())
+        if len(key) < 16:
+            raise ValueError(f"{path}: credential key too short")
+        return key
+    key_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    # created with 0600 from the start: the key is never readable by others, not even briefly
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex() + "\n")
+    return key
 
-    A ``badge`` reading's value is the credential itself; any reading may carry one in its
-    ``credential`` attribute (a door event). Already hashed values pass through.
-    """
-    if quantity == "badge" and isinstance(value, str) and not is_hashed(value):
-        value = hash_credential(site, value)
-    if attrs and isinstance(raw := attrs.get("credential"), str) and not is_hashed(raw):
-        attrs = {**attrs, "credential": hash_credential(site, raw)}
-    return value, attrs
+
+class CredentialHasher:
+    """The one place a site's credentials are hashed: HMAC-SHA256 under the site's key."""
+
+    def __init__(self, site: str, key: bytes) -> None:
+        self.site = site
+        self._key = key
+
+    @classmethod
+    def from_key_dir(cls, site: str, key_dir: Path) -> CredentialHasher:
+        return cls(site, load_or_create_hash_key(key_dir))
+
+    @classmethod
+    def ephemeral(cls, site: str) -> CredentialHasher:
+        """A hasher with a fresh key kept nowhere (hashes match only within this process)."""
+        return cls(site, secrets.token_bytes(KEY_BYTES))
+
+    def hash(self, raw: str) -> str:
+        """The stored form of a credential (the site is mixed in so sites do not share hashes)."""
+        msg = f"{self.site}\x00{normalize_credential(raw)}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def mask(credential_hash: str) -> str:
+        return mask(credential_hash)
+
+    def protect(
+        self, quantity: str, value: Any, attrs: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """A reading's value and attributes with any credential replaced by its hash.
+
+        A ``badge`` reading's value is the credential itself; any reading may carry one in its
+        ``credential`` attribute (a door event). Already hashed values pass through.
+        """
+        if quantity == "badge" and isinstance(value, str) and not is_hashed(value):
+            value = self.hash(value)
+        if attrs and isinstance(raw := attrs.get("credential"), str) and not is_hashed(raw):
+            attrs = {**attrs, "credential": self.hash(raw)}
+        return value, attrs

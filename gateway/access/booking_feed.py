@@ -109,8 +109,15 @@ class BookingFeed:
             if row["status"] == "released":
                 released.append(row)
                 log.info("ghost booking %s of %s released", row["id"], row["space"])
+                self.revoke_grants(row["id"], "gateway", "booking released as a ghost")
                 self.gw.hub.publish("notices", released_notice(row, now), now)
         return released
+
+    def revoke_grants(self, booking_id: str, actor: str, why: str) -> None:
+        """Revoke the access grants a booking was the basis of (it no longer holds)."""
+        access = getattr(self.gw, "access", None)
+        if access is not None:
+            access.grants.revoke_for_booking(booking_id, actor, why)
 
     def check_in(self, ids: Sequence[str], at: float, via: str, now: float) -> list[str]:
         """Mark booked bookings checked in; the ids that changed."""

@@ -21,7 +21,7 @@ from gateway.access.service_errors import Conflict, Invalid, NotFound
 from gateway.store.audit import record
 from gateway.store.member_tables import BOOKINGS
 
-__all__ = ["LIVE", "STATUSES", "Bookings", "has_booking", "released_notice"]
+__all__ = ["LIVE", "STATUSES", "Bookings", "booking_for", "has_booking", "released_notice"]
 
 STATUSES = ("booked", "checked_in", "cancelled", "released", "completed")
 
@@ -30,13 +30,22 @@ def has_booking(
     conn: Connection | Session, site: str, member: str, space: str, start: float, end: float
 ) -> bool:
     """True when ``member`` holds a live booking of ``space`` covering ``[start, end]``."""
+    return booking_for(conn, site, member, space, start, end) is not None
+
+
+def booking_for(
+    conn: Connection | Session, site: str, member: str, space: str, start: float, end: float
+) -> str | None:
+    """The id of a live booking of ``space`` by ``member`` covering ``[start, end]``, if any."""
     q = (
         select(B.id)
         .where(B.site == site, B.member == member, B.space == space, B.status.in_(LIVE))
         .where(B.start <= start, B.end >= end)
+        .order_by(B.start, B.id)
         .limit(1)
     )
-    return conn.execute(q).first() is not None
+    r = conn.execute(q).first()
+    return None if r is None else str(r[0])
 
 
 class Bookings(BookingFeed):
@@ -100,6 +109,7 @@ class Bookings(BookingFeed):
             record(conn, [self._audit(row, now, actor, "booking_cancelled", "cancelled")])
             row.update(status="cancelled", cancelled_at=now)
         self.feed(row["space"], now)
+        self.revoke_grants(booking_id, actor, "booking cancelled")
         return row
 
     def get(self, booking_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from gateway.access.grants import Grant, GrantBook
 from gateway.access.members import MemberDirectory
 from gateway.access.tokens import TokenStore
 from gateway.building import Building
+from gateway.credential import CredentialHasher
 from gateway.profiles import ProfileRegistry
 from gateway.publish.client import OutClient
 from gateway.settings import Settings
@@ -42,16 +43,22 @@ class AccessControl:
         settings: Settings,
         clock: Callable[[], float] = time.time,
         evidence: Evidence | None = None,
+        hasher: CredentialHasher | None = None,
     ) -> None:
         self.settings, self.clock = settings, clock
         self.site = building.site.id
         a = settings.access
         self.tokens = TokenStore(db, self.site, clock)
-        self.directory = MemberDirectory(db, building)
+        self.hasher = hasher or CredentialHasher.from_key_dir(self.site, a.key_dir)
+        self.directory = MemberDirectory(db, building, self.hasher)
         self.directory.load()
         self.grants = GrantBook(db, building, self.directory, clock)
         self.grants.load()
         self.grants.is_door = self._is_door
+        # a deleted member, or one whose plan changed, keeps no grant without a basis
+        self.directory.on_change.append(
+            lambda member: self.grants.revoke_unfounded(member, "gateway")
+        )
         self.registry = registry
         self._key: Ed25519PrivateKey | None = None  # made or read when first needed
         self._key_lock = threading.Lock()

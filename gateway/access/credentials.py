@@ -3,7 +3,8 @@
 A credential is ``<claims>.<signature>``, both base64url without padding; the claims are
 compact JSON ``{"v": 1, "site", "grant", "member", "door" or "space", "nbf", "exp"}`` (whole
 epoch seconds, valid while ``nbf <= now < exp``). A door controller holds the site's public key
-and the retained revocation list (``<prefix>/access/revocations``) and calls :func:`verify`.
+and the retained revocation list (``<prefix>/access/revocations``) and calls :func:`verify`
+with the door it guards: a credential opens only its own door, or the doors of its space.
 The key pair lives in ``access.key_dir`` (private key PEM, mode 0600), made at first start.
 """
 
@@ -25,6 +26,7 @@ from gateway.access.grants import Grant
 from gateway.errors import GatewayError
 
 KEY_FILE = "site-ed25519.pem"
+VERSION = 1  # the claims layout this module signs and understands
 
 
 class CredentialError(GatewayError):
@@ -32,7 +34,8 @@ class CredentialError(GatewayError):
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
-        self.reason = reason  # malformed, bad_signature, not_yet_valid, expired, revoked
+        # malformed, bad_signature, bad_version, not_yet_valid, expired, revoked, wrong_door
+        self.reason = reason
 
 
 def _b64(data: bytes) -> str:
@@ -81,7 +84,7 @@ def public_raw(key: Ed25519PrivateKey) -> str:
 
 def sign(key: Ed25519PrivateKey, site: str, grant: Grant) -> str:
     """The offline credential for ``grant`` (window rounded inward to whole seconds)."""
-    claims: dict[str, Any] = {"v": 1, "site": site, "grant": grant.id, "member": grant.member}
+    claims: dict[str, Any] = {"v": VERSION, "site": site, "grant": grant.id, "member": grant.member}
     if grant.door is not None:
         claims["door"] = grant.door
     else:
@@ -97,12 +100,16 @@ def verify(
     public_key: Ed25519PublicKey | bytes | str,
     revoked_ids: Collection[str],
     now: float,
+    *,
+    door: str,
+    door_space: str | None,
 ) -> dict[str, Any]:
-    """The claims of a valid credential; raises CredentialError for any other.
+    """The claims of a credential valid at ``door`` now; raises CredentialError for any other.
 
-    ``public_key`` is the key object, its 32 raw bytes, or those bytes base64url (as
-    ``GET /api/v1/access/public-key`` gives them). The signature is checked before anything in
-    the claims is believed."""
+    ``door_space`` is the space the door opens (None for a door of no space, e.g. an
+    entrance): a credential for that space opens each of its doors. ``public_key`` is the key
+    object, its 32 raw bytes, or those bytes base64url (as ``GET /api/v1/access/public-key``
+    gives them). The signature is checked before anything in the claims is believed."""
     if isinstance(public_key, str):
         public_key = _unb64(public_key)
     if isinstance(public_key, bytes):
@@ -123,10 +130,16 @@ def verify(
         nbf, exp, grant = claims["nbf"], claims["exp"], claims["grant"]
     except (ValueError, KeyError, TypeError) as err:
         raise CredentialError("malformed", "claims are not readable") from err
+    if claims.get("v") != VERSION:
+        raise CredentialError("bad_version", f"claims version {claims.get('v')!r}")
     if now < nbf:
         raise CredentialError("not_yet_valid", f"valid from {nbf}")
     if now >= exp:
         raise CredentialError("expired", f"expired at {exp}")
     if grant in revoked_ids:
         raise CredentialError("revoked", f"grant {grant} is revoked")
+    for_door = claims.get("door") is not None and claims.get("door") == door
+    for_space = door_space is not None and claims.get("space") == door_space
+    if not (for_door or for_space):
+        raise CredentialError("wrong_door", f"grant {grant} is not for door {door}")
     return dict(claims)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.access.grants import GrantBook
-from gateway.access.members import MemberDirectory, hash_credential, mask
+from gateway.access.members import MemberDirectory, mask
 from gateway.building import Building
 from gateway.events import Event, kind_of
 from gateway.profiles import ProfileRegistry
@@ -116,7 +116,7 @@ class DoorDecider:
             request, credential = body["request"], body["credential"]
             if not isinstance(request, str | int) or not isinstance(credential, str):
                 raise TypeError("request and credential must be a string")
-        except (ValueError, KeyError, TypeError) as err:
+        except Exception as err:  # any undecodable body is malformed, even a RecursionError
             self.malformed += 1
             if self.malformed <= 10 or self.malformed % 1000 == 0:
                 log.warning(
@@ -127,7 +127,7 @@ class DoorDecider:
                 )
             return None
         request = str(request)[:128]
-        cred_hash = hash_credential(self.site, credential)
+        cred_hash = self.directory.hasher.hash(credential)
         if binding is None:
             self._audit(
                 Audit(
@@ -204,23 +204,40 @@ class DoorDecider:
                 self._badges.append(badge)
 
     def flush(self) -> int:
-        """Write the waiting audit rows in one transaction and feed the badges to the engine."""
+        """Write the waiting audit rows in one transaction, then feed the badges to the engine.
+
+        The audit goes first: the evidence call runs engine code that must not be able to
+        cost the audit trail its rows."""
         with self._lock:
             rows, self._pending = self._pending, []
             badges, self._badges = self._badges, []
+        written = 0
+        if rows:
+            try:
+                with self.db.begin() as conn:
+                    record(conn, rows)
+                written = len(rows)
+            except SQLAlchemyError as err:
+                log.warning("door audit not written yet (%d rows), will retry: %s", len(rows), err)
+                self._requeue(rows)
+            except Exception:  # rows the store will never take: retrying would jam the rest
+                log.exception("door audit rows dropped (%d)", len(rows))
+                with self._lock:
+                    self.audit_dropped += len(rows)
         if badges and self.evidence is not None:
-            self.evidence(badges, self.clock())
-        if not rows:
-            return 0
-        try:
-            with self.db.begin() as conn:
-                record(conn, rows)
-        except SQLAlchemyError as err:
-            log.warning("door audit not written yet (%d rows), will retry: %s", len(rows), err)
-            with self._lock:
-                self._pending = rows + self._pending
-            return 0
-        return len(rows)
+            try:
+                self.evidence(badges, self.clock())
+            except Exception:  # the engine's trouble must not end the audit writer
+                log.exception("door badges not handed to the engine (%d)", len(badges))
+        return written
+
+    def _requeue(self, rows: list[Audit]) -> None:
+        with self._lock:
+            self._pending = rows + self._pending
+            over = len(self._pending) - MAX_PENDING
+            if over > 0:  # the oldest go first, counted, as in _audit
+                del self._pending[:over]
+                self.audit_dropped += over
 
 
 class AuditFlusher(threading.Thread):
@@ -234,8 +251,11 @@ class AuditFlusher(threading.Thread):
     def run(self) -> None:
         next_prune = time.monotonic() + PRUNE_S
         while not self.stopping.wait(self.period_s):
-            self.decider.flush()
-            if time.monotonic() >= next_prune:
-                next_prune = time.monotonic() + PRUNE_S
-                self.decider.grants.prune(self.decider.clock())
+            try:
+                self.decider.flush()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_S
+                    self.decider.grants.prune(self.decider.clock())
+            except Exception:  # the writer must outlive one bad round, or audits pile up
+                log.exception("door audit round failed")
         self.decider.flush()

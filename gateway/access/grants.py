@@ -4,7 +4,10 @@ A grant is issued when the member's plan covers the space (a door's space, for a
 member holds a booking for it over the window; otherwise it is refused with the reason. Live
 grants are kept in memory so a door decision never waits for the store; the window is
 compared with the clock as is, so a grant opens at ``valid_from`` and is closed from
-``valid_until`` on, to the second. Every issue, refusal and revocation is audited.
+``valid_until`` on, to the second. Every issue, refusal and revocation is audited. A grant
+does not outlive its basis: a booking-based grant keeps the booking's id and is revoked when
+the booking is cancelled or released; a member's grants are checked again when the member is
+deleted or their plan changes.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from gateway.access.bookings import has_booking
+from gateway.access.bookings import booking_for
 from gateway.access.members import MemberDirectory
 from gateway.access.tables import GrantRow
 from gateway.building import Building
@@ -45,13 +49,13 @@ class GrantRefused(GatewayError):
         self.reason = reason
 
 
-def booked(db: Engine, site: str, member: str, space: str, start: float, end: float) -> bool:
-    """Whether ``member`` holds a live booking of ``space`` over the whole window."""
+def booked(db: Engine, site: str, member: str, space: str, start: float, end: float) -> str | None:
+    """The live booking of ``space`` by ``member`` over the whole window (its id), if any."""
     with db.connect() as conn:
-        return has_booking(conn, site, member, space, start, end)
+        return booking_for(conn, site, member, space, start, end)
 
 
-BookingCheck = Callable[[Engine, str, str, str, float, float], bool]
+BookingCheck = Callable[[Engine, str, str, str, float, float], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class Grant:
     created_at: float
     created_by: str
     revoked_at: float | None = None
+    booking: str | None = None  # the booking the grant rests on (None: the member's plan)
 
     def live(self, now: float) -> bool:
         return self.revoked_at is None and self.valid_from <= now < self.valid_until
@@ -117,21 +122,25 @@ class GrantBook:
         binding = self.building.devices.get(door or "")
         return None if binding is None else binding.space
 
-    def _basis(self, member: str, door: str | None, space: str | None, t0: float, t1: float) -> str:
-        """Why the member may have it; raises GrantRefused with the reason when they may not."""
+    def _basis(
+        self, member: str, door: str | None, space: str | None, t0: float, t1: float
+    ) -> tuple[str, str | None]:
+        """Why the member may have it (and the booking it rests on, if one); raises
+        GrantRefused with the reason when they may not."""
         m = self.directory.get(member)
         if m is None:
             raise GrantError(f"unknown member {member!r}")
         target = self.space_of(door, space)
         if target is None:  # a door that opens no space: the site's entrance
             if m.plan is not None and self.directory.plan(m.plan) is not None:
-                return f"plan {m.plan} opens the site's entrances"
+                return f"plan {m.plan} opens the site's entrances", None
             raise GrantRefused(f"member {member} has no plan, so no entrance door")
         ok, why = self.directory.covers(member, target)
         if ok:
-            return why
-        if self.booking_check(self.db, self.site, member, target, t0, t1):
-            return f"booking of space {target}"
+            return why, None
+        booking = self.booking_check(self.db, self.site, member, target, t0, t1)
+        if booking is not None:
+            return f"booking {booking} of space {target}", booking
         raise GrantRefused(f"{why}, and member {member} holds no booking of it for that time")
 
     def issue(
@@ -159,7 +168,7 @@ class GrantBook:
             raise GrantError("valid_until is in the past")
         subject = door if door is not None else f"space:{space}"
         try:
-            basis = self._basis(member, door, space, valid_from, valid_until)
+            basis, booking = self._basis(member, door, space, valid_from, valid_until)
         except GrantRefused as err:
             self._audit(actor, "grant_refused", subject, member, "denied", err.reason, now)
             raise
@@ -173,6 +182,7 @@ class GrantBook:
             basis,
             now,
             actor,
+            booking=booking,
         )
         with self.db.begin() as conn:
             conn.execute(GRANTS.insert().values(site=self.site, **_row(g)))
@@ -195,7 +205,7 @@ class GrantBook:
             self._by_member.setdefault(member, []).append(g)
         return g
 
-    def revoke(self, grant_id: str, actor: str) -> Grant:
+    def revoke(self, grant_id: str, actor: str, reason: str = "") -> Grant:
         now = self.clock()
         with self.db.begin() as conn:
             row = conn.execute(
@@ -220,7 +230,7 @@ class GrantBook:
                             subject,
                             g.member,
                             "ok",
-                            "",
+                            reason,
                             now,
                             {"grant": g.id},
                         )
@@ -233,6 +243,43 @@ class GrantBook:
         for cb in self.on_revoke:
             cb(g)
         return g
+
+    def revoke_for_booking(self, booking_id: str, actor: str, reason: str) -> list[Grant]:
+        """Revoke the unexpired grants resting on ``booking_id`` (cancelled or released)."""
+        rows = self._unexpired(GRANTS.c.booking == booking_id)
+        return [self.revoke(r.id, actor, reason) for r in rows]
+
+    def revoke_unfounded(self, member: str, actor: str) -> list[Grant]:
+        """Revoke the member's unexpired grants that no longer have a basis: all of them when
+        the member is gone, the plan-based ones their (new) plan does not cover."""
+        out = []
+        for r in self._unexpired(GRANTS.c.member == member):
+            g = grant_of(r)
+            if self.directory.get(member) is None:
+                why = f"member {member} deleted"
+            elif g.booking is not None:
+                continue  # the booking's cancel or release revokes it
+            else:
+                try:
+                    self._basis(member, g.door, g.space, g.valid_from, g.valid_until)
+                    continue
+                except (GrantRefused, GrantError) as err:
+                    why = f"no longer founded: {err}"
+            out.append(self.revoke(g.id, actor, why))
+        return out
+
+    def _unexpired(self, *where: Any) -> list[Any]:
+        with self.db.connect() as conn:
+            return list(
+                conn.execute(
+                    select(GRANTS).where(
+                        GRANTS.c.site == self.site,
+                        GRANTS.c.revoked_at.is_(None),
+                        GRANTS.c.valid_until > self.clock(),
+                        *where,
+                    )
+                ).all()
+            )
 
     def get(self, grant_id: str) -> Grant | None:
         with self.db.connect() as conn:

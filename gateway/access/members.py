@@ -9,7 +9,7 @@ members created through the API live only in the store. Credentials are kept as 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select
@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 from gateway.access.tables import CredentialRow, MemberRow, PlanRow
 from gateway.building import Building
 from gateway.building.members import MemberSpec
-from gateway.credential import hash_credential, mask, normalize_credential
+from gateway.credential import CredentialHasher, mask, normalize_credential
 from gateway.errors import GatewayError
 
-__all__ = ["MemberDirectory", "MemberError", "hash_credential", "mask", "normalize_credential"]
+__all__ = ["MemberDirectory", "MemberError", "mask", "normalize_credential"]
 
 PLANS = PlanRow.__table__  # type: ignore[attr-defined]
 MEMBERS = MemberRow.__table__  # type: ignore[attr-defined]
@@ -55,12 +55,18 @@ class Member:
 class MemberDirectory:
     """Members, plans and credential hashes of one site, in memory, backed by the store."""
 
-    def __init__(self, db: Engine, building: Building) -> None:
+    def __init__(
+        self, db: Engine, building: Building, hasher: CredentialHasher | None = None
+    ) -> None:
         self.db, self.building, self.site = db, building, building.site.id
+        # the same hasher as ingest's and the doors', so a badge read anywhere finds its member
+        self.hasher = hasher or CredentialHasher.ephemeral(self.site)
         self._lock = threading.Lock()
         self._plans: dict[str, Plan] = {}
         self._members: dict[str, Member] = {}
         self._by_hash: dict[str, str] = {}
+        # called with a member id after it is deleted or replaced (grants re-check their basis)
+        self.on_change: list[Callable[[str], object]] = []
 
     # -- the interface the other member services use ---------------------------------------
     def get(self, member_id: str) -> Member | None:
@@ -91,7 +97,7 @@ class MemberDirectory:
         return False, f"plan {p.id} does not cover space {space_id}"
 
     def by_credential(self, raw_credential: str) -> Member | None:
-        return self.by_hash(hash_credential(self.site, raw_credential))
+        return self.by_hash(self.hasher.hash(raw_credential))
 
     def by_hash(self, credential_hash: str) -> Member | None:
         mid = self._by_hash.get(credential_hash)
@@ -180,6 +186,8 @@ class MemberDirectory:
             self._write_member(conn, member, credentials)
         self.reload()
         got = self._members[member.id]
+        if existing is not None and existing.plan != got.plan:
+            self._changed(member.id)
         return got
 
     def delete(self, member_id: str) -> bool:
@@ -198,7 +206,12 @@ class MemberDirectory:
                 delete(MEMBERS).where(MEMBERS.c.site == self.site, MEMBERS.c.id == member_id)
             )
         self.reload()
+        self._changed(member_id)
         return True
+
+    def _changed(self, member_id: str) -> None:
+        for cb in self.on_change:
+            cb(member_id)
 
     def _write_member(self, conn: Connection, m: Member, credentials: Iterable[str] | None) -> None:
         site = self.site
@@ -215,7 +228,7 @@ class MemberDirectory:
         )
         if credentials is None:
             return
-        hashes = sorted({hash_credential(site, c) for c in credentials})
+        hashes = sorted({self.hasher.hash(c) for c in credentials})
         if hashes and m.from_file:
             # the building file wins: a credential it gives moves to its member
             conn.execute(

@@ -85,6 +85,20 @@ class MemberServices:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            # items handed off before the unsubscribe are still handled, not dropped
+            self.pump_queue()
+
+    def pump_queue(self) -> None:
+        """Handle what is queued, on the caller's thread."""
+        while True:
+            try:
+                channel, payload, now = self._q.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._safely(self._handle, channel, payload, now)
+            finally:
+                self._q.task_done()
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until every queued item is handled (for tests); False on timeout."""
@@ -99,15 +113,7 @@ class MemberServices:
         """Handle what is queued, then the periodic checks, on the caller's thread.
 
         For a gateway whose worker is not started (tests driving a fake clock)."""
-        while True:
-            try:
-                channel, payload, now = self._q.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                self._handle(channel, payload, now)
-            finally:
-                self._q.task_done()
+        self.pump_queue()
         self._periodic()
 
     # -- the worker -------------------------------------------------------------------------------
@@ -131,12 +137,13 @@ class MemberServices:
     def _handle(self, channel: str, payload: Any, now: float) -> None:
         if channel == "findings":
             fresh = [f for f in payload if getattr(f, "ref", None) not in self._handled]
-            self.bookings.on_findings(fresh, now)
+            self._safely(self.bookings.on_findings, fresh, now)
             self._handled.difference_update(getattr(f, "ref", None) for f in payload)
         elif channel == "events":
-            self.bookings.on_events(payload, now)
-            self.alerts.on_events(payload, now)
-            self.print_jobs.on_events(payload, now)
+            # each guarded on its own: one failing must not cost the others this batch
+            self._safely(self.bookings.on_events, payload, now)
+            self._safely(self.alerts.on_events, payload, now)
+            self._safely(self.print_jobs.on_events, payload, now)
 
     def _periodic(self) -> None:
         now = self.gw.clock()

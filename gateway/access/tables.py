@@ -78,3 +78,4 @@ class GrantRow(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     revoked_at: float | None = None
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    booking: str | None = Field(default=None, max_length=64, index=True)  # the basis, if one

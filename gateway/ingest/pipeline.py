@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.building import Building
-from gateway.credential import protect
+from gateway.credential import CredentialHasher
 from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
@@ -56,8 +56,11 @@ class Pipeline:
         batch_size: int = 500,
         batch_ms: int = 50,
         clock: Callable[[], float] = time.time,
+        hasher: CredentialHasher | None = None,
     ) -> None:
         self.building = building
+        # credentials are hashed with the site's key; without one, a key of this pipeline's own
+        self.hasher = hasher or CredentialHasher.ephemeral(building.site.id)
         self.registry = registry
         self.writer = writer
         self.devices = devices
@@ -231,7 +234,7 @@ class Pipeline:
                     ts = r.ts
             q, value, attrs = r.quantity, r.value, r.attrs
             if q == "badge" or (attrs and "credential" in attrs):
-                value, attrs = protect(site, q, value, attrs)  # never store a card number
+                value, attrs = self.hasher.protect(q, value, attrs)  # never store a card number
             ev = _event(
                 site,
                 decoded.device,

@@ -118,5 +118,9 @@ class OutClient:
         self.connected.clear()
 
     def _on_message(self, _client: mqtt.Client, _ud: Any, msg: mqtt.MQTTMessage) -> None:
-        if self._on_message_cb is not None:
+        if self._on_message_cb is None:
+            return
+        try:
             self._on_message_cb(msg.topic, bytes(msg.payload))
+        except Exception:  # an escaping error would end paho's network thread for good
+            log.exception("MQTT out: handler for %s failed", msg.topic)

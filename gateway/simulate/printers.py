@@ -75,7 +75,7 @@ class Printer(SimDevice):
         open_now = self.hours.is_open(ts)
         if open_now:
             self.jobs += 1
-            job = f"j-{self.rng.randint(1, 9)}{self.jobs:04d}"
+            job = f"{self.id}-j{self.jobs:05d}"  # job ids are unique per printer, as real ones are
             owner = member_id(self.rng.randint(1, MEMBERS))
             pages = self.rng.choice((1, 1, 2, 3, 4, 6, 10, 24))
             self._job(job, "submitted", owner, pages)

@@ -33,16 +33,19 @@ def issue_signed(site: Site) -> tuple[dict, str]:  # type: ignore[type-arg]
     return r.json(), key["key"]
 
 
-def reason(token: str, key: object, revoked: list[str], now: float) -> str:
+DOOR = {"door": "door-office-101", "door_space": "office-101"}
+
+
+def reason(token: str, key: object, revoked: list[str], now: float, **door: str | None) -> str:
     with pytest.raises(CredentialError) as err:
-        verify(token, key, revoked, now)  # type: ignore[arg-type]
+        verify(token, key, revoked, now, **{**DOOR, **door})  # type: ignore[arg-type]
     return err.value.reason
 
 
 def test_valid_inside_its_window_to_the_second(site: Site) -> None:
     g, key = issue_signed(site)
     token = g["credential"]
-    claims = verify(token, key, [], T0 + 10)
+    claims = verify(token, key, [], T0 + 10, **DOOR)
     assert claims == {
         "v": 1,
         "site": "test-site",
@@ -52,7 +55,7 @@ def test_valid_inside_its_window_to_the_second(site: Site) -> None:
         "nbf": int(T0 + 10),
         "exp": int(T0 + 70),
     }
-    assert verify(token, key, [], T0 + 69.999)["grant"] == g["id"]
+    assert verify(token, key, [], T0 + 69.999, **DOOR)["grant"] == g["id"]
     assert reason(token, key, [], T0 + 9.999) == "not_yet_valid"
     assert reason(token, key, [], T0 + 70) == "expired"
 
@@ -92,3 +95,35 @@ def test_site_key_is_private_and_kept(site: Site, tmp_path: Path) -> None:
         assert again.access.public_key()[0] == key
     finally:
         again.db.dispose()
+
+
+def test_a_credential_opens_only_its_door_or_its_space(site: Site) -> None:
+    g, key = issue_signed(site)  # a grant for door-office-101
+    token = g["credential"]
+    now = T0 + 20
+    assert reason(token, key, [], now, door="door-orion", door_space="orion") == "wrong_door"
+    assert reason(token, key, [], now, door="door-main", door_space=None) == "wrong_door"
+    # same space, another door: a door grant names its door only
+    assert reason(token, key, [], now, door="door-office-101b", door_space="office-101") == (
+        "wrong_door"
+    )
+    grant = site.gw.access.grants.issue("m-1", None, "office-101", T0, T0 + 60, "test")
+    space_token = sign(site.gw.access.key, "test-site", grant)
+    claims = verify(space_token, key, [], now, door="door-office-101", door_space="office-101")
+    assert claims["space"] == "office-101"
+    assert reason(space_token, key, [], now, door="door-orion", door_space="orion") == (
+        "wrong_door"
+    )
+    assert reason(space_token, key, [], now, door="door-x", door_space=None) == "wrong_door"
+
+
+def test_an_unknown_claims_version_is_refused(site: Site) -> None:
+    grant = site.gw.access.grants.issue("m-1", "door-office-101", None, T0, T0 + 60, "test")
+    body, _ = sign(site.gw.access.key, "test-site", grant).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["v"] = 2
+    b2 = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    sig = base64.urlsafe_b64encode(site.gw.access.key.sign(b2.encode())).rstrip(b"=").decode()
+    token = f"{b2}.{sig}"
+    key = site.gw.access.public_key()[0]
+    assert reason(token, key, [], T0 + 20) == "bad_version"

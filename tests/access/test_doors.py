@@ -118,7 +118,7 @@ def test_decisions_from_plan_grant_and_revocation(live: tuple[Gateway, Door]) ->
     assert rows[4]["reason"] == f"grant {g.id}" and rows[4]["detail"]["grant"] == g.id
     assert "no live grant" in rows[5]["reason"]
     for r in rows:
-        assert r["credential"].startswith("sha256:") and "04A1B2C3" not in r["credential"]
+        assert r["credential"].startswith("hmac:") and "04A1B2C3" not in r["credential"]
     # granted badges reach the engine and the hub, as a door event would
     wait_for(lambda: len(badges) >= 2)
     assert {(e.device, e.space, e.value) for e in badges} >= {
@@ -149,3 +149,44 @@ def test_a_running_gateway_answers_doors(broker: Broker, tmp_path: Path) -> None
     finally:
         door.close()
         gp.stop()
+
+
+def test_a_deeply_nested_request_is_malformed_and_doors_keep_answering(
+    live: tuple[Gateway, Door],
+) -> None:
+    gw, door = live
+    # json.loads raises RecursionError on this, not ValueError
+    door.c.publish("ref/door/door-office-101/request", b"[" * 200_000)
+    wait_for(lambda: gw.access.decider.malformed == 1)
+    assert door.ask("door-office-101", "04A1B2C3", "after-nested")["decision"] == "granted"
+
+
+def test_a_raising_handler_does_not_end_the_network_thread(broker: Broker) -> None:
+    from gateway.publish.client import OutClient
+    from gateway.settings import MqttSettings
+
+    seen: list[bytes] = []
+
+    def handler(_topic: str, payload: bytes) -> None:
+        seen.append(payload)
+        if payload == b"boom":
+            raise RuntimeError("handler bug")
+
+    out = OutClient(
+        MqttSettings(url=broker.url, client_id="out-raising"),
+        "out-raising",
+        ("t/out-raising/status", "offline"),
+        subscriptions=("t/out-raising/in",),
+        on_message=handler,
+    )
+    out.start()
+    try:
+        wait_for(out.connected.is_set)
+        time.sleep(0.2)  # the subscription is in place
+        out.client.publish("t/out-raising/in", b"boom", qos=1)
+        wait_for(lambda: seen == [b"boom"])
+        out.client.publish("t/out-raising/in", b"after", qos=1)
+        wait_for(lambda: seen == [b"boom", b"after"])
+        assert out.connected.is_set()
+    finally:
+        out.stop()

@@ -96,7 +96,8 @@ def test_a_booking_lets_a_member_without_plan_in(site: Site) -> None:
         headers=site.as_(staff),
     )
     assert r.status_code == 201, r.text
-    code, g = grant(
+    # staff book rooms and read grants, but grants are the app's (and admins') to issue
+    code, body = grant(
         site,
         staff,
         member="m-3",
@@ -104,11 +105,25 @@ def test_a_booking_lets_a_member_without_plan_in(site: Site) -> None:
         valid_from=at(T0 + 600),
         valid_until=at(T0 + 4200),
     )
-    assert code == 201 and g["basis"] == "booking of space orion"
+    assert code == 403
+    app = site.token("app")
+    code, g = grant(
+        site,
+        app,
+        member="m-3",
+        door="door-orion",
+        valid_from=at(T0 + 600),
+        valid_until=at(T0 + 4200),
+    )
+    assert code == 201 and g["basis"] == f"booking {r.json()['id']} of space orion"
+    listed = site.client.get("/api/v1/access/grants", headers=site.as_(staff))
+    assert listed.status_code == 200 and listed.json()["total"] == 1
+    gone = site.client.delete(f"/api/v1/access/grants/{g['id']}", headers=site.as_(staff))
+    assert gone.status_code == 403
     # not for a window the booking does not cover
     code, body = grant(
         site,
-        staff,
+        app,
         member="m-3",
         door="door-orion",
         valid_from=at(T0 + 600),

@@ -152,7 +152,9 @@ def test_expected_role_choices(routes: Routes) -> None:
     manage tokens and members, staff read."""
     table = {(m, p): roles for m, p, roles in routes}
     assert table[("GET", "/api/v1/idle")] == {Role.admin, Role.staff, Role.app}
-    assert table[("POST", "/api/v1/access/grants")] == {Role.admin, Role.staff, Role.app}
+    assert table[("POST", "/api/v1/access/grants")] == {Role.admin, Role.app}
+    assert table[("DELETE", "/api/v1/access/grants/{grant_id}")] == {Role.admin, Role.app}
+    assert table[("GET", "/api/v1/access/grants")] == {Role.admin, Role.staff, Role.app}
     assert table[("GET", "/api/v1/access/audit")] == {Role.admin, Role.staff}
     assert table[("POST", "/api/v1/admin/tokens")] == {Role.admin}
     assert table[("POST", "/api/v1/members")] == {Role.admin}

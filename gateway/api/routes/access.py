@@ -17,10 +17,15 @@ from gateway.access.grants import (
     GrantRefused,
     grant_of,
 )
-from gateway.api.deps import AppOrStaff, CallerAppOrStaff, GatewayDep, SessionDep, StaffRead
+from gateway.access.roles import Principal
+from gateway.api.deps import AppOnly, AppOrStaff, GatewayDep, SessionDep, StaffRead
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.audit import AUDIT
+
+# Grants are issued and revoked by the app (for members) and admins; staff only read them
+# (SPEC section 6: staff manage bookings and work orders).
+CallerApp = Annotated[Principal, AppOnly]
 
 router = APIRouter(prefix="/access", tags=["access"])
 
@@ -114,7 +119,7 @@ def _public(g: Grant, credential: str | None = None) -> GrantPublic:
         404: {"description": "unknown member, door or space"},
     },
 )
-def issue_grant(gw: GatewayDep, caller: CallerAppOrStaff, body: GrantCreate) -> GrantPublic:
+def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPublic:
     """Grant a member a door or a space for [valid_from, valid_until), if their plan covers
     it or they hold a booking for it; 403 with the reason otherwise."""
     if (body.door is None) == (body.space is None):
@@ -183,7 +188,7 @@ def get_grant(gw: GatewayDep, grant_id: str) -> GrantPublic:
     response_model=GrantPublic,
     responses={404: {"description": "no such grant"}},
 )
-def revoke_grant(gw: GatewayDep, caller: CallerAppOrStaff, grant_id: str) -> GrantPublic:
+def revoke_grant(gw: GatewayDep, caller: CallerApp, grant_id: str) -> GrantPublic:
     """Revoke a grant: doors refuse it at once, and offline verifiers once they get the
     retained revocation list."""
     try:
