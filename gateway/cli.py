@@ -30,6 +30,7 @@ def _setup_logging(level: str) -> None:
     )
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
 
 
 def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:

@@ -21,6 +21,7 @@ from gateway.access.control import AccessControl
 from gateway.access.roles import Principal
 from gateway.access.services import MemberServices
 from gateway.building import Building, DeviceBinding, load_building
+from gateway.credential import CredentialHasher
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.events import Event, kind_of
 from gateway.hub import Hub
@@ -110,6 +111,8 @@ class Gateway:
         self._warm_engine()
         m = settings.mqtt
         self.queue = Handoff(maxsize=m.queue_size)
+        # one keyed credential hash for ingest, members and doors (key in access.key_dir)
+        self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
         self.transport = MqttTransport(m, self.registry.subscriptions(), self.queue)
         self.pipeline = ReloadablePipeline(
             self.building,
@@ -129,6 +132,7 @@ class Gateway:
             batch_size=m.batch_size,
             batch_ms=m.batch_ms,
             clock=clock,
+            hasher=self.hasher,
         )
         # Fault injection for the durability tests: exit right after this many commits,
         # before their acknowledgements are sent.
@@ -144,7 +148,13 @@ class Gateway:
             )
         # tokens, members, grants, door decisions; granted badges feed the engine like events
         self.access = AccessControl(
-            self.db, self.building, self.registry, settings, clock, evidence=self._apply
+            self.db,
+            self.building,
+            self.registry,
+            settings,
+            clock,
+            evidence=self._apply,
+            hasher=self.hasher,
         )
         self.members = self.access.directory
         self.uplink = build_uplink(self)  # northbound, store-and-forward; None when off

@@ -110,6 +110,11 @@ class LiveCollector(Collector):
         devices.add_metric(["true"], online)
         devices.add_metric(["false"], len(bound) - online)
         yield devices
+        yield CounterMetricFamily(
+            "gateway_door_audit_dropped",
+            "Door-decision audit rows dropped (backlog over its bound, or refused by the store)",
+            value=gw.access.decider.audit_dropped,
+        )
         for name, kind, help_, value in uplink_figures(gw.uplink):
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             yield family(name, help_, value=value)
