@@ -51,7 +51,9 @@ def report(
     w = split_window(gw.engine.cal, t0, t1)
     available = gw.engine.cal.open_seconds(w.start, w.end)
     spaces = b.spaces if space_ids is None else {s: b.spaces[s] for s in space_ids}
-    totals = rollups.space_totals(gw.db, b.site.id, w, list(spaces))
+    # the whole building: read the site's rows by range (build_report keeps only its spaces),
+    # which is cheaper than naming every space; a chosen few are read by key
+    totals = rollups.space_totals(gw.db, b.site.id, w, None if space_ids is None else list(spaces))
     peaks: dict[str, int] = {}
     if group_by != "space":
         group_of = {sid: group_key(sp, group_by, b.site.id) for sid, sp in spaces.items()}
