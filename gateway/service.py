@@ -17,12 +17,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from gateway import reconfigure
 from gateway.access.control import AccessControl
 from gateway.access.roles import Principal
 from gateway.access.services import MemberServices
-from gateway.building import Building, DeviceBinding, load_building
+from gateway.building import Building, load_building
 from gateway.credential import CredentialHasher
-from gateway.errors import ConfigError, GatewayError, StoreError
+from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
 from gateway.hub import Hub
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
@@ -39,7 +40,7 @@ from gateway.publish import SpacePublisher
 from gateway.publish.uplink_wiring import build_uplink, episode_notice
 from gateway.settings import Settings
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
-from gateway.store.bindings import load_bindings, save_binding, with_bindings
+from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
@@ -164,115 +165,14 @@ class Gateway:
         self._threads: list[threading.Thread] = []
         self._reload_lock = threading.Lock()
 
-    # -- reload -----------------------------------------------------------------------------
+    # -- reconfigure (gateway/reconfigure.py) ---------------------------------------------
     def reload(self) -> tuple[bool, str]:
-        """Reload the profiles and the building file; (ok, what happened or why not).
-
-        A broken file is refused with its error and the running set stays in force. The new
-        set is swapped in between two batches, so no message is dropped or half-decoded.
-        """
-        with self._reload_lock:
-            try:
-                registry = ProfileRegistry.load(self.settings.profiles_dir)
-                building = with_bindings(
-                    load_building(self.settings.building),
-                    load_bindings(self.db, self.building.site.id),
-                )
-                missing = sorted(
-                    {d.profile for d in building.devices.values()} - set(registry.names)
-                )
-                if missing:
-                    raise ConfigError(f"devices name unknown profiles: {', '.join(missing)}")
-                old_site, new_site = self.building.site, building.site
-                if (new_site.id, new_site.timezone, new_site.business_hours) != (
-                    old_site.id,
-                    old_site.timezone,
-                    old_site.business_hours,
-                ):
-                    raise ConfigError(
-                        "the site's id, time zone or business hours changed; restart the gateway"
-                    )
-                removed = sorted(set(self.building.spaces) - set(building.spaces))
-                if removed:
-                    # their open utilization bins close at a restart, not mid-flight
-                    raise ConfigError(f"spaces removed ({', '.join(removed)}); restart the gateway")
-                sync_building(self.db, building)
-            except GatewayError as err:
-                log.error("reload refused, the running profiles and building stay: %s", err)
-                return False, str(err)
-            added = sorted(set(registry.subscriptions()) - set(self.transport.topics))
-            with self.state_lock:  # before the swap, so every listed space has a state
-                self.engine.add_spaces(building.spaces, self.clock())
-            with self.pipeline.swap_lock:
-                self.pipeline.registry, self.pipeline.building = registry, building
-                self.registry, self.building = registry, building
-                self.access.set_building(building, registry)
-                with self.pipeline.lock:
-                    for live in self.devices.values():
-                        binding = building.devices.get(live.id)
-                        live.bound = binding is not None
-                        if binding is not None:
-                            live.profile, live.space = binding.profile, binding.space
-            if added:
-                self.transport.topics = sorted({*self.transport.topics, *added})
-                if self.transport.connected.is_set():
-                    self.transport.client.subscribe([(t, 1) for t in added])
-            with self.state_lock:
-                self.silence_s = self._silence_timeouts()
-                self.engine.silence_s = self.silence_s  # for evidence of devices heard from now on
-            if self.publisher is not None:
-                with self.state_lock:  # names, floors or types may have changed
-                    self.publisher.set_building(building, self.clock())
-            what = f"{len(registry.names)} profiles, {len(building.devices)} devices"
-            log.info("reloaded: %s", what)
-            return True, what
+        """Reload the profiles and the building file; (ok, what happened or why not)."""
+        return reconfigure.reload(self)
 
     def bind_device(self, device_id: str, space: str | None, profile: str | None) -> DeviceLive:
-        """Bind a (discovered) device to a space through the API; kept across restarts.
-
-        Raises KeyError for an unknown space, ValueError for an unknown or missing profile,
-        and ConfigError for a device the building file binds (edit the file for those).
-        """
-        with self._reload_lock:
-            file_binding = self.building.devices.get(device_id)
-            if file_binding is not None and device_id not in load_bindings(
-                self.db, self.building.site.id
-            ):
-                raise ConfigError(
-                    f"device '{device_id}' is bound in the building file; change it there"
-                )
-            if space is not None and space not in self.building.spaces:
-                raise KeyError(space)
-            live = self.devices.get(device_id)
-            profile = profile or (live.profile if live is not None else None)
-            if profile is None or profile not in self.registry.names:
-                raise ValueError(f"unknown profile {profile!r}")
-            binding = DeviceBinding(device_id, profile, space)
-            save_binding(self.db, self.building.site.id, binding)
-            building = with_bindings(
-                Building(
-                    site=self.building.site,
-                    floors=self.building.floors,
-                    spaces=self.building.spaces,
-                    devices={k: v for k, v in self.building.devices.items() if k != device_id},
-                    source=self.building.source,
-                    plans=self.building.plans,
-                    members=self.building.members,
-                ),
-                {device_id: binding},
-            )
-            sync_building(self.db, building)
-            with self.pipeline.swap_lock:
-                self.pipeline.building = self.building = building
-                with self.pipeline.lock:
-                    if live is None:
-                        live = self.devices[device_id] = DeviceLive(device_id, profile, space, True)
-                    live.bound, live.profile, live.space = True, profile, space
-            with self.state_lock:
-                self.silence_s = self._silence_timeouts()
-                self.engine.silence_s = self.silence_s
-            log.info("device %s bound to space %s (profile %s)", device_id, space, profile)
-            return live
+        """Bind a (discovered) device to a space through the API; kept across restarts."""
+        return reconfigure.bind_device(self, device_id, space, profile)
 
     def lookup_token(self, presented: str) -> Principal | None:
         """The principal behind an API token (the bootstrap admin token is checked first)."""
