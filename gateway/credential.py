@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,23 @@ class CredentialHasher:
         if attrs and isinstance(raw := attrs.get("credential"), str) and not is_hashed(raw):
             attrs = {**attrs, "credential": self.hash(raw)}
         return value, attrs
+
+    def scrub(self, payload: bytes) -> bytes:
+        """A raw payload kept as a dead letter, with credential-looking JSON values masked.
+
+        Dead letters keep what the device sent, for diagnosis; card numbers and PINs are the
+        exception. Works on truncated payloads too (a regex, not a parse)."""
+        if not _CREDENTIAL_FIELD.search(payload):
+            return payload
+
+        def masked(m: re.Match[bytes]) -> bytes:
+            raw = m.group(2).decode("utf-8", "replace")
+            return m.group(1) + self.mask(self.hash(raw)).encode() + b'"'
+
+        return _CREDENTIAL_FIELD.sub(masked, payload)
+
+
+# "credential": "...", "cardNo": "...", "card_number": "...", "pin": "..." (any case)
+_CREDENTIAL_FIELD = re.compile(
+    rb'("(?i:credential|card|card_?no|card_?number|pin|pin_?code)"\s*:\s*")([^"\\]*)"'
+)

@@ -276,7 +276,7 @@ class Pipeline:
             {
                 "site": self.building.site.id,
                 "topic": m.topic,
-                "payload": m.payload if payload is None else payload,
+                "payload": self.hasher.scrub(m.payload if payload is None else payload),
                 "reason": reason,
                 "profile": profile,
                 "device": device,

@@ -151,3 +151,21 @@ def test_credentials_are_stored_hashed_never_as_read(h: Harness) -> None:
     # one spelling: both reads of the same card hash alike, so a badge still finds its member
     assert door.attrs["credential"] == badge.value_text == h.pipeline.hasher.hash("04A1B2C3")
     assert h.devices["printer-1"].readings["badge"]["value"] == badge.value_text
+
+
+def test_dead_letters_keep_the_payload_but_not_its_card_number(h: Harness) -> None:
+    h.pipeline.process(
+        [
+            # an unknown door: dead-lettered, with its payload kept for diagnosis
+            h.msg("ref/door/door-nobody/event", {"event": "granted", "credential": "04A1B2C3"}),
+            h.msg("hikvision/nvr-x/event", b'{"AccessControllerEvent": {"cardNo": "99887766"'),
+        ]
+    )
+    with h.db.connect() as c:
+        payloads = [r.payload for r in c.execute(select(DeadLetter).order_by(DeadLetter.id))]
+    assert len(payloads) == 2
+    assert b"04A1B2C3" not in payloads[0] and b"99887766" not in payloads[1]
+    assert json.loads(payloads[0])["event"] == "granted"  # the rest stays as sent
+    masked = json.loads(payloads[0])["credential"]
+    assert masked == h.pipeline.hasher.mask(h.pipeline.hasher.hash("04A1B2C3"))
+    assert b'"cardNo": "hmac:' in payloads[1]  # truncated JSON is scrubbed all the same
