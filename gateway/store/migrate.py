@@ -21,7 +21,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
 
 from gateway.errors import StoreError
 
@@ -58,9 +57,8 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head", *, unmigrated: bool = True) -> None:
-    """Bring the store to ``revision``, adopting a pre-migration store on the way; at head,
-    with ``unmigrated``, also create tables no revision knows yet."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the store to ``revision``, adopting a pre-migration store on the way."""
     with engine.begin() as conn:
         pg = conn.dialect.name == "postgresql"
         if pg:
@@ -69,25 +67,6 @@ def upgrade(engine: Engine, revision: str = "head", *, unmigrated: bool = True) 
         if "alembic_version" not in names and names & set(LEGACY_MARKERS):
             command.stamp(config(conn), BASELINE)
         command.upgrade(config(conn), revision)
-        if unmigrated and revision == "head":
-            _create_unmigrated(conn)
-
-
-def _create_unmigrated(conn: Connection) -> None:
-    """Create tables declared in code that no revision creates yet, loudly.
-
-    This keeps a checkout whose new tables still lack their revision usable; the drift test
-    (tests/store/test_migrations.py) fails until the revision is written, and a release must
-    not rely on it: a later revision creating such a table would find it already there."""
-    have = set(inspect(conn).get_table_names())
-    missing = [t for t in SQLModel.metadata.sorted_tables if t.name not in have]
-    if missing:
-        log.warning(
-            "tables without a migration, created directly (write a revision: "
-            "gateway db revision -m ...): %s",
-            ", ".join(t.name for t in missing),
-        )
-        SQLModel.metadata.create_all(conn, tables=missing)
 
 
 def revision(message: str, autogenerate: bool = True) -> Path:
@@ -98,7 +77,7 @@ def revision(message: str, autogenerate: bool = True) -> Path:
 
         scratch = create_db_engine(f"sqlite:///{tmp}/scratch.db")
         try:
-            upgrade(scratch, unmigrated=False)
+            upgrade(scratch)
             with scratch.begin() as conn:
                 script = command.revision(config(conn), message, autogenerate=autogenerate)
         finally:

@@ -40,7 +40,7 @@ def describe(diffs: list[Any]) -> str:
 
 def test_upgrade_builds_exactly_the_tables_in_code(empty_db_url: str) -> None:
     engine = create_db_engine(empty_db_url)
-    migrate.upgrade(engine, unmigrated=False)
+    migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     engine.dispose()
     diffs = drift(empty_db_url)
@@ -50,7 +50,7 @@ def test_upgrade_builds_exactly_the_tables_in_code(empty_db_url: str) -> None:
 def test_an_older_create_all_store_is_adopted_and_upgraded(empty_db_url: str) -> None:
     """A store made before migrations (tables, no alembic_version) keeps its rows."""
     engine = create_db_engine(empty_db_url)
-    migrate.upgrade(engine, migrate.BASELINE, unmigrated=False)
+    migrate.upgrade(engine, migrate.BASELINE)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(text("INSERT INTO site (id, name, timezone) VALUES ('hq', 'HQ', 'UTC')"))
@@ -71,7 +71,7 @@ def test_an_older_create_all_store_is_adopted_and_upgraded(empty_db_url: str) ->
 
 def test_downgrade_to_base_removes_every_migrated_table(empty_db_url: str) -> None:
     engine = create_db_engine(empty_db_url)
-    migrate.upgrade(engine, unmigrated=False)
+    migrate.upgrade(engine)
     with engine.begin() as conn:
         from alembic import command
 

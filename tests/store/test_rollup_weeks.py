@@ -127,7 +127,7 @@ def week_rows(db: Engine) -> dict[tuple[str, str], tuple[Any, ...]]:
 def test_an_older_store_gets_week_rows_on_upgrade(empty_db_url: str) -> None:
     accs = bins(random.Random(5), 16)
     engine = create_db_engine(empty_db_url)
-    migrate.upgrade(engine, "0006_access", unmigrated=False)
+    migrate.upgrade(engine, "0006_access")
     c = cal()
     days: dict[tuple[str, str], dict[str, Any]] = {}
     for a in accs:  # day rows as the store before this revision wrote them
