@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gateway.access.grants import (
     GRANTS,
@@ -19,6 +19,7 @@ from gateway.access.grants import (
 )
 from gateway.access.roles import Principal
 from gateway.api.deps import AppOnly, AppOrStaff, GatewayDep, SessionDep, StaffRead
+from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.audit import AUDIT
@@ -164,7 +165,7 @@ def list_grants(
         now = gw.clock()
         is_live = (c.revoked_at.is_(None)) & (c.valid_from <= now) & (c.valid_until > now)
         q = q.where(is_live if live else ~is_live)
-    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    total = count_rows(session, q)
     rows = session.execute(q.order_by(c.created_at.desc()).offset(offset).limit(limit)).all()
     data = [_public(grant_of(r)) for r in rows]
     return GrantsPublic(data=data, count=len(data), total=total)
@@ -229,7 +230,7 @@ def audit(
         q = q.where(c.ts >= epoch(start))
     if end is not None:
         q = q.where(c.ts < epoch(end))
-    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    total = count_rows(session, q)
     rows = session.execute(q.order_by(c.ts.desc(), c.id.desc()).offset(offset).limit(limit)).all()
     data = [
         AuditPublic(

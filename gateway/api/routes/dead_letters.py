@@ -6,10 +6,10 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.paging import count_rows
 from gateway.api.schemas import DeadLetterPublic, DeadLettersPublic, iso
 from gateway.store.tables import DeadLetter
 
@@ -38,7 +38,7 @@ def list_dead_letters(
         q = q.where(DeadLetter.topic == topic)
     if device is not None:
         q = q.where(DeadLetter.device == device)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    total = count_rows(session, q)
     rows = session.exec(q.order_by(col(DeadLetter.id).desc()).offset(offset).limit(limit)).all()
     data = []
     for r in rows:

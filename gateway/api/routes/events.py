@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.tables import Event
@@ -65,7 +65,7 @@ def list_events(
         q = q.where(col(Event.ts) >= epoch(start))
     if end is not None:
         q = q.where(col(Event.ts) < epoch(end))
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    total = count_rows(session, q)
     rows = session.exec(
         q.order_by(col(Event.ts).desc(), col(Event.id).desc()).offset(offset).limit(limit)
     ).all()

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from gateway.api.deps import AppOrStaff, GatewayDep, SessionDep, StaffRead
+from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import SpaceBase, iso, space_fields
 from gateway.store.engine_tables import IdleEpisodeRow
@@ -106,7 +106,7 @@ def episodes(
     if start is not None:
         t0 = epoch(start)
         q = q.where((col(IdleEpisodeRow.end).is_(None)) | (col(IdleEpisodeRow.end) > t0))
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    total = count_rows(session, q)
     rows = session.exec(
         q.order_by(col(IdleEpisodeRow.start).desc()).offset(offset).limit(limit)
     ).all()
