@@ -7,11 +7,55 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 
 READ_SIZE = 256 * 1024  # bytes per socket read: a few thousand small PUBLISH packets
 _PUBACK = 0x40
 _PUBACK_HEAD = struct.Struct("!BBH")
+
+#: One received PUBLISH: (topic, payload, qos, packet id, retain, dup).
+Publish = tuple[str, bytes, int, int, bool, bool]
+
+
+def take_publishes(buf: bytes, pos: int) -> tuple[list[Publish], int]:
+    """The complete QoS 0/1 PUBLISH packets (MQTT 3.1.1) at ``buf[pos:]``, and where they end.
+
+    It stops, leaving the rest to paho's own reader, at the first packet that is not such a
+    PUBLISH, is not complete in ``buf``, or is one paho should judge (QoS 2, an empty or
+    non-UTF-8 topic, a length field or topic that does not fit: paho reports those as
+    protocol errors)."""
+    out: list[Publish] = []
+    n = len(buf)
+    while pos + 2 <= n:
+        head = buf[pos]
+        if head & 0xF0 != 0x30 or head & 0x06 > 0x02:  # not PUBLISH, or QoS 2 (or 3)
+            break
+        i, length, shift = pos + 1, 0, 0
+        while i < n and shift <= 21:
+            b = buf[i]
+            i += 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                break
+        else:
+            break  # the length runs past what was read, or past four bytes
+        end = i + length
+        qos = (head >> 1) & 1
+        if end > n or length < 2:
+            break
+        t_end = i + 2 + ((buf[i] << 8) | buf[i + 1])
+        body = t_end + 2 * qos
+        if t_end == i + 2 or body > end:
+            break
+        try:
+            topic = buf[i + 2 : t_end].decode()
+        except UnicodeDecodeError:
+            break
+        mid = (buf[t_end] << 8) | buf[t_end + 1] if qos else 0
+        out.append((topic, buf[body:end], qos, mid, bool(head & 0x01), bool(head & 0x08)))
+        pos = end
+    return out, pos
 
 
 class BufferedClient(mqtt.Client):
@@ -24,19 +68,31 @@ class BufferedClient(mqtt.Client):
       runs at the end of each ``loop_read`` (the transport hands its messages on there).
     * ``ack_many`` queues the PUBACKs of a whole batch as one write and wakes the network
       thread once, where ``ack`` queues and signals per message.
-    * With no per-topic callbacks registered (the gateway registers none), a message goes
-      straight to ``on_message`` instead of through paho's topic matcher first.
+    * With ``on_publishes`` set, the QoS 0/1 PUBLISH packets already in the buffer are parsed
+      in one pass (``take_publishes``) and handed over as one list, without paho's
+      per-packet state machine, message object and callback lock; every other packet (and
+      any that paho should judge) still goes through paho's reader. Otherwise, with no
+      per-topic callbacks registered, a message goes straight to ``on_message`` instead of
+      through paho's topic matcher first.
 
-    Both use paho 2.x internals (``_sock_recv``, ``_packet_queue``); the dependency is pinned
-    below 3 and the ingest tests exercise both paths against a real broker.
+    These use paho 2.x internals (``_sock_recv``, ``_packet_read``, ``_in_packet``,
+    ``_packet_queue``); the dependency is pinned below 3 and the ingest tests exercise every
+    path against a real broker.
     """
 
-    def __init__(self, *args: Any, after_read: Callable[[], None] | None = None, **kw: Any):
+    def __init__(
+        self,
+        *args: Any,
+        after_read: Callable[[], None] | None = None,
+        on_publishes: Callable[[list[Publish]], None] | None = None,
+        **kw: Any,
+    ):
         super().__init__(*args, **kw)
         self._rbuf = b""
         self._rpos = 0
         self._rsock: Any = None
         self.after_read = after_read
+        self.on_publishes = on_publishes
         self._filtered = False
 
     def _sock_recv(self, bufsize: int) -> bytes:
@@ -53,6 +109,24 @@ class BufferedClient(mqtt.Client):
         end = pos + bufsize
         self._rpos = end
         return buf[pos:end]
+
+    def _packet_read(self) -> MQTTErrorCode:
+        sink = self.on_publishes
+        if (
+            sink is not None
+            and self._in_packet["command"] == 0  # between packets
+            and self._rpos < len(self._rbuf)
+            and self._rsock is self._sock
+            and self._protocol != MQTTProtocolVersion.MQTTv5
+        ):
+            found, pos = take_publishes(self._rbuf, self._rpos)
+            if found:
+                self._rpos = pos
+                with self._msgtime_mutex:
+                    self._last_bytes_received = mqtt.time_func()  # paho's keepalive clock
+                sink(found)
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+        return super()._packet_read()
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         try:

@@ -12,7 +12,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.ingest.client import BufferedClient
+from gateway.fastdata import positional_builder
+from gateway.ingest.client import BufferedClient, Publish
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.settings import MqttSettings
@@ -20,6 +21,7 @@ from gateway.settings import MqttSettings
 log = logging.getLogger(__name__)
 
 FLUSH_AT = 500  # messages of one socket read offered to the worker before the read ends
+_raw = positional_builder(RawMessage)
 
 
 class MqttTransport:
@@ -63,6 +65,7 @@ class MqttTransport:
         self.client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             after_read=self._flush,
+            on_publishes=self._on_publishes,
             client_id=client_id or settings.client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
@@ -171,6 +174,18 @@ class MqttTransport:
         )
         if len(self._pending) >= FLUSH_AT and self.handoff.put_many(self._pending, timeout=0):
             self._pending = []  # handed on early; never waits inside paho's callback
+
+    def _on_publishes(self, found: list[Publish]) -> None:
+        """The PUBLISH packets of one pass over the read buffer (the same as ``_on_message``
+        for each, stamped with one receive time)."""
+        if not self.accepting:
+            return  # not acknowledged: the broker redelivers them to the next session
+        now, gen = time.time(), self.generation
+        self.received += len(found)
+        pending = self._pending
+        pending += [_raw(t, p, now, q, mid, r, d, gen) for t, p, q, mid, r, d in found]
+        if len(pending) >= FLUSH_AT and self.handoff.put_many(pending, timeout=0):
+            self._pending = []  # handed on early; never waits inside the read
 
     def _flush(self) -> None:
         """Hand on what the last socket read brought (network thread, after each read).
