@@ -234,6 +234,7 @@ def child_ceiling(port: int, client_id: str, n: int) -> None:
 
 
 def child_gateway(port: int, client_id: str, db: str) -> None:
+    from gateway.runtime import tune_gc
     from gateway.service import Gateway
     from gateway.settings import load_settings
 
@@ -244,6 +245,7 @@ def child_gateway(port: int, client_id: str, db: str) -> None:
         admin_token="bench",
     )
     gw = Gateway(settings)
+    tune_gc()  # as ``gateway run`` does
     stop = False
 
     def on_term(_s: int, _f: Any) -> None:
@@ -279,7 +281,8 @@ def spawn(*args: str) -> subprocess.Popen[str]:
     if prof and args[0] == "--child-gateway":
         spy = str(Path(sys.executable).with_name("py-spy"))
         subprocess.Popen(
-            [spy, "record", "-p", str(proc.pid), "-o", prof, "-f", "raw", "-r", "200", "-t"],
+            [spy, "record", "-p", str(proc.pid), "-o", prof, "-f", "raw", "-r", "200", "-t"]
+            + (["--gil"] if os.environ.get("BENCH_PYSPY_GIL") else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

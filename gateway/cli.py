@@ -37,6 +37,7 @@ def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.runtime import tune_gc
     from gateway.service import Gateway
 
     gw = Gateway(settings)
@@ -63,6 +64,7 @@ def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
     else:
         sign_in = f"the token in {Path('.gateway/admin-token').resolve()}"
     threading.Thread(target=_announce, args=(server, url, sign_in), daemon=True).start()
+    tune_gc()
     server.run()
     stop_sim.set()
     return 0
