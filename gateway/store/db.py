@@ -58,6 +58,6 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
 
 def init_db(engine: Engine) -> None:
     """Bring the store's schema to the newest migration (creating it in an empty store)."""
-    from gateway.store.migrate import upgrade
+    from gateway.store.migrate import ensure
 
-    upgrade(engine)
+    ensure(engine)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -80,3 +83,68 @@ def test_downgrade_to_base_removes_every_migrated_table(empty_db_url: str) -> No
         left = set(inspect(conn).get_table_names())
     assert left <= {"alembic_version"}, left
     engine.dispose()
+
+
+def schema(url: str) -> dict[str, Any]:
+    """Every table's columns (name, type, nullable), primary key, indexes and unique keys."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            i = inspect(conn)
+            return {
+                t: (
+                    # by name: a column added by a later script comes last there, and every
+                    # statement of the gateway names its columns
+                    sorted((c["name"], str(c["type"]), c["nullable"]) for c in i.get_columns(t)),
+                    i.get_pk_constraint(t)["constrained_columns"],
+                    sorted(
+                        (x["name"], tuple(x["column_names"]), bool(x["unique"]))
+                        for x in i.get_indexes(t)
+                    ),  # fmt: skip
+                    sorted(tuple(u["column_names"]) for u in i.get_unique_constraints(t)),
+                )
+                for t in sorted(i.get_table_names())
+            }
+    finally:
+        engine.dispose()
+
+
+def test_head_names_the_newest_script() -> None:
+    assert migrate.head() == migrate.HEAD
+
+
+def test_a_new_store_gets_the_same_schema_as_the_scripts_build(tmp_path: Path) -> None:
+    """Start-up creates an empty store from the tables in code and stamps it head."""
+    scripted, quick = f"sqlite:///{tmp_path}/scripted.db", f"sqlite:///{tmp_path}/quick.db"
+    engine = create_db_engine(scripted)
+    migrate.upgrade(engine)
+    engine.dispose()
+    engine = create_db_engine(quick)
+    init_db(engine)
+    assert migrate.current(engine) == migrate.head()
+    engine.dispose()
+    assert schema(quick) == schema(scripted)
+
+
+def test_a_new_store_on_either_backend_matches_the_code_and_is_at_head(empty_db_url: str) -> None:
+    engine = create_db_engine(empty_db_url)
+    init_db(engine)
+    assert migrate.current(engine) == migrate.head()
+    engine.dispose()
+    diffs = drift(empty_db_url)
+    assert diffs == [], describe(diffs)
+
+
+def test_starting_on_a_store_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/g.db"
+    script = (
+        "import sys\n"
+        "from gateway.store.db import create_db_engine, init_db\n"
+        f"init_db(create_db_engine({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["False", "False"]  # new store, then at head
