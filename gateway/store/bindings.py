@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from gateway.building import Building, DeviceBinding
 from gateway.store.tables import DeviceBindingOverride
-from gateway.store.writer import upsert
+from gateway.store.writer import upsert_rows
 
 _T: Table = DeviceBindingOverride.__table__  # type: ignore[attr-defined]
 
@@ -31,7 +31,7 @@ def save_binding(db: Engine, site: str, binding: DeviceBinding) -> None:
         "bound_at": time.time(),
     }
     with db.begin() as conn:
-        conn.execute(upsert(db.dialect.name, _T, row, ("site", "id")))
+        upsert_rows(conn, _T, ("site", "id"), [row])
 
 
 def with_bindings(building: Building, extra: dict[str, DeviceBinding]) -> Building:

@@ -12,8 +12,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, false, func, or_, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,22 +26,10 @@ from gateway.store.rollup_sums import DAY_SUMS as DAY_SUMS
 from gateway.store.rollup_sums import DAYS as DAYS
 from gateway.store.rollup_sums import WEEKS as WEEKS
 from gateway.store.rollup_sums import DayOf, sum_days, sum_weeks, table_of
+from gateway.store.writer import upsert_rows
 
 EPISODES, FINDINGS = table_of(IdleEpisodeRow), table_of(FindingRow)
 SNAPSHOTS = table_of(EngineSnapshot)
-
-
-def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    ins: Any = (
-        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    )
-    cols = [k for k in rows[0] if k not in keys]
-    stmt = ins.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(ins.excluded, c) for c in cols}
-    )
-    conn.execute(stmt, rows)
 
 
 def _bin_row(site: str, a: Acc, bin_s: int, day_of: DayOf) -> dict[str, Any]:
@@ -77,7 +64,7 @@ def save(
     try:
         with engine.begin() as conn:
             for k in range(0, len(out.bins), 5000):
-                _upsert(
+                upsert_rows(
                     conn,
                     BINS,
                     ["site", "space", "start"],
@@ -85,7 +72,7 @@ def save(
                 )
             sum_days(conn, site, touched)
             sum_weeks(conn, site, touched)
-            _upsert(
+            upsert_rows(
                 conn,
                 EPISODES,
                 ["site", "space", "start"],
@@ -100,7 +87,7 @@ def save(
                     for e in out.episodes.values()
                 ],
             )
-            _upsert(
+            upsert_rows(
                 conn,
                 FINDINGS,
                 ["site", "kind", "ref"],
@@ -119,7 +106,7 @@ def save(
                 ],
             )
             if snapshot is not None:
-                _upsert(
+                upsert_rows(
                     conn,
                     SNAPSHOTS,
                     ["site"],

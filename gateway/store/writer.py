@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -330,16 +330,25 @@ class BatchWriter:
         return self._device_stmt
 
 
-def upsert(
-    dialect: str,
+def upsert_rows(
+    conn: Connection,
     table: Table,
-    row: dict[str, Any],
-    keys: tuple[str, ...],
+    keys: Sequence[str],
+    rows: list[dict[str, Any]],
     insert_only: tuple[str, ...] = (),
-) -> Any:
-    """An INSERT .. ON CONFLICT DO UPDATE for SQLite or PostgreSQL; ``insert_only`` columns
-    are written for a new row and left alone on an existing one."""
-    ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    ins = ins.values(**row)
-    update = {k: getattr(ins.excluded, k) for k in row if k not in keys and k not in insert_only}
-    return ins.on_conflict_do_update(index_elements=list(keys), set_=update)
+) -> None:
+    """INSERT .. ON CONFLICT (``keys``) DO UPDATE for SQLite or PostgreSQL, of rows with the
+    same columns, as one statement executed for all of them; ``insert_only`` columns are
+    written for a new row and left alone on an existing one."""
+    if not rows:
+        return
+    ins: Any = (
+        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    )
+    cols = [k for k in rows[0] if k not in keys and k not in insert_only]
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(ins.excluded, c) for c in cols}
+        ),
+        rows,
+    )
