@@ -23,9 +23,7 @@ class Got:
         self.topic, self.payload, self.qos, self.mid = topic, payload, qos, mid
 
 
-def subscriber(
-    port: int, client_id: str, fast: bool = False
-) -> tuple[BufferedClient, list[Got]]:
+def subscriber(port: int, client_id: str, fast: bool = False) -> tuple[BufferedClient, list[Got]]:
     got: list[Got] = []
     lock = threading.Lock()
 
