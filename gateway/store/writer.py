@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,25 +27,56 @@ DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 DEVICES: Table = Device.__table__  # type: ignore[attr-defined]
 FINGERPRINTS: Table = IngestFingerprint.__table__  # type: ignore[attr-defined]
 PRUNE_EVERY = 50  # batches between prunes of the redelivery record
-ROWS_PER_STATEMENT = 200  # multi-row INSERTs: one statement step (and GIL release) per chunk
+PAD_STEP = 256  # rows: statement sizes are powers of two up to this, then multiples of it
+MAX_PARAMS = 30_000  # bound values per statement: under SQLite's limit since 3.32 (32,766)
 DEVICE_COLUMNS = (
     "site", "id", "profile", "space", "bound", "online", "first_seen", "last_seen", "readings",
 )  # fmt: skip
+_param_limit: int | None = None
 
 
 def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
                 suffix: str = "") -> None:  # fmt: skip
-    """Multi-row ``INSERT .. VALUES (..), (..)`` at the driver level (qmark style).
+    """Multi-row ``INSERT .. SELECT .. FROM (VALUES (..), (..))`` at the driver level (SQLite,
+    qmark style), in as few statements as the bound-value limit allows (one for a usual
+    batch).
 
-    sqlite3's executemany steps (and releases the GIL) once per row; with the network thread
-    busy, every re-acquisition can wait a whole switch interval. One statement per chunk of
-    rows avoids that convoy."""
-    one = f"({', '.join('?' * len(columns))})"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    for i in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[i : i + ROWS_PER_STATEMENT]
-        sql = head + ", ".join([one] * len(chunk)) + suffix
-        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
+    sqlite3 releases the GIL for each statement step and must take it back afterwards; while
+    the decoding thread holds it, that can take a whole switch interval (5 ms). executemany
+    steps once per row, and even chunks of 200 rows spent most of a batch's commit in that
+    wait (``bench/ingest.py``): one statement per batch waits once. Each statement is padded
+    to one of a few sizes with rows whose leading marker is NULL (the SELECT leaves them
+    out), so sqlite3's statement cache holds a few prepared statements instead of one per
+    batch size (each is large)."""
+    width = len(columns) + 1  # the marker, then the columns
+    one = f"({', '.join('?' * width)})"
+    picked = ", ".join(f"column{i}" for i in range(2, width + 1))
+    head = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked} FROM (VALUES "
+    tail = ") WHERE column1 IS NOT NULL" + suffix
+    per = max(1, _params_allowed(conn) // width)
+    for i in range(0, len(rows), per):
+        chunk = rows[i : i + per]
+        size = _padded(len(chunk), per)
+        pad = (None,) * (width * (size - len(chunk)))
+        sql = head + ", ".join([one] * size) + tail
+        conn.exec_driver_sql(sql, (*chain.from_iterable((1, *r) for r in chunk), *pad))
+
+
+def _padded(n: int, most: int) -> int:
+    """``n`` rounded up to a power of two up to 256 rows, then to a multiple of 256."""
+    size = 1 << max(0, n - 1).bit_length() if n <= PAD_STEP else -(-n // PAD_STEP) * PAD_STEP
+    return min(size, most)
+
+
+def _params_allowed(conn: Connection) -> int:
+    """Bound values one statement may carry here (the SQLite library's own limit, read once)."""
+    global _param_limit
+    if _param_limit is None:
+        raw = conn.connection.dbapi_connection
+        getlimit = getattr(raw, "getlimit", None)
+        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 999
+        _param_limit = min(MAX_PARAMS, limit)
+    return _param_limit
 
 
 @dataclass(slots=True)

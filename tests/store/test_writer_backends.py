@@ -137,3 +137,32 @@ def test_bindings_and_dead_letter_pruning(db: Engine) -> None:
         left = conn.execute(select(DEAD_LETTERS.c.site, DEAD_LETTERS.c.topic)).all()
     assert sorted(t for s, t in left if s == "a") == [f"t/{i}" for i in range(6, 10)]
     assert sum(1 for s, _ in left if s == "b") == 10
+
+
+def test_sqlite_multi_row_inserts_keep_every_row_and_few_statement_texts(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Padded statements insert exactly the rows given (NULLs included), in chunks when the
+    bound-value limit is reached, with a handful of statement texts for any batch size."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import text
+
+    engine = create_db_engine(f"sqlite:///{tmp_path}/rows.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE r (a TEXT NOT NULL, b INTEGER, c REAL)"))
+    texts: set[str] = set()
+    sa_event.listen(engine, "before_cursor_execute", lambda *a: texts.add(a[2]))
+    monkeypatch.setattr(writer_mod, "_param_limit", 4 * 300)  # 300 rows of (marker, a, b, c)
+    sizes = [1, 2, 3, 7, 200, 257, 299, 300, 301, 650]
+    want: list[tuple[object, ...]] = []
+    with engine.begin() as conn:
+        for n in sizes:
+            rows = [(f"n{n}-{i}", None if i % 2 else i, i / 3) for i in range(n)]
+            writer_mod.insert_rows(conn, "r", ("a", "b", "c"), rows)
+            want += rows
+    with engine.connect() as conn:
+        got = [tuple(r) for r in conn.execute(text("SELECT a, b, c FROM r ORDER BY rowid"))]
+    engine.dispose()
+    assert got == want
+    inserts = {t for t in texts if t.startswith("INSERT")}
+    assert len(inserts) <= 8  # sizes 1, 2, 4, 8, 256, 300 (the limit), ... not one per size
