@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -44,7 +44,8 @@ from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
-from gateway.store.writer import Batch
+from gateway.store.writer import Batch, StoreWriter
+from gateway.store.writer_process import WriterProcess
 from gateway.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -88,12 +89,7 @@ class Gateway:
         init_db(self.db)
         self.building = with_bindings(self.building, load_bindings(self.db, self.building.site.id))
         sync_building(self.db, self.building)
-        self.writer = BatchWriter(
-            self.db,
-            client=settings.mqtt.client_id,
-            redelivery_window=settings.ingest.redelivery_window,
-            site=self.building.site.id,
-        )
+        self.writer = self._writer()
         self.telemetry = Telemetry()
         self.writer.observers.append(self.telemetry.observe_batch)
         self.state_lock = threading.RLock()
@@ -212,6 +208,24 @@ class Gateway:
         if self.uplink is not None:
             self.uplink.start()
 
+    def _writer(self) -> StoreWriter:
+        """The batch writer: in a child process unless configured off or the store is an
+        in-memory SQLite database (which another process cannot open)."""
+        s = self.settings
+        client, window, site = s.mqtt.client_id, s.ingest.redelivery_window, self.building.site.id
+        url = make_url(s.database_url)
+        in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+        if not s.ingest.writer_process or in_memory:
+            return BatchWriter(self.db, client=client, redelivery_window=window, site=site)
+        return WriterProcess(
+            self.db,
+            s.database_url,
+            client=client,
+            redelivery_window=window,
+            site=site,
+            busy_timeout_ms=s.database_busy_timeout_ms,
+        )
+
     def stop(self) -> None:
         """Stop taking messages, drain and commit what is in flight, then disconnect."""
         self.transport.accepting = False
@@ -233,6 +247,7 @@ class Gateway:
         self._save_engine()
         if self.uplink is not None:
             self.uplink.stop()
+        self.writer.close()
         self.db.dispose()
 
     # -- engine -----------------------------------------------------------------------------

@@ -86,6 +86,9 @@ class IngestSettings(BaseModel):
     device_rate_per_s: float = 200.0  # per topic; above it messages are counted, not stored
     device_burst: int = 2_000  # a topic may burst this many messages above its rate
     redelivery_window: int = 10_000  # recently committed QoS 1 messages remembered
+    # commit batches in a child process (off the ingest process's GIL); an in-memory SQLite
+    # store is always written in-process
+    writer_process: bool = True
 
 
 class ApiSettings(BaseModel):

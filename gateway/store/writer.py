@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -105,28 +105,59 @@ class Batch:
         return len(self.events) + len(self.dead_letters)
 
 
+@dataclass(slots=True)
+class Rows:
+    """A batch as the store takes it (and as it crosses to a writer process): event rows in
+    ``EVENT_COLUMNS`` order, dead letters, device updates, redelivery fingerprints."""
+
+    events: list[tuple[Any, ...]]
+    dead_letters: list[dict[str, Any]]
+    devices: list[tuple[tuple[str, str], DeviceUpdate]]
+    fingerprints: list[tuple[int, int]]
+
+
+def batch_rows(batch: Batch) -> Rows:
+    """The rows of ``batch``."""
+    return Rows(
+        [event_tuple(e, r) for e, r in batch.events],
+        batch.dead_letters,
+        list(batch.devices.items()),
+        batch.fingerprints,
+    )
+
+
 def event_row(ev: Event, received_at: float) -> dict[str, Any]:
-    """The column values of one event."""
-    v = ev.value
-    num: float | None
-    text: str | None
-    if isinstance(v, str):
-        num, text = None, v
-    else:
-        num, text = float(v), None
-    return {
-        "site": ev.site,
-        "device": ev.device,
-        "space": ev.space,
-        "ts": ev.ts,
-        "received_at": received_at,
-        "kind": ev.kind,
-        "quantity": ev.quantity,
-        "value_num": num,
-        "value_text": text,
-        "unit": ev.unit,
-        "attrs": ev.attrs or None,
-    }
+    """The column values of one event, by name (the Core insert's form)."""
+    return _event_dict(event_tuple(ev, received_at))
+
+
+def _event_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An event row as the Core insert takes it (its attrs decoded for the JSON column)."""
+    out = dict(zip(EVENT_COLUMNS, row, strict=True))
+    out["attrs"] = json.loads(out["attrs"]) if out["attrs"] else None
+    return out
+
+
+def committed(
+    engine: Engine, site: str, client: str, candidates: list[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """Which (mid, digest) pairs ``client`` of ``site`` committed recently."""
+    if not candidates:
+        return set()
+    mids = sorted({m for m, _ in candidates})
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
+                    FINGERPRINTS.c.site == site,
+                    FINGERPRINTS.c.client == client,
+                    FINGERPRINTS.c.mid.in_(mids),
+                )
+            ).all()
+    except SQLAlchemyError as err:
+        raise StoreError(f"redelivery record not readable: {err}") from err
+    found = {(int(m), int(d)) for m, d in rows}
+    return found & set(candidates)
 
 
 def event_tuple(ev: Event, received_at: float) -> tuple[Any, ...]:
@@ -160,6 +191,38 @@ def row_value(
     if t is int:
         return int(num)
     return num
+
+
+class StoreWriter(Protocol):
+    """What the pipeline, the API and the metrics use of a writer (``BatchWriter``, or
+    ``WriterProcess`` doing the same in a child process)."""
+
+    @property
+    def counts_lock(self) -> threading.Lock: ...  # held while dead_letters is changed
+
+    @property
+    def observers(self) -> list[Callable[[Batch, float], None]]: ...
+
+    @property
+    def batches_written(self) -> int: ...
+
+    @property
+    def events_stored(self) -> int: ...
+
+    @property
+    def dead_letters(self) -> int: ...
+
+    @dead_letters.setter
+    def dead_letters(self, value: int) -> None: ...
+
+    @property
+    def last_commit_ms(self) -> float: ...
+
+    def write(self, batch: Batch) -> None: ...
+
+    def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]: ...
+
+    def close(self) -> None: ...
 
 
 class BatchWriter:
@@ -202,56 +265,54 @@ class BatchWriter:
 
     def write(self, batch: Batch) -> None:
         """Commit the batch in one transaction; raises StoreError and keeps nothing on failure."""
-        t0 = time.perf_counter()
-        cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
-        try:
-            with self.engine.begin() as conn:
-                if batch.events:
-                    self._insert_events(conn, batch.events)
-                if batch.dead_letters:
-                    conn.execute(DEAD_LETTERS.insert(), batch.dead_letters)
-                if batch.devices:
-                    cache = self._upsert_devices(conn, batch.devices)
-                if batch.fingerprints:
-                    self._record_fingerprints(conn, batch.fingerprints)
-        except SQLAlchemyError as err:
-            raise StoreError(f"batch of {len(batch)} not committed: {err}") from err
-        self._device_cache.update(cache)
+        elapsed = self.write_rows(batch_rows(batch))
+        self.counted(batch, elapsed)
+
+    def counted(self, batch: Batch, elapsed: float) -> None:
+        """Count a committed batch and tell the observers."""
         self.batches_written += 1
         self.events_stored += len(batch.events)
         with self.counts_lock:
             self.dead_letters += len(batch.dead_letters)
-        elapsed = time.perf_counter() - t0
         self.last_commit_ms = elapsed * 1000
         for observe in self.observers:
             observe(batch, elapsed)
 
+    def write_rows(self, rows: Rows) -> float:
+        """Commit ``rows`` in one transaction; the seconds it took. Raises StoreError and
+        keeps nothing on failure."""
+        t0 = time.perf_counter()
+        cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
+        try:
+            with self.engine.begin() as conn:
+                if rows.events:
+                    self._insert_events(conn, rows.events)
+                if rows.dead_letters:
+                    conn.execute(DEAD_LETTERS.insert(), rows.dead_letters)
+                if rows.devices:
+                    cache = self._upsert_devices(conn, dict(rows.devices))
+                if rows.fingerprints:
+                    self._record_fingerprints(conn, rows.fingerprints)
+        except SQLAlchemyError as err:
+            n = len(rows.events) + len(rows.dead_letters)
+            raise StoreError(f"batch of {n} not committed: {err}") from err
+        self._device_cache.update(cache)
+        return time.perf_counter() - t0
+
     def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""
-        if not candidates:
-            return set()
-        mids = sorted({m for m, _ in candidates})
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
-                        FINGERPRINTS.c.site == self.site,
-                        FINGERPRINTS.c.client == self.client,
-                        FINGERPRINTS.c.mid.in_(mids),
-                    )
-                ).all()
-        except SQLAlchemyError as err:
-            raise StoreError(f"redelivery record not readable: {err}") from err
-        found = {(int(m), int(d)) for m, d in rows}
-        return found & set(candidates)
+        return committed(self.engine, self.site, self.client, candidates)
 
-    def _insert_events(self, conn: Connection, events: list[tuple[Event, float]]) -> None:
+    def close(self) -> None:
+        """Nothing to let go of (the engine is the caller's)."""
+
+    def _insert_events(self, conn: Connection, events: list[tuple[Any, ...]]) -> None:
         if self._raw:
-            insert_rows(conn, EVENTS.name, EVENT_COLUMNS, [event_tuple(e, r) for e, r in events])
+            insert_rows(conn, EVENTS.name, EVENT_COLUMNS, events)
         elif self._dialect == "postgresql":
-            copy_rows(conn, EVENTS.name, EVENT_COLUMNS, (event_tuple(e, r) for e, r in events))
+            copy_rows(conn, EVENTS.name, EVENT_COLUMNS, events)
         else:
-            conn.execute(EVENTS.insert(), [event_row(e, r) for e, r in events])
+            conn.execute(EVENTS.insert(), [_event_dict(r) for r in events])
 
     def _record_fingerprints(self, conn: Connection, fps: list[tuple[int, int]]) -> None:
         client, site = self.client, self.site

@@ -1,0 +1,244 @@
+"""The batch writer in a child process: the store's statement steps and fsyncs off our GIL.
+
+Under line-rate ingest the commit stage was the bottleneck: SQLite's work itself, and then
+each statement waiting for the GIL the decoding thread held. ``WriterProcess`` has the same
+interface as ``BatchWriter`` (``write``, ``committed``, the counts) and sends each batch's
+rows to ``python -m gateway.store.writer_process`` over a pipe, which commits them with a
+``BatchWriter`` of its own and answers; ``write`` returns only after that answer, so a batch
+is still acknowledged to the broker only once it is committed.
+
+When the child dies (it should not; it is restarted), whether the batch in flight committed
+is read back from the redelivery record: its QoS 1 fingerprints are all there, or none are.
+A batch without any (QoS 0 only) is written again. The child asks the kernel to kill it when
+the thread that started it ends, and leaves when the pipe closes, so it never outlives us.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, Any
+
+from sqlalchemy.engine import Engine
+
+from gateway.errors import StoreError
+from gateway.store.writer import Batch, BatchWriter, Rows, batch_rows
+
+log = logging.getLogger(__name__)
+
+_LEN = struct.Struct("!I")
+_PR_SET_PDEATHSIG = 1
+
+
+def _send(pipe: IO[bytes], obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(_LEN.pack(len(data)) + data)
+    pipe.flush()
+
+
+def _recv(pipe: IO[bytes]) -> Any:
+    head = pipe.read(_LEN.size)
+    if len(head) < _LEN.size:
+        raise EOFError("the other end closed the pipe")
+    n = _LEN.unpack(head)[0]
+    data = pipe.read(n)
+    if len(data) < n:
+        raise EOFError("the other end closed the pipe mid-message")
+    return pickle.loads(data)  # noqa: S301 - our own child process, over its own pipe
+
+
+class WriterProcess:
+    """``BatchWriter``'s interface, with the writing done by a child process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        url: str,
+        *,
+        client: str = "gateway",
+        redelivery_window: int = 10_000,
+        site: str = "",
+        busy_timeout_ms: int = 5_000,
+    ) -> None:
+        # counts, observers and the redelivery lookups as an in-process writer keeps them
+        self._local = BatchWriter(
+            engine, client=client, redelivery_window=redelivery_window, site=site
+        )
+        self._init = {
+            "url": url,
+            "client": client,
+            "redelivery_window": redelivery_window,
+            "site": site,
+            "busy_timeout_ms": busy_timeout_ms,
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.restarts = 0
+        self._start()  # its imports run while the rest of the gateway starts
+
+    # the counts and hooks the API, metrics and pipeline read
+    @property
+    def engine(self) -> Engine:
+        return self._local.engine
+
+    @property
+    def site(self) -> str:
+        return self._local.site
+
+    @property
+    def client(self) -> str:
+        return self._local.client
+
+    @property
+    def counts_lock(self) -> threading.Lock:
+        return self._local.counts_lock
+
+    @property
+    def observers(self) -> list[Callable[[Batch, float], None]]:
+        return self._local.observers
+
+    @property
+    def batches_written(self) -> int:
+        return self._local.batches_written
+
+    @property
+    def events_stored(self) -> int:
+        return self._local.events_stored
+
+    @property
+    def dead_letters(self) -> int:
+        return self._local.dead_letters
+
+    @dead_letters.setter
+    def dead_letters(self, value: int) -> None:
+        self._local.dead_letters = value
+
+    @property
+    def last_commit_ms(self) -> float:
+        return self._local.last_commit_ms
+
+    def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        return self._local.committed(candidates)
+
+    def write(self, batch: Batch) -> None:
+        """Commit the batch in the child; raises StoreError (nothing kept) when it was not."""
+        rows = batch_rows(batch)
+        with self._lock:
+            elapsed = self._write(rows, batch)
+        self._local.counted(batch, elapsed)
+
+    def close(self) -> None:
+        """Let the child finish and leave (it exits when its input closes)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            if proc.stdin is not None:
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    # -- the child ----------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.store.writer_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self._proc.stdin is not None
+        # the URL may hold a password: it goes over the pipe, not on the command line
+        _send(self._proc.stdin, {**self._init, "parent": os.getpid()})
+
+    def _write(self, rows: Rows, batch: Batch) -> float:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            self._restart("it was not running")
+            proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        try:
+            _send(proc.stdin, rows)
+            kind, value = _recv(proc.stdout)
+        except (OSError, EOFError, pickle.PickleError) as err:
+            self._restart(f"it failed mid-batch: {err}")
+            fps = batch.fingerprints
+            if fps and self._local.committed(fps) == set(fps):
+                return 0.0  # it committed the batch before it went
+            raise StoreError(f"store writer process failed; batch not committed: {err}") from err
+        if kind == "error":
+            raise StoreError(str(value))
+        return float(value)
+
+    def _restart(self, why: str) -> None:
+        old = self._proc
+        if old is not None:
+            with contextlib.suppress(OSError):
+                old.kill()
+            old.wait()
+            for pipe in (old.stdin, old.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        self.restarts += 1
+        log.error("store writer process restarted (%s)", why)
+        self._start()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when the thread that started it ends (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(0)  # it went before the request took effect
+
+
+def main() -> None:
+    """The child: commit each batch read from stdin, answer on stdout, until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ^C is the parent's to handle
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the answers
+    init = _recv(stdin)
+    _die_with_parent(init["parent"])
+    from gateway.store.db import create_db_engine
+
+    engine = create_db_engine(init["url"], busy_timeout_ms=init["busy_timeout_ms"])
+    writer = BatchWriter(
+        engine,
+        client=init["client"],
+        redelivery_window=init["redelivery_window"],
+        site=init["site"],
+    )
+    while True:
+        try:
+            rows = _recv(stdin)
+        except EOFError:
+            break
+        try:
+            _send(stdout, ("ok", writer.write_rows(rows)))
+        except StoreError as err:
+            _send(stdout, ("error", str(err)))
+        except Exception as err:  # a bug: report it as a failed batch, keep serving
+            log.exception("store writer process: batch failed")
+            _send(stdout, ("error", f"store writer process: {type(err).__name__}: {err}"))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
