@@ -90,6 +90,10 @@ class Pipeline:
         with self._flight:
             self._in_flight += 1
 
+    def idle(self) -> bool:
+        """True when no prepared batch is waiting or being committed."""
+        return self._in_flight == 0
+
     def end_flight(self) -> None:
         with self._flight:
             self._in_flight -= 1

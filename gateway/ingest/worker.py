@@ -31,26 +31,55 @@ T = TypeVar("T")
 
 def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
     """Collect, prepare and hand batches to the committer until ``stop`` and ``source`` is
-    empty; returns once every prepared batch is committed (or given up at shutdown)."""
+    empty; returns once every prepared batch is committed (or given up at shutdown).
+
+    A prepared batch goes to the committer at once when it is idle. While it is busy, what
+    arrives meanwhile is prepared and added to the same batch (up to ``batch_size``), so
+    under load batches grow instead of queueing: the per-commit cost (a sync to disk, a
+    round trip to the writer process) is paid once for all of them."""
     ready: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
     committer = threading.Thread(
         target=_commit_loop, args=(pipe, ready, stop), name="ingest-commit", daemon=True
     )
     committer.start()
+    pending: Prepared | None = None
     try:
-        while not (stop.is_set() and source.empty()):
-            msgs = source.get_many(pipe.batch_size, timeout=0.2)
+        while not (stop.is_set() and source.empty() and pending is None):
+            if pending is not None:
+                full = len(pending[0]) >= pipe.batch_size or stop.is_set()
+                if full or pipe.idle():
+                    _hand_on(pipe, ready, pending)
+                    pending = None
+                    continue
+            room = pipe.batch_size - (0 if pending is None else len(pending[0]))
+            msgs = source.get_many(room, timeout=0.2 if pending is None else 0.002)
             if not msgs:
                 continue
-            msgs = _collect(pipe, msgs, source, stop)
+            if pending is None:
+                msgs = _collect(pipe, msgs, source, stop)
+            elif any(m.dup and m.qos for m in msgs):
+                # a redelivery is checked against committed batches only: commit this first
+                _hand_on(pipe, ready, pending)
+                pending = None
             prepared = _prepare_until_done(pipe, msgs, stop)
             if prepared is None:
                 continue
-            pipe.begin_flight()
-            ready.put(prepared)
+            if pending is None:
+                pending = prepared
+            else:
+                pending[0].extend(prepared[0])
+                pending[1].extend(prepared[1])
     finally:
+        if pending is not None:
+            _hand_on(pipe, ready, pending)
         ready.put(None)
         committer.join()
+
+
+def _hand_on(pipe: Pipeline, ready: queue.Queue[Prepared | None], batch: Prepared) -> None:
+    """Give a prepared batch to the committer (waiting while one is already waiting)."""
+    pipe.begin_flight()
+    ready.put(batch)
 
 
 def _collect(

@@ -104,6 +104,22 @@ class Batch:
     def __len__(self) -> int:
         return len(self.events) + len(self.dead_letters)
 
+    def extend(self, later: Batch) -> None:
+        """Add what a later batch produced, as if both had been one batch."""
+        self.events += later.events
+        self.dead_letters += later.dead_letters
+        self.fingerprints += later.fingerprints
+        for key, u in later.devices.items():
+            mine = self.devices.get(key)
+            if mine is None:
+                self.devices[key] = u
+                continue
+            mine.profile, mine.space, mine.bound = u.profile, u.space, u.bound
+            mine.last_seen = max(mine.last_seen, u.last_seen)
+            mine.readings.update(u.readings)
+            if u.online is not None:
+                mine.online = u.online
+
 
 @dataclass(slots=True)
 class Rows:
