@@ -59,7 +59,7 @@ class MqttSettings(BaseModel):
     keepalive_s: int = 30
     embedded: bool = True  # start an in-process broker when nothing answers at a local url
     queue_size: int = 10_000  # hand-off queue between the network thread and the worker
-    batch_size: int = 500
+    batch_size: int = 4000  # under load batches grow to this while the last one commits
     batch_ms: int = 50
 
     @field_validator("url")
@@ -85,7 +85,7 @@ class IngestSettings(BaseModel):
     max_payload_bytes: int = 65_536  # larger payloads are dead-lettered unparsed
     device_rate_per_s: float = 200.0  # per topic; above it messages are counted, not stored
     device_burst: int = 2_000  # a topic may burst this many messages above its rate
-    redelivery_window: int = 10_000  # recently committed QoS 1 messages remembered
+    redelivery_window: int = 20_000  # recently committed QoS 1 messages remembered
     # commit batches in a child process (off the ingest process's GIL); an in-memory SQLite
     # store is always written in-process
     writer_process: bool = True
