@@ -16,6 +16,7 @@ the thread that started it ends, and leaves when the pipe closes, so it never ou
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.engine import Engine
@@ -35,6 +37,7 @@ from gateway.store.writer import Batch, BatchWriter, Rows, batch_rows
 log = logging.getLogger(__name__)
 
 _LEN = struct.Struct("!I")
+PIPE_BYTES = 4 << 20  # what the pipe to the child may hold, where the system allows it
 _PR_SET_PDEATHSIG = 1
 
 
@@ -161,6 +164,7 @@ class WriterProcess:
             close_fds=True,
         )
         assert self._proc.stdin is not None
+        _widen(self._proc.stdin)
         # the URL may hold a password: it goes over the pipe, not on the command line
         _send(self._proc.stdin, {**self._init, "parent": os.getpid()})
 
@@ -196,6 +200,15 @@ class WriterProcess:
         self.restarts += 1
         log.error("store writer process restarted (%s)", why)
         self._start()
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Let the pipe hold a whole batch (Linux allows up to ``fs.pipe-max-size``, 1 MiB by
+    default): written in 64 KiB pieces, each piece released the GIL and then waited to take it
+    back while the decoding thread ran, which cost more than the child's own commit time."""
+    with contextlib.suppress(OSError, AttributeError):
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(limit, PIPE_BYTES))
 
 
 def _die_with_parent(parent: int) -> None:
