@@ -65,6 +65,8 @@ class Pipeline:
         self.writer = writer
         self.devices = devices
         self.apply = apply
+        # set by the live worker while it runs: hands the events to its applying thread
+        self.apply_later: Callable[[list[Event], float], None] | None = None
         self.ack = ack
         self.ack_message = ack_message
         self.ack_batch = ack_batch
@@ -181,7 +183,7 @@ class Pipeline:
         try:  # committed and acknowledged: whatever happens now, never process it again
             self._apply_devices(batch)
             if batch.events:
-                self.apply([e for e, _ in batch.events], self.clock())
+                (self.apply_later or self.apply)([e for e, _ in batch.events], self.clock())
         except Exception:
             log.exception("applying a committed batch to the live state failed")
 

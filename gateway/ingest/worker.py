@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from gateway.errors import StoreError
+from gateway.events import Event
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.store.writer import Batch
@@ -41,6 +42,8 @@ def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
     committer = threading.Thread(
         target=_commit_loop, args=(pipe, ready, stop), name="ingest-commit", daemon=True
     )
+    applier = _Applier(pipe.apply)
+    pipe.apply_later = applier.submit
     committer.start()
     pending: Prepared | None = None
     try:
@@ -74,12 +77,40 @@ def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
             _hand_on(pipe, ready, pending)
         ready.put(None)
         committer.join()
+        pipe.apply_later = None
+        applier.close()  # every committed batch applied before the worker returns
 
 
 def _hand_on(pipe: Pipeline, ready: queue.Queue[Prepared | None], batch: Prepared) -> None:
     """Give a prepared batch to the committer (waiting while one is already waiting)."""
     pipe.begin_flight()
     ready.put(batch)
+
+
+class _Applier:
+    """Applies committed batches' events to the live state on a thread of its own, in commit
+    order, so the commit thread can start the next batch meanwhile. Bounded: a commit waits
+    when two batches are still to be applied."""
+
+    def __init__(self, apply: Callable[[list[Event], float], None]) -> None:
+        self.apply = apply
+        self._q: queue.Queue[tuple[list[Event], float] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="ingest-apply", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: list[Event], now: float) -> None:
+        self._q.put((events, now))
+
+    def close(self) -> None:
+        self._q.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._q.get()) is not None:
+            try:
+                self.apply(*item)
+            except Exception:
+                log.exception("applying a committed batch to the live state failed")
 
 
 def _collect(
