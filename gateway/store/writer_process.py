@@ -224,7 +224,10 @@ def _die_with_parent(parent: int) -> None:
 
 def main() -> None:
     """The child: commit each batch read from stdin, answer on stdout, until stdin closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ^C is the parent's to handle
+    # a terminal's ^C, or a service manager's SIGTERM to the whole group, is the gateway's to
+    # handle: it drains, commits its last batches through this process, then closes the pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the answers
     init = _recv(stdin)
