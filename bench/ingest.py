@@ -6,10 +6,13 @@ QoS 1). Modes, all in one run by default:
 
 * drain: both subscribers' persistent sessions are established, then N messages are queued at
   the broker while they are away. The ceiling is a bare paho client at QoS 1 that only counts;
-  the gateway (its real ingest: transport, worker, store, engine; in its own process) is timed
-  from its start until the store holds every expected event and dead letter, read back from
-  the store and compared event by event (device, quantity, value) with an offline decode of
-  what was published: lost and duplicated are counted from that comparison.
+  the gateway (its real ingest: transport, worker, store writer process, engine; in its own
+  process, set up as ``gateway run`` sets it up) is timed from its start until the store holds
+  every expected event and dead letter, read back from the store and compared event by event
+  (device, quantity, value) with an offline decode of what was published: lost and duplicated
+  are counted from that comparison. Peak RSS is the gateway's and its writer process's, added.
+  The ratio is each run's gateway rate over its own ceiling (a shared machine drifts between
+  runs); the printed figures are medians over runs.
 * kill: the same drain, with the gateway killed (SIGKILL) part-way and restarted.
 * live: a steady stream (default 5,000 messages/s) to a running gateway; latency is from the
   publish time stamped into reference-device payloads to the moment the row is seen in the
@@ -205,10 +208,25 @@ def publish_all(port: int, msgs: list[tuple[str, bytes]]) -> float:
 
 
 def vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass  # it has gone
     return 0.0
+
+
+def family_hwm_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (the gateway and its store writer),
+    each its own peak, added up."""
+    kids: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids += [int(k) for k in children.read_text().split()]
+        except OSError:
+            continue
+    return vm_hwm_mb(pid) + sum(vm_hwm_mb(k) for k in kids)
 
 
 # -- children: the ceiling and the gateway, each in its own process ----------------------
@@ -319,7 +337,7 @@ def run_drain(
     killed = False
     while True:
         n = counts(db)
-        rss = max(rss, vm_hwm_mb(gw.pid))
+        rss = max(rss, family_hwm_mb(gw.pid))
         if kill_at is not None and not killed and n >= kill_at * target:
             gw.kill()
             gw.wait()
@@ -332,7 +350,7 @@ def run_drain(
         time.sleep(0.02)
     elapsed = time.time() - t_start
     time.sleep(1.0)  # anything still arriving would be a duplicate: let it land
-    rss = max(rss, vm_hwm_mb(gw.pid))
+    rss = max(rss, family_hwm_mb(gw.pid))
     gw.send_signal(signal.SIGTERM)
     tail = [x for x in gw.communicate(timeout=60)[0].splitlines() if x.startswith("{")]
     lost, dup = compare(exp, stored(db))
