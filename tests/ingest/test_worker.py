@@ -120,3 +120,23 @@ def test_stop_commits_what_is_queued_before_returning(tmp_path: Path) -> None:
     h.thread.join(timeout=10)
     assert h.acked() == list(range(1, 26))
     assert h.count() == 25
+
+
+def test_what_arrives_while_a_batch_commits_joins_one_waiting_batch(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    try:
+        h.queue.put(msg(1, 1))
+        assert h.writer.entered.wait(5)  # batch one is committing (held at the gate)
+        for start in range(2, 10, 2):  # four small chunks, well apart (past the 10 ms age)
+            h.queue.put_many([msg(start, start), msg(start + 1, start + 1)])
+            threading.Event().wait(0.05)
+        h.writer.gate.set()
+        wait_for(lambda: len(h.acked()) == 9, timeout=10)
+        # not four small batches queued behind the first: one batch of all eight
+        assert h.acks == [[1], list(range(2, 10))]
+        assert [e.value for e in h.applied] == list(range(1, 10))
+        h.queue.put(msg(10, 10))  # with the committer idle, a lone message goes at once
+        wait_for(lambda: len(h.acked()) == 10, timeout=5)
+        assert h.acks[-1] == [10]
+    finally:
+        h.close()
