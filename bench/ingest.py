@@ -16,7 +16,8 @@ QoS 1). Modes, all in one run by default:
 * kill: the same drain, with the gateway killed (SIGKILL) part-way and restarted.
 * live: a steady stream (default 5,000 messages/s) to a running gateway; latency is from the
   publish time stamped into reference-device payloads to the moment the row is seen in the
-  store (polled every 5 ms).
+  store (polled every 5 ms). Before it, the disk's own sync latency is measured (``fsync_ms_*``):
+  every commit waits for one sync, so the disk's tail shows in the live tail.
 
     .venv/bin/python bench/ingest.py [--n 50000] [--modes drain,kill,live] [--rate 5000]
                                      [--repeat 3]
@@ -307,6 +308,31 @@ def spawn(*args: str) -> subprocess.Popen[str]:
     return proc
 
 
+def fsync_latency(work: Path, n: int = 300) -> dict[str, float]:
+    """How long the disk under the store takes to sync an appended 64 KiB, as a SQLite
+    commit with ``synchronous=FULL`` does: every stored message waits for one such sync, so
+    its tail bounds the live latency's tail (the machine otherwise idle)."""
+    lat = []
+    path = work / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for _ in range(n):
+            os.write(fd, b"\0" * 65536)
+            t = time.perf_counter()
+            os.fsync(fd)
+            lat.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.01)
+    finally:
+        os.close(fd)
+        path.unlink()
+    lat.sort()
+    return {
+        "fsync_ms_p50": round(lat[len(lat) // 2], 2),
+        "fsync_ms_p99": round(lat[int(0.99 * (len(lat) - 1))], 2),
+        "fsync_ms_max": round(lat[-1], 2),
+    }
+
+
 # -- modes ----------------------------------------------------------------------------------
 def run_drain(
     port: int,
@@ -476,6 +502,9 @@ def main() -> None:
                 print(f"drain with kill -9 at 40%: {k}")
                 result.update(kill_lost=k["lost"], kill_duplicated=k["duplicated"])
             if "live" in modes:
+                disk = fsync_latency(work)  # the floor under a commit, measured in this run
+                print(f"the disk under the store: {disk}", flush=True)
+                result.update(disk)
                 live_msgs = traffic(int(args.rate * args.live_seconds))
                 lives = []
                 for i in range(args.repeat):
