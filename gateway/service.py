@@ -44,7 +44,7 @@ from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
-from gateway.store.writer import Batch, StoreWriter
+from gateway.store.writer import Batch
 from gateway.store.writer_process import WriterProcess
 from gateway.telemetry import Telemetry
 
@@ -208,7 +208,7 @@ class Gateway:
         if self.uplink is not None:
             self.uplink.start()
 
-    def _writer(self) -> StoreWriter:
+    def _writer(self) -> BatchWriter:
         """The batch writer: in a child process unless configured off or the store is an
         in-memory SQLite database (which another process cannot open)."""
         s = self.settings

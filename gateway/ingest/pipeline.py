@@ -26,7 +26,7 @@ from gateway.ingest.messages import RawMessage
 from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
 from gateway.ingest.worker import run_worker
 from gateway.profiles import ProfileRegistry
-from gateway.store.writer import Batch, DeviceUpdate, StoreWriter
+from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
 
 __all__ = ["DeviceLive", "IngestStats", "Pipeline"]
 
@@ -44,7 +44,7 @@ class Pipeline:
         self,
         building: Building,
         registry: ProfileRegistry,
-        writer: StoreWriter,
+        writer: BatchWriter,
         *,
         devices: dict[str, DeviceLive],
         apply: Callable[[list[Event], float], None],

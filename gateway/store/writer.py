@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -207,38 +207,6 @@ def row_value(
     if t is int:
         return int(num)
     return num
-
-
-class StoreWriter(Protocol):
-    """What the pipeline, the API and the metrics use of a writer (``BatchWriter``, or
-    ``WriterProcess`` doing the same in a child process)."""
-
-    @property
-    def counts_lock(self) -> threading.Lock: ...  # held while dead_letters is changed
-
-    @property
-    def observers(self) -> list[Callable[[Batch, float], None]]: ...
-
-    @property
-    def batches_written(self) -> int: ...
-
-    @property
-    def events_stored(self) -> int: ...
-
-    @property
-    def dead_letters(self) -> int: ...
-
-    @dead_letters.setter
-    def dead_letters(self, value: int) -> None: ...
-
-    @property
-    def last_commit_ms(self) -> float: ...
-
-    def write(self, batch: Batch) -> None: ...
-
-    def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]: ...
-
-    def close(self) -> None: ...
 
 
 class BatchWriter:

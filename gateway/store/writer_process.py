@@ -25,7 +25,6 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,8 +57,9 @@ def _recv(pipe: IO[bytes]) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own child process, over its own pipe
 
 
-class WriterProcess:
-    """``BatchWriter``'s interface, with the writing done by a child process."""
+class WriterProcess(BatchWriter):
+    """A ``BatchWriter`` (its counts, observers and redelivery lookups) whose batches are
+    written by a child process."""
 
     def __init__(
         self,
@@ -71,10 +71,7 @@ class WriterProcess:
         site: str = "",
         busy_timeout_ms: int = 5_000,
     ) -> None:
-        # counts, observers and the redelivery lookups as an in-process writer keeps them
-        self._local = BatchWriter(
-            engine, client=client, redelivery_window=redelivery_window, site=site
-        )
+        super().__init__(engine, client=client, redelivery_window=redelivery_window, site=site)
         self._init = {
             "url": url,
             "client": client,
@@ -87,56 +84,12 @@ class WriterProcess:
         self.restarts = 0
         self._start()  # its imports run while the rest of the gateway starts
 
-    # the counts and hooks the API, metrics and pipeline read
-    @property
-    def engine(self) -> Engine:
-        return self._local.engine
-
-    @property
-    def site(self) -> str:
-        return self._local.site
-
-    @property
-    def client(self) -> str:
-        return self._local.client
-
-    @property
-    def counts_lock(self) -> threading.Lock:
-        return self._local.counts_lock
-
-    @property
-    def observers(self) -> list[Callable[[Batch, float], None]]:
-        return self._local.observers
-
-    @property
-    def batches_written(self) -> int:
-        return self._local.batches_written
-
-    @property
-    def events_stored(self) -> int:
-        return self._local.events_stored
-
-    @property
-    def dead_letters(self) -> int:
-        return self._local.dead_letters
-
-    @dead_letters.setter
-    def dead_letters(self, value: int) -> None:
-        self._local.dead_letters = value
-
-    @property
-    def last_commit_ms(self) -> float:
-        return self._local.last_commit_ms
-
-    def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
-        return self._local.committed(candidates)
-
     def write(self, batch: Batch) -> None:
         """Commit the batch in the child; raises StoreError (nothing kept) when it was not."""
         rows = batch_rows(batch)
         with self._lock:
             elapsed = self._write(rows, batch)
-        self._local.counted(batch, elapsed)
+        self.counted(batch, elapsed)
 
     def close(self) -> None:
         """Let the child finish and leave (it exits when its input closes)."""
@@ -180,7 +133,7 @@ class WriterProcess:
         except (OSError, EOFError, pickle.PickleError) as err:
             self._restart(f"it failed mid-batch: {err}")
             fps = batch.fingerprints
-            if fps and self._local.committed(fps) == set(fps):
+            if fps and self.committed(fps) == set(fps):
                 return 0.0  # it committed the batch before it went
             raise StoreError(f"store writer process failed; batch not committed: {err}") from err
         if kind == "error":
