@@ -126,6 +126,21 @@ def counts(db: str) -> int:
     return int(got[0][0]) if got else 0
 
 
+def progress(db: str) -> int:
+    """An upper bound of ``counts`` read from the newest ids (two index lookups, where a count
+    walks a whole index: polled every 20 ms, that took a tenth of a core from the gateway)."""
+    c = targets.Reader(db)
+    try:
+        got = c.rows(
+            "SELECT (SELECT coalesce(max(id), 0) FROM event) "
+            "+ (SELECT coalesce(max(id), 0) FROM deadletter)",
+            missing_ok=True,
+        )
+    finally:
+        c.close()
+    return int(got[0][0]) if got else 0
+
+
 def compare(exp: tuple[Counter[Key], int], got: tuple[Counter[Key], int]) -> tuple[int, int]:
     lost = sum((exp[0] - got[0]).values()) + max(0, exp[1] - got[1])
     dup = sum((got[0] - exp[0]).values()) + max(0, got[1] - exp[1])
@@ -362,7 +377,9 @@ def run_drain(
     rss = 0.0
     killed = False
     while True:
-        n = counts(db)
+        n = progress(db)
+        if n >= target or (kill_at is not None and not killed and n >= kill_at * target):
+            n = counts(db)  # ids may have gaps: the exact count decides
         rss = max(rss, family_hwm_mb(gw.pid))
         if kill_at is not None and not killed and n >= kill_at * target:
             gw.kill()
