@@ -305,10 +305,7 @@ class Pipeline:
         u = batch.devices.get(key)
         if u is None:
             u = batch.devices[key] = DeviceUpdate(profile, space, bound, seen, seen)
-        u.last_seen = max(u.last_seen, seen)
-        u.readings.update(readings)
-        if online is not None:
-            u.online = online
+        u.absorb(seen, readings, online)
 
     def _settle_devices(self, batch: Batch) -> None:
         """What a batch's device updates take from the live view, read just before the write

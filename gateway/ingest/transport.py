@@ -157,27 +157,14 @@ class MqttTransport:
             log.warning("disconnected from %s:%s (%s); reconnecting", self.host, self.port, reason)
 
     def _on_message(self, _client: mqtt.Client, _ud: Any, msg: mqtt.MQTTMessage) -> None:
-        if not self.accepting:
-            return  # not acknowledged: the broker redelivers it to the next session
-        self.received += 1
-        self._pending.append(
-            RawMessage(
-                msg.topic,
-                bytes(msg.payload),
-                time.time(),
-                msg.qos,
-                msg.mid,
-                bool(msg.retain),
-                bool(msg.dup),
-                self.generation,
-            )
+        """A message paho's own reader parsed (one the fast parser left to it)."""
+        self._on_publishes(
+            [(msg.topic, bytes(msg.payload), msg.qos, msg.mid, bool(msg.retain), bool(msg.dup))]
         )
-        if len(self._pending) >= FLUSH_AT and self.handoff.put_many(self._pending, timeout=0):
-            self._pending = []  # handed on early; never waits inside paho's callback
 
     def _on_publishes(self, found: list[Publish]) -> None:
-        """The PUBLISH packets of one pass over the read buffer (the same as ``_on_message``
-        for each, stamped with one receive time)."""
+        """The PUBLISH packets of one pass over the read buffer, stamped with one receive
+        time and collected for ``_flush``."""
         if not self.accepting:
             return  # not acknowledged: the broker redelivers them to the next session
         now, gen = time.time(), self.generation
@@ -185,7 +172,7 @@ class MqttTransport:
         pending = self._pending
         pending += [_raw(t, p, now, q, mid, r, d, gen) for t, p, q, mid, r, d in found]
         if len(pending) >= FLUSH_AT and self.handoff.put_many(pending, timeout=0):
-            self._pending = []  # handed on early; never waits inside the read
+            self._pending = []  # handed on early; never waits inside the read or a callback
 
     def _flush(self) -> None:
         """Hand on what the last socket read brought (network thread, after each read).

@@ -91,6 +91,13 @@ class DeviceUpdate:
     online: bool | None = None
     readings: dict[str, Any] = field(default_factory=dict)
 
+    def absorb(self, seen: float, readings: dict[str, Any], online: bool | None) -> None:
+        """Take in what a later message (or batch) said about the device."""
+        self.last_seen = max(self.last_seen, seen)
+        self.readings.update(readings)
+        if online is not None:
+            self.online = online
+
 
 @dataclass(slots=True)
 class Batch:
@@ -115,10 +122,7 @@ class Batch:
                 self.devices[key] = u
                 continue
             mine.profile, mine.space, mine.bound = u.profile, u.space, u.bound
-            mine.last_seen = max(mine.last_seen, u.last_seen)
-            mine.readings.update(u.readings)
-            if u.online is not None:
-                mine.online = u.online
+            mine.absorb(u.last_seen, u.readings, u.online)
 
 
 @dataclass(slots=True)
@@ -152,28 +156,6 @@ def _event_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     out = dict(zip(EVENT_COLUMNS, row, strict=True))
     out["attrs"] = json.loads(out["attrs"]) if out["attrs"] else None
     return out
-
-
-def committed(
-    engine: Engine, site: str, client: str, candidates: list[tuple[int, int]]
-) -> set[tuple[int, int]]:
-    """Which (mid, digest) pairs ``client`` of ``site`` committed recently."""
-    if not candidates:
-        return set()
-    mids = sorted({m for m, _ in candidates})
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
-                    FINGERPRINTS.c.site == site,
-                    FINGERPRINTS.c.client == client,
-                    FINGERPRINTS.c.mid.in_(mids),
-                )
-            ).all()
-    except SQLAlchemyError as err:
-        raise StoreError(f"redelivery record not readable: {err}") from err
-    found = {(int(m), int(d)) for m, d in rows}
-    return found & set(candidates)
 
 
 def event_tuple(ev: Event, received_at: float) -> tuple[Any, ...]:
@@ -285,7 +267,22 @@ class BatchWriter:
 
     def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""
-        return committed(self.engine, self.site, self.client, candidates)
+        if not candidates:
+            return set()
+        mids = sorted({m for m, _ in candidates})
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
+                        FINGERPRINTS.c.site == self.site,
+                        FINGERPRINTS.c.client == self.client,
+                        FINGERPRINTS.c.mid.in_(mids),
+                    )
+                ).all()
+        except SQLAlchemyError as err:
+            raise StoreError(f"redelivery record not readable: {err}") from err
+        found = {(int(m), int(d)) for m, d in rows}
+        return found & set(candidates)
 
     def close(self) -> None:
         """Nothing to let go of (the engine is the caller's)."""
