@@ -72,16 +72,24 @@ class Alerts:
 
     # -- evaluation ---------------------------------------------------------------------------
     def on_events(self, events: Iterable[Event], now: float) -> None:
+        active = self.active
         for ev in events:
-            if (ev.device, "device_offline") in self.active and ev.quantity != "online":
+            q = ev.quantity
+            if q != "online" and (ev.device, "device_offline") in active:
                 self.clear(ev.device, "device_offline", now)  # it speaks again
-            if ev.quantity in WATCHED:
-                for kind, on, value, msg in self._conditions(ev):
-                    subject = ev.space if kind in ENV_KINDS and ev.space else ev.device
-                    if on:
-                        self.raise_(kind, subject, ev.device, ev.space, msg, value, now)
-                    elif on is False:
-                        self.clear(subject, kind, now)
+            if q not in WATCHED:
+                continue
+            found = self._condition(ev)
+            if found is None:
+                continue
+            kind, on, value = found
+            subject = ev.space if kind in ENV_KINDS and ev.space else ev.device
+            if on:
+                if (subject, kind) not in active:  # the message only for a new alert
+                    msg = self._message(kind, ev, value)
+                    self.raise_(kind, subject, ev.device, ev.space, msg, value, now)
+            elif on is False and (subject, kind) in active:
+                self.clear(subject, kind, now)
 
     def check_devices(self, now: float) -> None:
         """Raise or clear ``device_offline`` from each bound device's availability."""
@@ -103,37 +111,64 @@ class Alerts:
             elif (dev, "device_offline") in self.active:
                 self.clear(dev, "device_offline", now)
 
-    def _conditions(self, ev: Event) -> list[tuple[str, bool | None, float | None, str]]:
-        """(kind, raised / cleared / None: inside the clearing margin, value, message)."""
+    def _condition(self, ev: Event) -> tuple[str, bool | None, float | None] | None:
+        """(kind, raised / cleared / None: inside the clearing margin, value), or None when
+        the event bears on no alert. Runs for every watched event of every batch: it only
+        compares, :meth:`_message` words the alert once it is raised."""
         q, v = ev.quantity, ev.value
         if q == "jam":
-            return [("printer_jam", bool(v), None, f"{ev.device}: paper jam")]
+            return "printer_jam", bool(v), None
         if q == "printer_state":
-            return [("printer_offline", v == "offline", None, f"{ev.device} is offline")]
+            return "printer_offline", v == "offline", None
         if q == "online":
-            return [("device_offline", not v, None, f"{ev.device} reports offline")]
+            return "device_offline", not v, None
         if isinstance(v, bool) or not isinstance(v, int | float):
-            return []
+            return None
         x = float(v)
         s = self.settings
         if q == "paper_pct":
-            return [("out_of_paper", x <= s.paper_low_pct, x, f"{ev.device}: paper at {x:g} %")]
+            return "out_of_paper", x <= s.paper_low_pct, x
         if q == "toner_pct":
-            return [("toner_low", x <= s.toner_low_pct, x, f"{ev.device}: toner at {x:g} %")]
+            return "toner_low", x <= s.toner_low_pct, x
         lim = self._limits(ev.space)
-        where = ev.space or ev.device
         if q == "co2_ppm":
-            msg = f"{where}: CO2 {x:g} ppm above {lim.co2_max_ppm:g}"
-            return [("co2_high", _band(x, -math.inf, lim.co2_max_ppm, 50.0), x, msg)]
+            return "co2_high", _band(x, -math.inf, lim.co2_max_ppm, 50.0), x
         if q == "temperature_c":
-            lo, hi = lim.temperature_min_c, lim.temperature_max_c
-            msg = f"{where}: {x:g} °C outside {lo:g}-{hi:g}"
-            return [("temperature_out_of_range", _band(x, lo, hi, 0.5), x, msg)]
+            return (
+                "temperature_out_of_range",
+                _band(x, lim.temperature_min_c, lim.temperature_max_c, 0.5),
+                x,
+            )
         if q == "humidity_pct":
-            lo, hi = lim.humidity_min_pct, lim.humidity_max_pct
-            msg = f"{where}: humidity {x:g} % outside {lo:g}-{hi:g}"
-            return [("humidity_out_of_range", _band(x, lo, hi, 2.0), x, msg)]
-        return []
+            return (
+                "humidity_out_of_range",
+                _band(x, lim.humidity_min_pct, lim.humidity_max_pct, 2.0),
+                x,
+            )
+        return None
+
+    def _message(self, kind: str, ev: Event, x: float | None) -> str:
+        """What a raised alert says."""
+        dev = ev.device
+        if kind == "printer_jam":
+            return f"{dev}: paper jam"
+        if kind == "printer_offline":
+            return f"{dev} is offline"
+        if kind == "device_offline":
+            return f"{dev} reports offline"
+        if kind == "out_of_paper":
+            return f"{dev}: paper at {x:g} %"
+        if kind == "toner_low":
+            return f"{dev}: toner at {x:g} %"
+        lim = self._limits(ev.space)
+        where = ev.space or dev
+        if kind == "co2_high":
+            return f"{where}: CO2 {x:g} ppm above {lim.co2_max_ppm:g}"
+        if kind == "temperature_out_of_range":
+            lo, hi = lim.temperature_min_c, lim.temperature_max_c
+            return f"{where}: {x:g} °C outside {lo:g}-{hi:g}"
+        lo, hi = lim.humidity_min_pct, lim.humidity_max_pct
+        return f"{where}: humidity {x:g} % outside {lo:g}-{hi:g}"
 
     def _limits(self, space_id: str | None) -> EnvLimits:
         sp = self.gw.building.spaces.get(space_id) if space_id else None

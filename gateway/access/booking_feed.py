@@ -141,28 +141,40 @@ class BookingFeed:
         return done
 
     def on_events(self, events: Iterable[Event], now: float) -> None:
-        """A granted badge of the booking's member into its space checks it in."""
-        for ev in events:
-            member = ev.attrs.get("member")
-            if ev.quantity != "door" or ev.value != "granted" or ev.space is None or not member:
-                continue
-            with self.gw.db.connect() as conn:
-                ids = (
-                    conn.execute(
-                        select(B.id).where(
-                            B.site == self.site,
-                            B.space == ev.space,
-                            B.member == str(member),
-                            B.status == "booked",
-                            B.start - self.grace_s <= ev.ts,
-                            B.end > ev.ts,
-                        )
-                    )
-                    .scalars()
-                    .all()
+        """A granted badge of the booking's member into its space checks it in.
+
+        One query finds the bookings every granted badge of the batch might check in; each
+        badge then takes those of its own member, space and time, in the batch's order.
+        """
+        badges = [
+            (ev.ts, space, str(member))
+            for ev in events
+            if ev.quantity == "door"
+            and ev.value == "granted"
+            and (space := ev.space) is not None
+            and (member := ev.attrs.get("member"))
+        ]
+        if not badges:
+            return
+        with self.gw.db.connect() as conn:
+            rows = conn.execute(
+                select(B.id, B.space, B.member, B.start, B.end).where(
+                    B.site == self.site,
+                    B.space.in_({space for _, space, _ in badges}),
+                    B.member.in_({member for _, _, member in badges}),
+                    B.status == "booked",
+                    B.start - self.grace_s <= max(ts for ts, _, _ in badges),
+                    B.end > min(ts for ts, _, _ in badges),
                 )
-            if ids and self.check_in(list(ids), ev.ts, "badge", now):
-                self.feed(ev.space, now)
+            ).all()
+        for ts, space, member in badges:
+            ids = [
+                r.id
+                for r in rows
+                if r.space == space and r.member == member and r.start - self.grace_s <= ts < r.end
+            ]
+            if ids and self.check_in(ids, ts, "badge", now):
+                self.feed(space, now)
 
     def poll(self, now: float) -> None:
         """Check in bookings whose space is occupied inside their grace window (what the
