@@ -253,10 +253,7 @@ class Gateway:
     # -- engine -----------------------------------------------------------------------------
     def _apply(self, events: list[Event], now: float) -> None:
         with self.state_lock:
-            changed: list[str] = []
-            for ev in events:
-                if self.engine.apply(ev, now) and ev.space is not None:
-                    changed.append(ev.space)
+            changed = self.engine.apply_all(events, now)
             self.hub.publish("events", events, now)
             self._spaces_changed(changed, now)
 
@@ -356,15 +353,16 @@ class Gateway:
 
     def _warm_engine(self) -> None:
         """Restore the live evidence from each device's last stored readings."""
-        site, now = self.building.site.id, self.clock()
-        for d in self.devices.values():
-            if not d.bound or d.space is None:
-                continue
-            for q, r in d.readings.items():
-                ev = Event(
-                    site, d.id, d.space, float(r["ts"]), kind_of(q), q, r["value"], r.get("unit")
-                )
-                self.engine.apply(ev, now)
+        site = self.building.site.id
+        self.engine.apply_all(
+            (
+                Event(site, d.id, d.space, float(r["ts"]), kind_of(q), q, r["value"], r.get("unit"))
+                for d in self.devices.values()
+                if d.bound and d.space is not None
+                for q, r in d.readings.items()
+            ),
+            self.clock(),
+        )
 
     def _admin_token(self) -> str:
         if self.settings.admin_token is not None:

@@ -88,20 +88,39 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
 
     def apply(self, ev: Event, now: float) -> bool:
         """Fold one event into its space's evidence; True when the space's state changed."""
+        space = self._fold(ev)
+        return space is not None and self._recompute(space, now)
+
+    def apply_all(self, events: Iterable[Event], now: float) -> list[str]:
+        """Fold a batch of events, then settle each space they touched once at ``now``; the
+        spaces whose state changed.
+
+        The same as applying them one by one, except that a state the batch passes through
+        and leaves at the same instant (motion, then a people count of zero) neither counts
+        as a change nor ends an idle episode: every event of the batch is judged at ``now``,
+        so only the state all of them together support is real.
+        """
+        touched: dict[str, SpaceLive] = {}
+        for ev in events:
+            space = self._fold(ev)
+            if space is not None:
+                touched[space.id] = space
+        return [sid for sid, space in touched.items() if self._recompute(space, now)]
+
+    def _fold(self, ev: Event) -> SpaceLive | None:
+        """Fold one event into its sensor's evidence; the space when that evidence moved."""
         if ev.space is None:
-            return False
+            return None
         space = self.spaces.get(ev.space)
         if space is None:
-            return False
+            return None
         for s in space.sensors:
             if s.device == ev.device:
                 break
         else:
             s = self.new_evidence(ev.device)
             space.sensors.append(s)
-        if not fold(s, ev):
-            return False
-        return self._recompute(space, now)
+        return space if fold(s, ev) else None
 
     def drain(self) -> EngineOutput:
         """Everything produced since the last drain (closed bins are never touched again)."""

@@ -140,3 +140,28 @@ def test_silence_timeout_per_device(building: Building) -> None:
     assert eng.view("desk-area", later).state == "unknown"
     eng.tick(T0 + 90_000)
     assert eng.view("booth-1", T0 + 90_000).state == "unknown"
+
+
+def test_batch_settles_each_space_once(building: Building) -> None:
+    """A batch is judged at one instant: a count that rises and falls back inside it is no
+    change and does not end the idle episode, where event by event it would."""
+    one, batch = make(building, idle_after_s=600), make(building, idle_after_s=600)
+    for eng in (one, batch):
+        eng.apply(ev("pc-orion", "orion", T0, "people_count", 0), T0)
+        eng.tick(T0 + 600)
+        assert eng.view("orion", T0 + 600).idle
+    burst = [
+        ev("pc-orion", "orion", T0 + 700, "people_count", 2),
+        ev("pc-orion", "orion", T0 + 701, "people_count", 0),
+        ev("z-focus-motion", "focus", T0 + 701, "motion", True),
+    ]
+    now = T0 + 702
+    changed = [e.space for e in burst if one.apply(e, now)]
+    assert changed == ["orion", "orion", "focus"]
+    assert not one.view("orion", now).idle  # the episode ended at the passing count
+    assert batch.apply_all(burst, now) == ["focus"]
+    assert batch.view("orion", now).idle
+    assert batch.idle_since(batch.spaces["orion"], now) == T0
+    for sid in ("orion", "focus"):  # both end in the same state
+        a, b = one.view(sid, now), batch.view(sid, now)
+        assert (a.state, a.occupancy) == (b.state, b.occupancy)
