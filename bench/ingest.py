@@ -233,16 +233,29 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def family_hwm_mb(pid: int) -> float:
-    """Peak resident memory of a process and its children (the gateway and its store writer),
-    each its own peak, added up."""
+def cpu_s(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
     kids: list[int] = []
     for children in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
             kids += [int(k) for k in children.read_text().split()]
         except OSError:
             continue
-    return vm_hwm_mb(pid) + sum(vm_hwm_mb(k) for k in kids)
+    return kids
+
+
+def family_hwm_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (the gateway and its store writer),
+    each its own peak, added up."""
+    return vm_hwm_mb(pid) + sum(vm_hwm_mb(k) for k in children_of(pid))
 
 
 # -- children: the ceiling and the gateway, each in its own process ----------------------
@@ -264,7 +277,9 @@ def child_ceiling(port: int, client_id: str, n: int) -> None:
     wait_for(lambda: got >= n, timeout=600, interval=0.01)
     c.disconnect()
     c.loop_stop()
-    print(json.dumps({"elapsed": done - t0, "rss_mb": vm_hwm_mb(os.getpid())}), flush=True)
+    cpu = os.times()
+    out = {"elapsed": done - t0, "rss_mb": vm_hwm_mb(os.getpid()), "cpu_s": cpu.user + cpu.system}
+    print(json.dumps(out), flush=True)
 
 
 def child_gateway(port: int, client_id: str, db: str) -> None:
@@ -316,7 +331,8 @@ def spawn(*args: str) -> subprocess.Popen[str]:
         spy = str(Path(sys.executable).with_name("py-spy"))
         subprocess.Popen(
             [spy, "record", "-p", str(proc.pid), "-o", prof, "-f", "raw", "-r", "200", "-t"]
-            + (["--gil"] if os.environ.get("BENCH_PYSPY_GIL") else []),
+            + (["--gil"] if os.environ.get("BENCH_PYSPY_GIL") else [])
+            + (["--subprocesses"] if os.environ.get("BENCH_PYSPY_CHILDREN") else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -356,6 +372,7 @@ def run_drain(
     exp: Any,
     kill_at: float | None,
     run: int = 0,
+    broker_pid: int = 0,
 ) -> dict[str, Any]:
     tag = f"{'kill' if kill_at else 'drain'}{run or ''}-{port}"
     topics = subscriptions()
@@ -365,15 +382,24 @@ def run_drain(
     establish_session(port, ceil_id, topics)
     pub_rate = publish_all(port, msgs)
     out: dict[str, Any] = {"publish_msgs_per_s": round(pub_rate)}
+    per_1k = 1000 / len(msgs)  # CPU figures are ms per 1,000 messages
     if kill_at is None:
+        broker0 = cpu_s(broker_pid)
         ceil = spawn("--child-ceiling", str(port), ceil_id, str(len(msgs)))
         res = read_json(ceil)
+        broker_cpu = cpu_s(broker_pid) - broker0
         ceil.wait()
         out["ceiling_msgs_per_s"] = round(len(msgs) / res["elapsed"])
         out["ceiling_rss_mb"] = round(res["rss_mb"], 1)
+        out["ceiling_cpu_ms_per_1k"] = {
+            "client": round(res["cpu_s"] * 1000 * per_1k, 1),
+            "broker": round(broker_cpu * 1000 * per_1k, 1),
+        }
+    broker0 = cpu_s(broker_pid)
     target = sum(exp[0].values()) + exp[1]
     gw = spawn("--child-gateway", str(port), gw_id, str(db))
     t_start = read_json(gw)["start"]
+    gw_cpu0 = cpu_s(gw.pid), sum(cpu_s(k) for k in children_of(gw.pid))  # start-up aside
     rss = 0.0
     killed = False
     while True:
@@ -392,6 +418,14 @@ def run_drain(
             break
         time.sleep(0.02)
     elapsed = time.time() - t_start
+    if kill_at is None:  # where the CPU went while the gateway drained (both cores)
+        out["gateway_cpu_ms_per_1k"] = {
+            "gateway": round((cpu_s(gw.pid) - gw_cpu0[0]) * 1000 * per_1k, 1),
+            "writer": round(
+                (sum(cpu_s(k) for k in children_of(gw.pid)) - gw_cpu0[1]) * 1000 * per_1k, 1
+            ),
+            "broker": round((cpu_s(broker_pid) - broker0) * 1000 * per_1k, 1),
+        }
     time.sleep(1.0)  # anything still arriving would be a duplicate: let it land
     rss = max(rss, family_hwm_mb(gw.pid))
     gw.send_signal(signal.SIGTERM)
@@ -505,7 +539,7 @@ def main() -> None:
             if "drain" in modes:
                 runs = []
                 for i in range(args.repeat):  # ceiling and gateway side by side in each run
-                    d = run_drain(port, work, msgs, exp, None, i)
+                    d = run_drain(port, work, msgs, exp, None, i, broker.pid)
                     d["ratio"] = round(d["gateway_msgs_per_s"] / d["ceiling_msgs_per_s"], 3)
                     print(f"drain {i + 1}/{args.repeat}: {d}", flush=True)
                     runs.append(d)
