@@ -83,6 +83,7 @@ def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
 
 def _hand_on(pipe: Pipeline, ready: queue.Queue[Prepared | None], batch: Prepared) -> None:
     """Give a prepared batch to the committer (waiting while one is already waiting)."""
+    pipe.writer.seal(batch[1])
     pipe.begin_flight()
     ready.put(batch)
 

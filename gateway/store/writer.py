@@ -107,6 +107,9 @@ class Batch:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     devices: dict[tuple[str, str], DeviceUpdate] = field(default_factory=dict)
     fingerprints: list[tuple[int, int]] = field(default_factory=list)  # (mid, digest)
+    # its events, dead letters and fingerprints as its writer will send them, made ahead of
+    # the commit by ``BatchWriter.seal`` (None: made at the write)
+    sealed: bytes | None = None
 
     def __len__(self) -> int:
         return len(self.events) + len(self.dead_letters)
@@ -228,6 +231,11 @@ class BatchWriter:
         self._device_stmt: Any = None
         # called with (batch, commit seconds) after each commit, e.g. by the metrics
         self.observers: list[Callable[[Batch, float], None]] = []
+
+    def seal(self, batch: Batch) -> None:
+        """Do ahead, on the preparing thread, what of ``batch``'s write can be done before
+        the batches ahead of it commit. Its events, dead letters and fingerprints do not
+        change after this; its device updates still do. Nothing to do for this writer."""
 
     def write(self, batch: Batch) -> None:
         """Commit the batch in one transaction; raises StoreError and keeps nothing on failure."""

@@ -40,9 +40,15 @@ PIPE_BYTES = 4 << 20  # what the pipe to the child may hold, where the system al
 _PR_SET_PDEATHSIG = 1
 
 
-def _send(pipe: IO[bytes], obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.write(_LEN.pack(len(data)) + data)
+def _pack(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _send(pipe: IO[bytes], *frames: bytes) -> None:
+    """Write packed frames, each behind its length, in one flush."""
+    for data in frames:
+        pipe.write(_LEN.pack(len(data)))
+        pipe.write(data)
     pipe.flush()
 
 
@@ -55,6 +61,12 @@ def _recv(pipe: IO[bytes]) -> Any:
     if len(data) < n:
         raise EOFError("the other end closed the pipe mid-message")
     return pickle.loads(data)  # noqa: S301 - our own child process, over its own pipe
+
+
+def _bulk(batch: Batch) -> bytes:
+    """A batch's events, dead letters and fingerprints, packed for the child."""
+    rows = batch_rows(batch)
+    return _pack((rows.events, rows.dead_letters, rows.fingerprints))
 
 
 class WriterProcess(BatchWriter):
@@ -84,11 +96,17 @@ class WriterProcess(BatchWriter):
         self.restarts = 0
         self._start()  # its imports run while the rest of the gateway starts
 
+    def seal(self, batch: Batch) -> None:
+        """Pack the batch's rows on the preparing thread, so that between two commits the
+        child waits only for the device updates (the rest is most of the packing)."""
+        batch.sealed = _bulk(batch)
+
     def write(self, batch: Batch) -> None:
         """Commit the batch in the child; raises StoreError (nothing kept) when it was not."""
-        rows = batch_rows(batch)
+        bulk = batch.sealed if batch.sealed is not None else _bulk(batch)
+        devices = _pack(list(batch.devices.items()))
         with self._lock:
-            elapsed = self._write(rows, batch)
+            elapsed = self._write(bulk, devices, batch)
         self.counted(batch, elapsed)
 
     def close(self) -> None:
@@ -119,16 +137,16 @@ class WriterProcess(BatchWriter):
         assert self._proc.stdin is not None
         _widen(self._proc.stdin)
         # the URL may hold a password: it goes over the pipe, not on the command line
-        _send(self._proc.stdin, {**self._init, "parent": os.getpid()})
+        _send(self._proc.stdin, _pack({**self._init, "parent": os.getpid()}))
 
-    def _write(self, rows: Rows, batch: Batch) -> float:
+    def _write(self, bulk: bytes, devices: bytes, batch: Batch) -> float:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             self._restart("it was not running")
             proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
         try:
-            _send(proc.stdin, rows)
+            _send(proc.stdin, bulk, devices)
             kind, value = _recv(proc.stdout)
         except (OSError, EOFError, pickle.PickleError) as err:
             self._restart(f"it failed mid-batch: {err}")
@@ -196,16 +214,18 @@ def main() -> None:
     )
     while True:
         try:
-            rows = _recv(stdin)
+            events, dead_letters, fingerprints = _recv(stdin)
+            rows = Rows(events, dead_letters, _recv(stdin), fingerprints)
         except EOFError:
             break
         try:
-            _send(stdout, ("ok", writer.write_rows(rows)))
+            answer: tuple[str, Any] = ("ok", writer.write_rows(rows))
         except StoreError as err:
-            _send(stdout, ("error", str(err)))
+            answer = ("error", str(err))
         except Exception as err:  # a bug: report it as a failed batch, keep serving
             log.exception("store writer process: batch failed")
-            _send(stdout, ("error", f"store writer process: {type(err).__name__}: {err}"))
+            answer = ("error", f"store writer process: {type(err).__name__}: {err}")
+        _send(stdout, _pack(answer))
     engine.dispose()
 
 

@@ -16,7 +16,7 @@ from gateway.errors import StoreError
 from gateway.events import Event
 from gateway.store import create_db_engine, init_db
 from gateway.store import writer_process as wp
-from gateway.store.writer import EVENTS, Batch, DeviceUpdate, Rows
+from gateway.store.writer import DEVICES, EVENTS, Batch, DeviceUpdate
 from gateway.store.writer_process import WriterProcess
 from tests.support import wait_for
 
@@ -71,6 +71,28 @@ def test_rows_written_by_the_child_are_the_batch_and_counted(db: tuple[Engine, s
     assert w._proc is None
 
 
+def test_a_sealed_batch_writes_its_device_updates_as_they_are_at_the_write(
+    db: tuple[Engine, str],
+) -> None:
+    """Sealing packs the rows ahead; what the commit learns about devices after it (first
+    seen, back online, from the live view) still reaches the store."""
+    engine, url = db
+    w = WriterProcess(engine, url, site="a")
+    try:
+        b = batch(0, 20)
+        w.seal(b)
+        assert b.sealed is not None
+        b.devices[("a", "dev-0")].first_seen = T - 100
+        b.devices[("a", "dev-0")].online = False
+        w.write(b)
+        assert stored(engine) == [(f"dev-{i % 3}", T + i, float(i)) for i in range(20)]
+        with engine.connect() as conn:
+            dev = conn.execute(select(DEVICES).where(DEVICES.c.id == "dev-0")).one()
+        assert (dev.first_seen, dev.online, dev.last_seen) == (T - 100, False, T + 20)
+    finally:
+        w.close()
+
+
 def test_a_refused_batch_keeps_nothing_and_the_child_goes_on(db: tuple[Engine, str]) -> None:
     engine, url = db
     w = WriterProcess(engine, url, site="a")
@@ -94,13 +116,13 @@ def test_a_child_lost_mid_batch_is_replaced_and_the_batch_written_exactly_once(
     real_send = wp._send
     doomed: list[bool] = []
 
-    def send_to_a_dying_child(pipe: Any, obj: Any) -> None:
-        if doomed and isinstance(obj, Rows):
+    def send_to_a_dying_child(pipe: Any, *frames: bytes) -> None:
+        if doomed and len(frames) == 2:  # a batch (the start-up settings are one frame)
             doomed.pop()
             proc = child_of(w)
             proc.kill()
             proc.wait()
-        real_send(pipe, obj)
+        real_send(pipe, *frames)
 
     monkeypatch.setattr(wp, "_send", send_to_a_dying_child)
     try:
