@@ -457,7 +457,7 @@ def run_live(
     pub = spawn("--child-publisher", str(port), str(rate), str(n))
     stamped = read_json(pub)["stamped"]  # traffic made, connected
     conn = targets.Reader(db)
-    last_id, lat = 0, []
+    last_id, lat, rx = 0, [], []
     kids = children_of(gw.pid)
     cpu0 = [cpu_s(gw.pid), sum(map(cpu_s, kids)), cpu_s(broker_pid), cpu_s(pub.pid)]
     t0 = time.perf_counter()
@@ -475,6 +475,7 @@ def run_live(
             last_id = rid
             if ts != rec:  # a stamped reference payload: ts is its publish time
                 lat.append((now - ts) * 1000)
+                rx.append((rec - ts) * 1000)  # publish to the gateway's network thread
 
     while not done:
         poll()
@@ -495,11 +496,14 @@ def run_live(
     gw.send_signal(signal.SIGTERM)
     gw.communicate(timeout=60)
     lat.sort()
+    rx.sort()
     return {
         "offered_msgs_per_s": done[0]["offered"],
         "latency_samples": len(lat),
         "latency_ms_p50": round(statistics.median(lat), 1) if lat else None,
         "latency_ms_p99": round(lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
+        "received_ms_p50": round(statistics.median(rx), 1) if rx else None,
+        "received_ms_p99": round(rx[int(0.99 * (len(rx) - 1))], 1) if rx else None,
         "cores_busy": cores,
     }
 
