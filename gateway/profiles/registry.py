@@ -32,6 +32,7 @@ def profile_files(directory: Path) -> list[Path]:
 
 
 _MEMO_MAX = 8192
+_TOPICS_MAX = 65_536  # topics whose matching rules are remembered
 
 
 def _levels(pattern: TopicPattern) -> tuple[int, bool]:
@@ -109,6 +110,7 @@ class ProfileRegistry:
         ignores = [(t, t) for p in self.profiles.values() for t in p.ignore]
         self._rules = TopicIndex(rules)
         self._ignores = TopicIndex(ignores)
+        self._topics: dict[str, Any] = {}  # see _matches
 
     @classmethod
     def load(cls, directory: Path) -> ProfileRegistry:
@@ -167,19 +169,35 @@ class ProfileRegistry:
                 f"cannot decode payload: {type(err).__name__}: {show(str(err))}"
             ) from err
 
+    def _matches(self, topic: str) -> tuple[tuple[Rule, dict[str, str]], ...] | None:
+        """The rules whose pattern matches ``topic`` with their captures (read, never
+        changed), in order; None when the topic is ignored. Memoized per topic: a building's
+        devices publish on the same few thousand topics, and matching each message against
+        the candidate patterns again took several regex runs a message."""
+        found = self._topics.get(topic, _UNSET)
+        if found is not _UNSET:
+            return found  # type: ignore[no-any-return]
+        if any(p.regex.match(topic) for p in self._ignores.lookup(topic)):
+            found = None
+        else:
+            found = tuple(
+                (rule, m.groupdict())
+                for rule in self._rules.lookup(topic)
+                if (m := rule.topic.regex.match(topic)) is not None
+            )
+        if len(self._topics) < _TOPICS_MAX:  # a flood of fresh topics is matched, not kept
+            self._topics[topic] = found
+        return found  # type: ignore[no-any-return]
+
     def _decode(self, topic: str, payload: bytes) -> Decoded | None:
-        for pattern in self._ignores.lookup(topic):
-            if pattern.regex.match(topic):
-                return None
-        rules = self._rules.lookup(topic)
+        matches = self._matches(topic)
+        if matches is None:
+            return None
         text: str | None = None
         obj: Any = _UNSET
         reasons: list[str] = []
         json_error = ""
-        for rule in rules:
-            match = rule.topic.regex.match(topic)
-            if match is None:
-                continue
+        for rule, captures in matches:
             if text is None:
                 try:
                     text = bytes(payload).decode("utf-8")
@@ -187,7 +205,6 @@ class ProfileRegistry:
                     raise DecodeError(
                         f"payload is not valid UTF-8: {err.reason} at byte {err.start}"
                     ) from err
-            captures = match.groupdict()
             model = None
             if rule.format == "json":
                 if obj is _UNSET:

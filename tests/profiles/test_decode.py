@@ -306,3 +306,33 @@ def test_scale_overflow_and_epoch_strings(write_profile: WriteProfile, tmp_path:
     got = reg.decode("big/x", b'{"n": 3, "t": "1795857302"}')
     assert got is not None and got.readings == [Reading("people_count", 3, None, 1795857302.0)]
     assert "time out of range" in reason(reg, "big/x", b'{"n": 3, "t": -5}')
+
+
+def test_topic_matches_are_remembered_and_bounded(
+    shipped: ProfileRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each topic's matching rules are worked out once: the same topic with other payloads,
+    an ignored topic and an unknown one decode as the first time; fresh topics beyond the
+    bound are matched without being kept."""
+    reg = ProfileRegistry(shipped.profiles.values())
+    for _ in range(2):
+        one = reg.decode("zigbee2mqtt/hall_pir", b'{"occupancy": true}')
+        two = reg.decode("zigbee2mqtt/hall_pir", b'{"occupancy": false, "battery": 80}')
+        assert one is not None and two is not None
+        assert (one.device, [(r.quantity, r.value) for r in one.readings]) == (
+            "hall_pir",
+            [("motion", True)],
+        )
+        assert [(r.quantity, r.value) for r in two.readings] == [
+            ("motion", False),
+            ("battery_pct", 80.0),
+        ]
+        assert reg.decode("zigbee2mqtt/bridge/state", b"online") is None
+        with pytest.raises(DecodeError, match="no profile matches topic 'nobody/knows'"):
+            reg.decode("nobody/knows", b"{}")
+    assert set(reg._topics) == {"zigbee2mqtt/hall_pir", "zigbee2mqtt/bridge/state", "nobody/knows"}
+    monkeypatch.setattr("gateway.profiles.registry._TOPICS_MAX", 5)
+    for i in range(20):
+        d = reg.decode(f"zigbee2mqtt/pir-{i}", b'{"occupancy": true}')
+        assert d is not None and d.device == f"pir-{i}"
+    assert len(reg._topics) == 5
