@@ -21,7 +21,6 @@ import logging
 import os
 import pickle
 import signal
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -29,8 +28,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from gateway.errors import StoreError
 from gateway.store.writer import Batch, BatchWriter, Rows, batch_rows
@@ -184,55 +182,6 @@ def _widen(pipe: IO[bytes]) -> None:
         fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(limit, PIPE_BYTES))
 
 
-class Checkpointer:
-    """Copies the SQLite WAL back into the database file on a thread of its own, so that no
-    commit of the ingest pays for it.
-
-    SQLite checkpoints when a commit leaves the WAL over 1,000 pages (4 MB), inside that
-    commit: a batch of 4,000 messages writes about that much, so nearly every drain commit
-    copied the WAL and synced the database file too (20-60 ms of its 250-400 ms here), and a
-    live commit every few batches took three times as long as the others. The writer's own
-    connections turn that off (``wal_autocheckpoint=0``); this thread runs a PASSIVE
-    checkpoint every ``every_s`` on a connection of its own, which never blocks the writer
-    (WAL lets it append while the copy runs). SQLite starts the WAL over at the first write
-    after a complete checkpoint, so it stays about a few batches long.
-    """
-
-    def __init__(self, path: str, every_s: float = 0.5, busy_timeout_ms: int = 5_000) -> None:
-        self.path, self.every_s, self.busy_timeout_ms = path, every_s, busy_timeout_ms
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-
-    @staticmethod
-    def off(dbapi_conn: Any, _record: Any) -> None:
-        """A connection event hook: this connection's commits never checkpoint."""
-        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop, after one last checkpoint of what the writer committed."""
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000)
-        try:
-            while True:
-                stopping = self._stop.wait(self.every_s)
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.runs += 1
-                except sqlite3.Error as err:  # the next round tries again
-                    log.warning("WAL checkpoint failed: %s", err)
-                if stopping:
-                    return
-        finally:
-            conn.close()
-
-
 def _die_with_parent(parent: int) -> None:
     """Ask the kernel to kill this process when the thread that started it ends (Linux)."""
     with contextlib.suppress(OSError, AttributeError):
@@ -257,12 +206,6 @@ def main() -> None:
     from gateway.store.db import create_db_engine
 
     engine = create_db_engine(init["url"], busy_timeout_ms=init["busy_timeout_ms"])
-    checkpoints = None
-    url = make_url(init["url"])
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        event.listen(engine, "connect", Checkpointer.off)
-        checkpoints = Checkpointer(url.database, busy_timeout_ms=init["busy_timeout_ms"])
-        checkpoints.start()
     writer = BatchWriter(
         engine,
         client=init["client"],
@@ -284,8 +227,6 @@ def main() -> None:
             answer = ("error", f"store writer process: {type(err).__name__}: {err}")
         _send(stdout, _pack(answer))
     engine.dispose()
-    if checkpoints is not None:
-        checkpoints.stop()
 
 
 if __name__ == "__main__":

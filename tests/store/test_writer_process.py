@@ -6,18 +6,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from gateway.errors import StoreError
 from gateway.events import Event
 from gateway.store import create_db_engine, init_db
 from gateway.store import writer_process as wp
-from gateway.store.writer import DEVICES, EVENTS, Batch, BatchWriter, DeviceUpdate
+from gateway.store.writer import DEVICES, EVENTS, Batch, DeviceUpdate
 from gateway.store.writer_process import WriterProcess
 from tests.support import wait_for
 
@@ -173,36 +172,3 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
-
-
-def test_commits_leave_the_wal_to_the_checkpoint_thread(tmp_path: Path) -> None:
-    """The writer's commits never checkpoint; the thread does, so the WAL is started over
-    instead of growing by every batch, and a store reopened after the writer closed holds
-    every row."""
-    path = tmp_path / "g.db"
-    engine = create_db_engine(f"sqlite:///{path}")
-    init_db(engine)
-    engine.dispose()
-    writer_engine = create_db_engine(f"sqlite:///{path}")
-    event.listen(writer_engine, "connect", wp.Checkpointer.off)
-    cp = wp.Checkpointer(str(path), every_s=0.05)
-    cp.start()
-    try:
-        w = BatchWriter(writer_engine, site="a")
-        with writer_engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-        wal = Path(f"{path}-wal")
-        sizes = []
-        for i in range(20):
-            w.write(batch(i * 2000, 2000))
-            sizes.append(wal.stat().st_size)
-            wait_for(lambda n=cp.runs: cp.runs >= n + 2, timeout=10)  # a whole checkpoint
-        # without checkpoints the WAL would hold all 20 batches; it holds about one
-        assert max(sizes) < 3 * sizes[0], sizes
-    finally:
-        cp.stop()
-        writer_engine.dispose()
-    reopened = create_db_engine(f"sqlite:///{path}")
-    with reopened.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(EVENTS)).scalar_one() == 40_000
-    reopened.dispose()
