@@ -92,20 +92,30 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         return space is not None and self._recompute(space, now)
 
     def apply_all(self, events: Iterable[Event], now: float) -> list[str]:
-        """Fold a batch of events, then settle each space they touched once at ``now``; the
-        spaces whose state changed.
+        """Apply a batch of events at ``now``; the spaces whose state changed, once per change.
 
-        The same as applying them one by one, except that a state the batch passes through
-        and leaves at the same instant (motion, then a people count of zero) neither counts
-        as a change nor ends an idle episode: every event of the batch is judged at ``now``,
-        so only the state all of them together support is real.
+        The same as :meth:`apply` one event at a time: every change of state an event makes
+        is taken in order (a count that rises and falls back inside one batch still ends an
+        idle episode and checks a booking in, as the evidence says someone was there). Only
+        the work an event that changes nothing would repeat at the same instant (idle
+        episode, bookings, the next deadline) is done once per space, after the batch.
         """
-        touched: dict[str, SpaceLive] = {}
+        changed: list[str] = []
+        unsettled: dict[str, SpaceLive] = {}
         for ev in events:
             space = self._fold(ev)
-            if space is not None:
-                touched[space.id] = space
-        return [sid for sid, space in touched.items() if self._recompute(space, now)]
+            if space is None:
+                continue
+            state, occupancy, _due = fuse(space.sensors, now, self.settings)
+            if state != space.state or occupancy != space.occupancy:
+                self._recompute(space, now)
+                changed.append(space.id)
+                unsettled.pop(space.id, None)
+            else:
+                unsettled[space.id] = space
+        for space in unsettled.values():
+            self._recompute(space, now)  # changes nothing: its idle, bookings and deadline
+        return changed
 
     def _fold(self, ev: Event) -> SpaceLive | None:
         """Fold one event into its sensor's evidence; the space when that evidence moved."""

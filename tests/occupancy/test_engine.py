@@ -142,9 +142,9 @@ def test_silence_timeout_per_device(building: Building) -> None:
     assert eng.view("booth-1", T0 + 90_000).state == "unknown"
 
 
-def test_batch_settles_each_space_once(building: Building) -> None:
-    """A batch is judged at one instant: a count that rises and falls back inside it is no
-    change and does not end the idle episode, where event by event it would."""
+def test_a_batch_is_applied_as_its_events_one_by_one(building: Building) -> None:
+    """A count that rises and falls back inside one batch still ends the idle episode (and
+    would check a booking in): ``apply_all`` takes every change in order, as ``apply``."""
     one, batch = make(building, idle_after_s=600), make(building, idle_after_s=600)
     for eng in (one, batch):
         eng.apply(ev("pc-orion", "orion", T0, "people_count", 0), T0)
@@ -152,16 +152,20 @@ def test_batch_settles_each_space_once(building: Building) -> None:
         assert eng.view("orion", T0 + 600).idle
     burst = [
         ev("pc-orion", "orion", T0 + 700, "people_count", 2),
+        ev("z-focus-motion", "focus", T0 + 700, "motion", True),
         ev("pc-orion", "orion", T0 + 701, "people_count", 0),
-        ev("z-focus-motion", "focus", T0 + 701, "motion", True),
+        ev("z-focus-motion", "focus", T0 + 701, "motion", True),  # no change
+        ev("pc-orion", "orion", T0 + 701.5, "people_count", 0),  # no change
     ]
     now = T0 + 702
     changed = [e.space for e in burst if one.apply(e, now)]
-    assert changed == ["orion", "orion", "focus"]
-    assert not one.view("orion", now).idle  # the episode ended at the passing count
-    assert batch.apply_all(burst, now) == ["focus"]
-    assert batch.view("orion", now).idle
-    assert batch.idle_since(batch.spaces["orion"], now) == T0
-    for sid in ("orion", "focus"):  # both end in the same state
+    assert batch.apply_all(burst, now) == changed == ["orion", "focus", "orion"]
+    for eng in (one, batch):
+        assert not eng.view("orion", now).idle  # the episode ended at the passing count
+    assert (batch.changes, batch.out.episodes) == (one.changes, one.out.episodes)
+    for sid in ("orion", "focus"):
         a, b = one.view(sid, now), batch.view(sid, now)
-        assert (a.state, a.occupancy) == (b.state, b.occupancy)
+        assert (a.state, a.occupancy, a.since) == (b.state, b.occupancy, b.since)
+    # the deadlines the batch left are the ones event by event left: the same ticks follow
+    for t in (now + 60, now + 301, now + 1400):
+        assert batch.tick(t) == one.tick(t)
