@@ -89,7 +89,11 @@ def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
 
 def _hand_on(pipe: Pipeline, ready: queue.Queue[Prepared | None], batch: Prepared) -> None:
     """Give a prepared batch to the committer (waiting while one is already waiting)."""
-    pipe.writer.seal(batch[1])
+    try:
+        pipe.writer.seal(batch[1])
+    except Exception:  # the write packs it then, where a failure is retried
+        log.exception("packing a batch ahead of its commit failed")
+        batch[1].sealed = None
     pipe.begin_flight()
     ready.put(batch)
 

@@ -140,3 +140,28 @@ def test_what_arrives_while_a_batch_commits_joins_one_waiting_batch(tmp_path: Pa
         assert h.acks[-1] == [10]
     finally:
         h.close()
+
+
+def test_a_batch_that_cannot_be_packed_ahead_is_still_committed(
+    tmp_path: Path, caplog: Any
+) -> None:
+    """Packing ahead (``seal``) is an optimisation: when it fails the write packs the batch
+    itself, and nothing is lost or left unacknowledged."""
+    h = Harness(tmp_path)
+    failures = [True]
+
+    def seal(batch: Batch) -> None:
+        if failures:
+            failures.pop()
+            batch.sealed = b"half-done"
+            raise RuntimeError("packing failed")
+
+    h.writer.seal = seal  # type: ignore[method-assign]
+    try:
+        h.writer.gate.set()
+        h.queue.put_many([msg(i, i) for i in range(1, 6)])
+        wait_for(lambda: len(h.acked()) == 5, timeout=10)
+        assert h.acked() == [1, 2, 3, 4, 5] and h.count() == 5
+        assert not failures and "packing a batch ahead of its commit failed" in caplog.text
+    finally:
+        h.close()
