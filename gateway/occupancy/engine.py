@@ -37,7 +37,7 @@ from gateway.occupancy.bins import Bins
 from gateway.occupancy.bookings import NoShowStats
 from gateway.occupancy.calendar import Calendar
 from gateway.occupancy.deadlines import Deadlines
-from gateway.occupancy.fusion import UNKNOWN, VACANT, SensorEvidence, fold, fuse
+from gateway.occupancy.fusion import UNKNOWN, VACANT, Fused, SensorEvidence, fold, fuse
 from gateway.occupancy.ghosts import BookingWatch
 from gateway.occupancy.idle import IdleEpisodes
 from gateway.occupancy.live import SpaceLive, SpaceView
@@ -101,20 +101,20 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         episode, bookings, the next deadline) is done once per space, after the batch.
         """
         changed: list[str] = []
-        unsettled: dict[str, SpaceLive] = {}
+        unsettled: dict[str, tuple[SpaceLive, Fused]] = {}
         for ev in events:
             space = self._fold(ev)
             if space is None:
                 continue
-            state, occupancy, _due = fuse(space.sensors, now, self.settings)
-            if state != space.state or occupancy != space.occupancy:
-                self._recompute(space, now)
+            fused = fuse(space.sensors, now, self.settings)
+            if fused[0] != space.state or fused[1] != space.occupancy:
+                self._recompute(space, now, fused)
                 changed.append(space.id)
                 unsettled.pop(space.id, None)
             else:
-                unsettled[space.id] = space
-        for space in unsettled.values():
-            self._recompute(space, now)  # changes nothing: its idle, bookings and deadline
+                unsettled[space.id] = (space, fused)
+        for space, fused in unsettled.values():  # changes nothing: idle, bookings, deadline
+            self._recompute(space, now, fused)
         return changed
 
     def _fold(self, ev: Event) -> SpaceLive | None:
@@ -138,8 +138,10 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         return out
 
     # -- state ------------------------------------------------------------------------------
-    def _recompute(self, space: SpaceLive, now: float) -> bool:
-        state, occupancy, next_due = fuse(space.sensors, now, self.settings)
+    def _recompute(self, space: SpaceLive, now: float, fused: Fused | None = None) -> bool:
+        """Bring the space's state, idle episode, bookings and next deadline up to ``now``;
+        ``fused`` is what :func:`fuse` already said of its evidence at ``now``, if known."""
+        state, occupancy, next_due = fused or fuse(space.sensors, now, self.settings)
         changed = state != space.state or occupancy != space.occupancy
         if changed:
             self._settle(space, now)

@@ -69,9 +69,11 @@ def fold(s: SensorEvidence, ev: Event) -> bool:
     return True
 
 
-def fuse(
-    sensors: list[SensorEvidence], now: float, st: OccupancySettings
-) -> tuple[str, int | None, float]:
+#: What :func:`fuse` says: state, occupancy, the next instant that answer can change.
+Fused = tuple[str, int | None, float]
+
+
+def fuse(sensors: list[SensorEvidence], now: float, st: OccupancySettings) -> Fused:
     """State, occupancy and the next instant the answer can change without a new event."""
     count: int | None = None  # the highest count of a reporting counter
     presence: bool | None = None
