@@ -41,6 +41,7 @@ from gateway.publish.uplink_wiring import build_uplink, episode_notice
 from gateway.settings import Settings
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
 from gateway.store.bindings import load_bindings, with_bindings
+from gateway.store.db import sqlite_file
 from gateway.store.dead_letters import prune_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
@@ -214,7 +215,7 @@ class Gateway:
         s = self.settings
         client, window, site = s.mqtt.client_id, s.ingest.redelivery_window, self.building.site.id
         url = make_url(s.database_url)
-        in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+        in_memory = url.get_backend_name() == "sqlite" and sqlite_file(url) is None
         if not s.ingest.writer_process or in_memory:
             return BatchWriter(self.db, client=client, redelivery_window=window, site=site)
         return WriterProcess(

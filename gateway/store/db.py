@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import create_engine
 
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
@@ -33,6 +33,14 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory one or another backend."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return None
+    return u.database
+
+
 def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and WAL switched on.
 
@@ -45,8 +53,9 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
             "check_same_thread": False,
             "timeout": max(busy_timeout_ms, 1) / 1000,
         }
-        if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(u)
+        if path is not None:
+            Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     elif u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
         kwargs["pool_pre_ping"] = True
