@@ -163,5 +163,8 @@ def test_a_batch_that_cannot_be_packed_ahead_is_still_committed(
         wait_for(lambda: len(h.acked()) == 5, timeout=10)
         assert h.acked() == [1, 2, 3, 4, 5] and h.count() == 5
         assert not failures and "packing a batch ahead of its commit failed" in caplog.text
+        h.queue.put_many([msg(i, i) for i in range(6, 9)])  # the worker is still there
+        wait_for(lambda: len(h.acked()) == 8, timeout=10)
+        assert h.count() == 8
     finally:
         h.close()
