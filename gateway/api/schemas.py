@@ -34,6 +34,7 @@ class Stats(BaseModel):
     dead_lettered_since_start: int
     clock_corrections: int
     store_errors: int
+    last_store_error: str | None  # why the store last refused a batch (disk full, locked, ...)
     queue_depth: int
     last_commit_ms: float
     spaces_by_state: dict[str, int]

@@ -6,7 +6,10 @@ be checked message by message: every number present exactly once.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -185,6 +188,7 @@ def test_store_locked_stops_acks_reports_error_and_recovers(broker: Broker, tmp_
         assert gw.get("/api/v1/health")["status"] == "degraded"
         assert metric(gw, "gateway_store_ok") == 0
         assert metric(gw, "gateway_store_errors_total") >= 1
+        assert "locked" in gw.get("/api/v1/stats")["last_store_error"]
     finally:
         lock.execute("ROLLBACK")
         lock.close()
@@ -192,3 +196,57 @@ def test_store_locked_stops_acks_reports_error_and_recovers(broker: Broker, tmp_
     wait_for(lambda: sum(counts(db).values()) >= 200, timeout=30)
     gw.stop()
     assert_exactly_once(db, 200)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 24 MiB file system (tmpfs) of the store's own, so the disk can really fill up."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {done.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of ``disk`` with one file; the file."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (1 << 20, 4096, 1):  # down to the last byte
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError as err:
+                assert err.errno == errno.ENOSPC, err
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_disk_full_stops_acks_reports_error_and_recovers(
+    broker: Broker, tmp_path: Path, small_disk: Path
+) -> None:
+    db = small_disk / "gateway.db"
+    gw = gateway(broker, tmp_path, GATEWAY_DATABASE_URL=f"sqlite:///{db}").start()
+    n = 3000
+    publish(broker.port, range(100))  # the store works before the disk fills
+    wait_for(lambda: sum(counts(db).values()) >= 100, timeout=15)
+    filler = fill(small_disk)
+    publish(broker.port, range(100, n))
+    wait_for(lambda: gw.get("/api/v1/health")["store"] == "error", timeout=30)
+    assert gw.get("/api/v1/health")["status"] == "degraded"
+    assert metric(gw, "gateway_store_ok") == 0
+    assert "full" in gw.get("/api/v1/stats")["last_store_error"]
+    assert sum(counts(db).values()) < n  # held back, not acknowledged
+    filler.unlink()  # space again
+    wait_for(lambda: gw.get("/api/v1/health")["store"] == "ok", timeout=30)
+    wait_for(lambda: sum(counts(db).values()) >= n, timeout=60)
+    gw.stop()
+    assert_exactly_once(db, n)

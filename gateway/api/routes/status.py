@@ -43,6 +43,7 @@ def stats(gw: GatewayDep) -> Stats:
         dead_lettered_since_start=s.dead_lettered,
         clock_corrections=s.clock_corrected,
         store_errors=s.store_errors,
+        last_store_error=s.last_store_error,
         queue_depth=gw.queue.qsize(),
         last_commit_ms=round(gw.writer.last_commit_ms, 3),
         spaces_by_state={k: by_state.get(k, 0) for k in ("occupied", "vacant", "unknown")},
