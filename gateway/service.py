@@ -111,7 +111,13 @@ class Gateway:
         self.queue = Handoff(maxsize=m.queue_size)
         # one keyed credential hash for ingest, members and doors (key in access.key_dir)
         self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
-        self.transport = MqttTransport(m, self.registry.subscriptions(), self.queue)
+        self.transport = MqttTransport(
+            m, self.registry.subscriptions(), self.queue, on_resumed=self._resumed
+        )
+        # the last time the store heard any device: how long a backlog the broker may hold
+        self.transport.away_since = max(
+            (d.last_seen for d in self.devices.values() if d.last_seen), default=None
+        )
         self.pipeline = ReloadablePipeline(
             self.building,
             self.registry,
@@ -208,6 +214,20 @@ class Gateway:
             self.publisher.start()
         if self.uplink is not None:
             self.uplink.start()
+
+    def _resumed(self, away_s: float) -> None:
+        """The broker kept the session while the gateway was away: what it queued meanwhile
+        is a backlog, not a flood, up to the rate the flood limit allows."""
+        screen = self.pipeline.screen
+        if screen is None or screen.rate <= 0:
+            return
+        screen.allow_backlog(away_s, time.time())
+        log.info(
+            "session resumed after %.0f s away: each topic may pass up to %.0f queued "
+            "messages above its burst",
+            away_s,
+            screen.rate * away_s,
+        )
 
     def _writer(self) -> BatchWriter:
         """The batch writer: in a child process unless configured off or the store is an

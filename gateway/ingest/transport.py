@@ -47,6 +47,7 @@ class MqttTransport:
         *,
         client_id: str | None = None,
         on_connected: Callable[[], None] | None = None,
+        on_resumed: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
         self.topics = sorted(set(topics))
@@ -59,6 +60,10 @@ class MqttTransport:
         self._stopping = False
         self.accepting = True  # False while draining: new messages stay unacknowledged
         self._on_connected = on_connected
+        # a kept session resumed: called with how long the gateway was away (seconds since
+        # ``away_since``: the last disconnect, or what the store last heard at start-up)
+        self._on_resumed = on_resumed
+        self.away_since: float | None = None
         self._pending: list[RawMessage] = []  # this socket read's messages, network thread only
         host, port, tls, user, pwd = settings.endpoint()
         self.host, self.port = host, port
@@ -142,6 +147,10 @@ class MqttTransport:
         log.info(
             "connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
+        since, self.away_since = self.away_since, None
+        if flags.session_present and since is not None and self._on_resumed is not None:
+            # before any of the queued messages is read: they are screened knowing it
+            self._on_resumed(max(0.0, time.time() - since))
         if self.topics:
             client.subscribe([(t, 1) for t in self.topics])
         self.connected.set()
@@ -151,6 +160,8 @@ class MqttTransport:
     def _on_disconnect(
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
+        if self.connected.is_set():  # away from now (a failed reconnect keeps the first time)
+            self.away_since = time.time()
         self.connected.clear()
         self._bump()
         if not self._stopping:

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +251,41 @@ def test_disk_full_stops_acks_reports_error_and_recovers(
     wait_for(lambda: sum(counts(db).values()) >= n, timeout=60)
     gw.stop()
     assert_exactly_once(db, n)
+
+
+def test_a_backlog_queued_while_away_is_stored_not_rate_limited(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """Per topic 5/s with a burst of 10: a backlog of 20 a topic only passes because the
+    gateway knows it was away long enough for a device to send that many at 5/s."""
+    limit = {"GATEWAY_INGEST__DEVICE_RATE_PER_S": "5", "GATEWAY_INGEST__DEVICE_BURST": "10"}
+    gw = gateway(broker, tmp_path, **limit).start()
+    db = tmp_path / "gateway.db"
+    publish(broker.port, range(10), wait_each=True)
+    wait_for(lambda: sum(counts(db).values()) >= 10, timeout=15)
+    gw.stop()
+    time.sleep(5.0)  # away: at 5/s a device may send 25 meanwhile, and the broker queues them
+    publish(broker.port, range(10, 50))  # 20 a topic
+    flood = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"flood-{broker.port}")
+    flood.connect("127.0.0.1", broker.port)
+    flood.loop_start()
+    infos = [
+        flood.publish("zigbee2mqtt/z-office-101-temp", '{"temperature": 21.5}', qos=1)
+        for _ in range(400)
+    ]
+    for info in infos:
+        info.wait_for_publish(timeout=30)
+    flood.disconnect()
+    flood.loop_stop()
+    gw.start()
+    wait_for(lambda: gw.get("/api/v1/stats")["messages_committed"] >= 440, timeout=30)
+    assert "session resumed after" in (tmp_path / "gateway.log").read_text()
+    limited = metric(gw, "gateway_rejected_rate_limited_total")
+    gw.stop()
+    assert_exactly_once(db, 50)
+    with sqlite3.connect(db) as c:
+        (flooded,) = c.execute(
+            "SELECT count(*) FROM event WHERE device = 'z-office-101-temp'"
+        ).fetchone()
+    assert flooded + limited == 400
+    assert 10 <= flooded <= 80  # its burst and its share of the absence, not 400

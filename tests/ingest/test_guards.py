@@ -136,3 +136,20 @@ def test_a_backlog_drain_within_the_burst_is_not_limited() -> None:
     # a day's backlog of the chattiest device, arriving at drain speed
     verdicts = [s.check(msg(i + 1, i, at=T0 + i * 0.0001)) for i in range(1500)]
     assert verdicts.count(None) == 1500
+
+
+def test_a_backlog_longer_than_the_burst_passes_after_an_absence() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
+    s.allow_backlog(60.0, T0)  # away a minute: up to 600 queued per topic above the burst
+    drain = [s.check(msg(i + 1, i, at=T0 + i * 0.0001)) for i in range(620)]
+    assert drain.count(None) == 620  # what a device at the allowed rate sent meanwhile
+    assert s.check(msg(700, 0, at=T0 + 0.07)) is not None  # more than that was a flood
+    other = [s.check(msg(800 + i, i, at=T0 + 1, topic="ref/counter/pc-lounge")) for i in range(700)]
+    assert other.count(None) == 620  # every topic has its own allowance, once
+
+
+def test_a_backlog_allowance_is_used_within_as_long_as_the_absence() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
+    s.allow_backlog(60.0, T0)
+    late = [s.check(msg(i + 1, i, at=T0 + 61 + i * 0.0001)) for i in range(100)]
+    assert late.count(None) == 20  # after the backlog's time, only the burst
