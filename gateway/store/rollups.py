@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.errors import StoreError
 from gateway.occupancy.accumulate import Acc, EngineOutput
 from gateway.occupancy.report import Totals, Window
+from gateway.store.db import db_error
 from gateway.store.engine_tables import EngineSnapshot, FindingRow, IdleEpisodeRow
 from gateway.store.rollup_sums import BINS as BINS  # re-exported: the tables of reads
 from gateway.store.rollup_sums import DAY_SUMS as DAY_SUMS
@@ -113,7 +114,7 @@ def save(
                     [{"site": site, "taken_at": now, "data": snapshot}],
                 )
     except SQLAlchemyError as err:
-        raise StoreError(f"engine output not saved: {err}") from err
+        raise StoreError(f"engine output not saved: {db_error(err)}") from err
 
 
 def load_snapshot(engine: Engine, site: str) -> bytes | None:

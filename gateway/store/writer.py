@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import StoreError
 from gateway.events import QUANTITIES, Event
+from gateway.store.db import db_error
 from gateway.store.pg_copy import copy_rows
 from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
@@ -269,7 +270,7 @@ class BatchWriter:
                     self._record_fingerprints(conn, rows.fingerprints)
         except SQLAlchemyError as err:
             n = len(rows.events) + len(rows.dead_letters)
-            raise StoreError(f"batch of {n} not committed: {err}") from err
+            raise StoreError(f"batch of {n} not committed: {db_error(err)}") from err
         self._device_cache.update(cache)
         return time.perf_counter() - t0
 
@@ -288,7 +289,7 @@ class BatchWriter:
                     )
                 ).all()
         except SQLAlchemyError as err:
-            raise StoreError(f"redelivery record not readable: {err}") from err
+            raise StoreError(f"redelivery record not readable: {db_error(err)}") from err
         found = {(int(m), int(d)) for m, d in rows}
         return found & set(candidates)
 
