@@ -112,7 +112,7 @@ class Gateway:
         # one keyed credential hash for ingest, members and doors (key in access.key_dir)
         self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
         self.transport = MqttTransport(
-            m, self.registry.subscriptions(), self.queue, on_resumed=self._resumed
+            m, self.registry.subscriptions(), self.queue, on_backlog=self._backlog
         )
         # the last time the store heard any device: how long a backlog the broker may hold
         self.transport.away_since = max(
@@ -215,18 +215,19 @@ class Gateway:
         if self.uplink is not None:
             self.uplink.start()
 
-    def _resumed(self, away_s: float) -> None:
-        """The broker kept the session while the gateway was away: what it queued meanwhile
-        is a backlog, not a flood, up to the rate the flood limit allows."""
+    def _backlog(self, held_s: float, why: str) -> None:
+        """The broker held messages for the gateway ``held_s`` seconds: what it queued
+        meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
         screen = self.pipeline.screen
-        if screen is None or screen.rate <= 0:
+        if screen is None or screen.rate <= 0 or held_s <= 0:
             return
-        screen.allow_backlog(away_s, time.time())
+        screen.allow_backlog(held_s, time.time())
         log.info(
-            "session resumed after %.0f s away: each topic may pass up to %.0f queued "
-            "messages above its burst",
-            away_s,
-            screen.rate * away_s,
+            "backlog (%s): the broker held messages for %.1f s; each topic may pass up to "
+            "%.0f queued messages above its burst",
+            why,
+            held_s,
+            screen.rate * held_s,
         )
 
     def _writer(self) -> BatchWriter:

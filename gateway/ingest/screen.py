@@ -12,6 +12,10 @@ from gateway.ingest.messages import RawMessage
 #: before another one is (the rest of a flood is counted, not stored).
 EPISODE_GAP_S = 60.0
 MAX_TRACKED_TOPICS = 100_000  # bounds the limiter's memory against a flood of fresh topics
+#: How long a backlog allowance may be taken and kept at most. The broker's queue (two million
+#: messages in deploy/mosquitto.conf) drains well within it even on a slow gateway; a longer
+#: window would only leave a device that starts flooding after the backlog unlimited longer.
+BACKLOG_WINDOW_S = 600.0
 DEAD_LETTER_PREFIX = 1024  # bytes of an oversized payload kept in its dead letter
 
 
@@ -28,7 +32,8 @@ class _Bucket:
     tokens: float
     last: float
     last_rejected: float = -1e18
-    backlog: int = 0  # the backlog allowance it has taken (``Screen._backlog``'s number)
+    granted: int = 0  # the newest backlog allowance it has taken (its number)
+    until: float = -math.inf  # tokens above the burst, from allowances, are kept until then
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +54,12 @@ class Screen:
     devices at once, each at its own modest share) passes while one runaway device does not.
 
     A backlog longer than the burst (a gateway away for hours, its session kept at the
-    broker) arrives far faster than it was sent. ``allow_backlog`` says how long the gateway
-    was away: each topic may then pass, on top of its burst, what it could have sent at the
-    allowed rate meanwhile, so a day of readings is stored while a device that flooded
-    while the gateway was away is still limited to the rate.
+    broker, or a store that refused writes while the broker held the stream) arrives far
+    faster than it was sent. ``allow_backlog`` says for how long the broker held messages:
+    each topic may then pass, once and on top of its burst, what it could have sent at the
+    allowed rate meanwhile, so readings sent at ordinary rates are stored while a device that
+    flooded is still cut to its share. What is not used within the window (the backlog's
+    time, at most ``BACKLOG_WINDOW_S``) is dropped.
     """
 
     def __init__(self, max_payload_bytes: int, rate_per_s: float, burst: int) -> None:
@@ -60,8 +67,11 @@ class Screen:
         self.rate = rate_per_s
         self.burst = float(burst)
         self._buckets: dict[str, _Bucket] = {}
-        # the latest backlog allowance: (its number, messages per topic, usable until)
-        self._backlog: tuple[int, float, float] = (0, 0.0, -math.inf)
+        # backlog allowances not yet expired, oldest first: (number, per topic, usable until);
+        # replaced whole (by the network thread), read whole (by the worker)
+        self._grants: tuple[tuple[int, float, float], ...] = ()
+        self._numbered = 0  # allowances given so far
+        self._cleared_at = 0  # a bucket made after a forced clear takes no earlier allowance
         self.oversized = 0
         self.rate_limited = 0
         self.last_flooding_topic: str | None = None
@@ -83,15 +93,20 @@ class Screen:
         if b is None:
             if len(self._buckets) >= MAX_TRACKED_TOPICS:
                 self._forget_idle(now)
-            b = self._buckets[msg.topic] = _Bucket(self.burst, now)
+            b = self._buckets[msg.topic] = _Bucket(self.burst, now, granted=self._cleared_at)
         else:
-            if b.tokens < self.burst:  # refills up to the burst; a backlog allowance stays
+            if b.tokens < self.burst:  # refills up to the burst
                 b.tokens = min(self.burst, b.tokens + (now - b.last) * self.rate)
+            elif now >= b.until:  # what is left of an allowance lapses
+                b.tokens = min(b.tokens, self.burst)
             b.last = now
-        number, allowance, until = self._backlog
-        if b.backlog != number and now < until:
-            b.backlog = number
-            b.tokens += allowance
+        grants = self._grants
+        if grants and grants[-1][0] > b.granted:
+            for number, allowance, until in grants:
+                if number > b.granted and now < until:
+                    b.tokens += allowance
+                    b.until = max(b.until, until)
+            b.granted = grants[-1][0]
         if b.tokens >= 1.0:
             b.tokens -= 1.0
             return None
@@ -106,24 +121,30 @@ class Screen:
             first,
         )
 
-    def allow_backlog(self, away_s: float, now: float) -> None:
-        """The gateway was away ``away_s`` seconds and its session kept: for as long again,
-        each topic may pass ``rate * away_s`` messages above its burst (once), the most it
-        could have sent at the allowed rate while the broker queued for the gateway."""
-        if self.rate > 0 and away_s > 0:
-            self._backlog = (self._backlog[0] + 1, self.rate * away_s, now + away_s)
+    def allow_backlog(self, held_s: float, now: float) -> None:
+        """The broker held messages for the gateway ``held_s`` seconds (away with its session
+        kept, or not read while the store refused writes): from ``now``, for as long again (at
+        most ``BACKLOG_WINDOW_S``), each topic may pass ``rate * held_s`` messages above its
+        burst, once, the most it could have sent at the allowed rate meanwhile. Allowances
+        add up (a brief drop during a long backlog's drain takes nothing from it)."""
+        if self.rate <= 0 or held_s <= 0:
+            return
+        self._numbered += 1
+        grant = (self._numbered, self.rate * held_s, now + min(held_s, BACKLOG_WINDOW_S))
+        self._grants = (*(g for g in self._grants if g[2] > now), grant)
 
     def _forget_idle(self, now: float) -> None:
-        """Drop buckets that have refilled (they carry no state worth keeping), but not one
-        that took the backlog allowance still in use (it would take it again)."""
-        number, _, until = self._backlog
+        """Drop buckets that have refilled and hold no allowance still in use (they carry no
+        state worth keeping). When that is not enough, drop all, and the buckets made after
+        take none of the allowances given so far (else a flood of fresh topic names would
+        have every topic take them again)."""
         full = [
             t
             for t, b in self._buckets.items()
-            if b.tokens + (now - b.last) * self.rate >= self.burst
-            and (b.backlog != number or now >= until)
+            if b.tokens + (now - b.last) * self.rate >= self.burst and now >= b.until
         ]
         for t in full:
             del self._buckets[t]
         if len(self._buckets) >= MAX_TRACKED_TOPICS:
             self._buckets.clear()
+            self._cleared_at = self._numbered

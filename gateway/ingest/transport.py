@@ -21,6 +21,9 @@ from gateway.settings import MqttSettings
 log = logging.getLogger(__name__)
 
 FLUSH_AT = 500  # messages of one socket read offered to the worker before the read ends
+# a wait for room in the queue this long means the store held the stream up, not load: the
+# broker queued for the gateway meanwhile, and that backlog is let through (see Screen)
+STALL_S = 1.0
 _raw = positional_builder(RawMessage)
 
 
@@ -47,7 +50,7 @@ class MqttTransport:
         *,
         client_id: str | None = None,
         on_connected: Callable[[], None] | None = None,
-        on_resumed: Callable[[float], None] | None = None,
+        on_backlog: Callable[[float, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.topics = sorted(set(topics))
@@ -60,9 +63,10 @@ class MqttTransport:
         self._stopping = False
         self.accepting = True  # False while draining: new messages stay unacknowledged
         self._on_connected = on_connected
-        # a kept session resumed: called with how long the gateway was away (seconds since
-        # ``away_since``: the last disconnect, or what the store last heard at start-up)
-        self._on_resumed = on_resumed
+        # called with how long the broker held messages for the gateway, and why: a kept
+        # session resumed after ``away_since`` (the disconnect, or at start-up what the store
+        # last heard), or the network thread waited that long for room in a full queue
+        self._on_backlog = on_backlog
         self.away_since: float | None = None
         self._pending: list[RawMessage] = []  # this socket read's messages, network thread only
         host, port, tls, user, pwd = settings.endpoint()
@@ -148,9 +152,9 @@ class MqttTransport:
             "connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
         since, self.away_since = self.away_since, None
-        if flags.session_present and since is not None and self._on_resumed is not None:
+        if flags.session_present and since is not None and self._on_backlog is not None:
             # before any of the queued messages is read: they are screened knowing it
-            self._on_resumed(max(0.0, time.time() - since))
+            self._on_backlog(time.time() - since, "session resumed")
         if self.topics:
             client.subscribe([(t, 1) for t in self.topics])
         self.connected.set()
@@ -193,8 +197,15 @@ class MqttTransport:
         if not self._pending:
             return
         msgs, self._pending = self._pending, []
+        waiting_since: float | None = None
         while not self.handoff.put_many(msgs, timeout=0.05):
+            if waiting_since is None:
+                waiting_since = time.time() - 0.05
             if self.client.want_write():
                 self.client.loop_write()
             if self._stopping:
                 return  # not acknowledged: the broker redelivers them to the next session
+        if waiting_since is not None and self._on_backlog is not None:
+            waited = time.time() - waiting_since
+            if waited >= STALL_S:  # the broker held the stream meanwhile (store trouble)
+                self._on_backlog(waited, "the queue was full")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.screen import Screen
+from gateway.ingest.screen import MAX_TRACKED_TOPICS, Screen
 from gateway.profiles import ProfileRegistry
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -148,8 +148,31 @@ def test_a_backlog_longer_than_the_burst_passes_after_an_absence() -> None:
     assert other.count(None) == 620  # every topic has its own allowance, once
 
 
-def test_a_backlog_allowance_is_used_within_as_long_as_the_absence() -> None:
+def test_a_backlog_allowance_lapses_after_as_long_as_the_absence() -> None:
     s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
     s.allow_backlog(60.0, T0)
-    late = [s.check(msg(i + 1, i, at=T0 + 61 + i * 0.0001)) for i in range(100)]
-    assert late.count(None) == 20  # after the backlog's time, only the burst
+    assert s.check(msg(1, 0, at=T0 + 1)) is None  # takes the allowance: 619 left
+    late = [s.check(msg(i + 2, i, at=T0 + 61 + i * 0.0001)) for i in range(100)]
+    assert late.count(None) == 20  # what it did not use is gone: only the burst
+    lounge = "ref/counter/pc-lounge"
+    fresh = [s.check(msg(i + 200, i, at=T0 + 61, topic=lounge)) for i in range(100)]
+    assert fresh.count(None) == 20  # nor does a topic first heard after the window take it
+
+
+def test_backlog_allowances_add_up_and_are_taken_once() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
+    s.allow_backlog(100.0, T0)  # a long absence
+    s.allow_backlog(2.0, T0 + 1)  # a brief drop while its backlog drains
+    drain = [s.check(msg(i + 1, i, at=T0 + 1 + i * 0.0001)) for i in range(1100)]
+    assert drain.count(None) == 20 + 1000 + 20
+
+
+def test_a_flood_of_fresh_topics_does_not_hand_out_the_allowance_again() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
+    s.allow_backlog(60.0, T0)
+    first = [s.check(msg(i + 1, i, at=T0 + i * 0.0001)) for i in range(700)]
+    assert first.count(None) == 620
+    for i in range(MAX_TRACKED_TOPICS):  # every bucket now holds state: all are dropped
+        s.check(msg(i, 0, at=T0 + 1, topic=f"ref/counter/x{i}"))
+    again = [s.check(msg(i + 1, i, at=T0 + 2 + i * 0.0001)) for i in range(100)]
+    assert again.count(None) == 20  # a fresh bucket: its burst, not the allowance again
