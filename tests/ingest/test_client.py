@@ -42,11 +42,14 @@ def subscriber(port: int, client_id: str, fast: bool = False) -> tuple[BufferedC
         manual_ack=True,
         on_publishes=on_publishes if fast else None,
     )
+    subscribed = threading.Event()
     c.on_message = on_message
+    c.on_subscribe = lambda *_a: subscribed.set()
     c.connect("127.0.0.1", port)
     c.loop_start()
     info = c.subscribe("bufd/#", qos=1)
-    wait_for(lambda: info[0] == 0 and c.is_connected(), timeout=5)
+    # the SUBACK: only then is a message published elsewhere routed to this session
+    wait_for(lambda: info[0] == 0 and subscribed.is_set(), timeout=5)
     return c, got
 
 
