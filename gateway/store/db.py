@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import create_engine
 
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
@@ -15,13 +15,12 @@ from gateway.access import tables as access_tables  # noqa: F401
 from gateway.store import audit, engine_tables, member_tables, tables  # noqa: F401
 
 
-def db_error(err: SQLAlchemyError) -> str:
-    """What went wrong, as the database said it ("database or disk is full"), without the
-    statement and its parameters SQLAlchemy adds (a whole batch's values, in logs and
-    /stats)."""
-    if isinstance(err, DBAPIError) and err.orig is not None:
-        return f"{type(err.orig).__name__}: {err.orig}".strip()
-    return str(err).split("\n", 1)[0]
+def db_error(err: BaseException) -> str:
+    """What went wrong, as the database said it ("database or disk is full"): its first
+    line, without the statement, parameters and row context SQLAlchemy and PostgreSQL add
+    (a whole batch's values, in logs and /stats)."""
+    orig = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
+    return f"{type(orig).__name__}: " + str(orig).strip().split("\n", 1)[0]
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gateway.errors import StoreError
+from gateway.store.db import db_error
 
 
 def copy_rows(
@@ -26,4 +27,4 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as err:
-        raise StoreError(f"COPY into {table} failed: {err}") from err
+        raise StoreError(f"COPY into {table} failed: {db_error(err)}") from err
