@@ -216,19 +216,7 @@ class Gateway:
             self.uplink.start()
 
     def _backlog(self, held_s: float, why: str) -> None:
-        """The broker held messages for the gateway ``held_s`` seconds: what it queued
-        meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
-        screen = self.pipeline.screen
-        if screen is None or screen.rate <= 0 or held_s <= 0:
-            return
-        screen.allow_backlog(held_s, time.time())
-        log.info(
-            "backlog (%s): the broker held messages for %.1f s; each topic may pass up to "
-            "%.0f queued messages above its burst",
-            why,
-            held_s,
-            screen.rate * held_s,
-        )
+        self.pipeline.allow_backlog(held_s, why)
 
     def _writer(self) -> BatchWriter:
         """The batch writer: in a child process unless configured off or the store is an

@@ -52,10 +52,17 @@ def port_open(port: int) -> bool:
 class Broker:
     """Mosquitto on a free port when it is installed, else the embedded broker."""
 
-    def __init__(self, workdir: Path, port: int | None = None, persistence: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        persistence: bool = False,
+        inflight: int = 1000,
+    ) -> None:
         self.port = port or free_port()
         self.workdir = workdir
         self.persistence = persistence
+        self.inflight = inflight  # unacknowledged messages the broker sends a client at most
         self.proc: subprocess.Popen[bytes] | None = None
         self.embedded: Any = None
 
@@ -69,7 +76,7 @@ class Broker:
             lines = [
                 f"listener {self.port} 127.0.0.1",
                 "allow_anonymous true",
-                "max_inflight_messages 1000",
+                f"max_inflight_messages {self.inflight}",
                 "max_queued_messages 1000000",
             ]
             if self.persistence:

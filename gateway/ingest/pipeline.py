@@ -78,6 +78,9 @@ class Pipeline:
         self.clock = clock
         self.stats = IngestStats()
         self.store_ok = True
+        # since when (monotonic) the store has refused batches: the broker holds the stream
+        # meanwhile, and what it queued is a backlog when the store is back
+        self.refused_since: float | None = None
         self.lock = threading.Lock()  # guards devices while the API reads them
         # batches prepared and not yet committed (the live worker runs one ahead)
         self._in_flight = 0
@@ -162,6 +165,21 @@ class Pipeline:
                     self._dead(batch, m, verdict.reason)
         return msgs, batch
 
+    def allow_backlog(self, held_s: float, why: str) -> None:
+        """The broker held messages for the gateway ``held_s`` seconds: what it queued
+        meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
+        screen = self.screen
+        if screen is None or screen.rate <= 0 or held_s <= 0:
+            return
+        screen.allow_backlog(held_s, time.time())
+        log.info(
+            "backlog (%s): the broker held messages for %.1f s; each topic may pass up to "
+            "%.0f queued messages above its burst",
+            why,
+            held_s,
+            screen.rate * held_s,
+        )
+
     def commit(self, msgs: list[RawMessage], batch: Batch) -> None:
         """Write ``batch``, then acknowledge ``msgs`` and apply the batch to the live state.
 
@@ -169,6 +187,9 @@ class Pipeline:
         self._settle_devices(batch)
         self.writer.write(batch)
         self.store_ok = True
+        if self.refused_since is not None:  # before the acks let the broker send the rest
+            held, self.refused_since = time.monotonic() - self.refused_since, None
+            self.allow_backlog(held, "the store took writes again")
         if self.crash_after_batches and self.writer.batches_written >= self.crash_after_batches:
             os._exit(137)  # fault injection for tests: committed, never acknowledged
         if self.ack_batch is not None:

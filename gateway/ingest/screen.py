@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 from gateway.ingest.messages import RawMessage
@@ -12,10 +11,9 @@ from gateway.ingest.messages import RawMessage
 #: before another one is (the rest of a flood is counted, not stored).
 EPISODE_GAP_S = 60.0
 MAX_TRACKED_TOPICS = 100_000  # bounds the limiter's memory against a flood of fresh topics
-#: How long a backlog allowance may be taken and kept at most. The broker's queue (two million
-#: messages in deploy/mosquitto.conf) drains well within it even on a slow gateway; a longer
-#: window would only leave a device that starts flooding after the backlog unlimited longer.
-BACKLOG_WINDOW_S = 600.0
+#: How long a backlog allowance may be taken and kept at most: the broker's queue (two million
+#: messages in deploy/mosquitto.conf) drains in a fraction of it even at 3,000 messages/s.
+BACKLOG_WINDOW_S = 3600.0
 DEAD_LETTER_PREFIX = 1024  # bytes of an oversized payload kept in its dead letter
 
 
@@ -33,7 +31,8 @@ class _Bucket:
     last: float
     last_rejected: float = -1e18
     granted: int = 0  # the newest backlog allowance it has taken (its number)
-    until: float = -math.inf  # tokens above the burst, from allowances, are kept until then
+    # the allowances it has taken: [messages left, usable until], the soonest to lapse first
+    extra: list[list[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ class Screen:
         # backlog allowances not yet expired, oldest first: (number, per topic, usable until);
         # replaced whole (by the network thread), read whole (by the worker)
         self._grants: tuple[tuple[int, float, float], ...] = ()
-        self._numbered = 0  # allowances given so far
+        self._numbered = 0  # allowances given so far (network thread)
         self._cleared_at = 0  # a bucket made after a forced clear takes no earlier allowance
         self.oversized = 0
         self.rate_limited = 0
@@ -95,20 +94,15 @@ class Screen:
                 self._forget_idle(now)
             b = self._buckets[msg.topic] = _Bucket(self.burst, now, granted=self._cleared_at)
         else:
-            if b.tokens < self.burst:  # refills up to the burst
-                b.tokens = min(self.burst, b.tokens + (now - b.last) * self.rate)
-            elif now >= b.until:  # what is left of an allowance lapses
-                b.tokens = min(b.tokens, self.burst)
+            b.tokens = min(self.burst, b.tokens + (now - b.last) * self.rate)
             b.last = now
         grants = self._grants
         if grants and grants[-1][0] > b.granted:
-            for number, allowance, until in grants:
-                if number > b.granted and now < until:
-                    b.tokens += allowance
-                    b.until = max(b.until, until)
-            b.granted = grants[-1][0]
+            _take(b, grants, now)
         if b.tokens >= 1.0:
             b.tokens -= 1.0
+            return None
+        if b.extra is not None and _spend(b, now):
             return None
         self.rate_limited += 1
         self.last_flooding_topic = msg.topic
@@ -123,10 +117,10 @@ class Screen:
 
     def allow_backlog(self, held_s: float, now: float) -> None:
         """The broker held messages for the gateway ``held_s`` seconds (away with its session
-        kept, or not read while the store refused writes): from ``now``, for as long again (at
-        most ``BACKLOG_WINDOW_S``), each topic may pass ``rate * held_s`` messages above its
+        kept, or while the store refused writes): from ``now``, for as long again (at most
+        ``BACKLOG_WINDOW_S``), each topic may pass ``rate * held_s`` messages above its
         burst, once, the most it could have sent at the allowed rate meanwhile. Allowances
-        add up (a brief drop during a long backlog's drain takes nothing from it)."""
+        add up, each lapsing at its own time."""
         if self.rate <= 0 or held_s <= 0:
             return
         self._numbered += 1
@@ -141,10 +135,35 @@ class Screen:
         full = [
             t
             for t, b in self._buckets.items()
-            if b.tokens + (now - b.last) * self.rate >= self.burst and now >= b.until
+            if b.tokens + (now - b.last) * self.rate >= self.burst
+            and not (b.extra and any(until > now for _, until in b.extra))
         ]
         for t in full:
             del self._buckets[t]
         if len(self._buckets) >= MAX_TRACKED_TOPICS:
             self._buckets.clear()
-            self._cleared_at = self._numbered
+            grants = self._grants  # those published: a newer one is still to be taken
+            self._cleared_at = grants[-1][0] if grants else self._cleared_at
+
+
+def _take(b: _Bucket, grants: tuple[tuple[int, float, float], ...], now: float) -> None:
+    """Give bucket ``b`` the allowances it has not taken yet that are still usable."""
+    extra = [e for e in b.extra or () if e[1] > now]
+    extra += [[allowance, until] for n, allowance, until in grants if n > b.granted and now < until]
+    extra.sort(key=lambda e: e[1])
+    b.extra = extra or None
+    b.granted = grants[-1][0]
+
+
+def _spend(b: _Bucket, now: float) -> bool:
+    """Spend one message of ``b``'s allowances, the soonest to lapse first; False when none
+    is left (those lapsed are dropped)."""
+    extra = b.extra
+    assert extra is not None
+    while extra and (extra[0][1] <= now or extra[0][0] < 1.0):
+        extra.pop(0)
+    if not extra:
+        b.extra = None
+        return False
+    extra[0][0] -= 1.0
+    return True

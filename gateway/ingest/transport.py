@@ -21,9 +21,6 @@ from gateway.settings import MqttSettings
 log = logging.getLogger(__name__)
 
 FLUSH_AT = 500  # messages of one socket read offered to the worker before the read ends
-# a wait for room in the queue this long means the store held the stream up, not load: the
-# broker queued for the gateway meanwhile, and that backlog is let through (see Screen)
-STALL_S = 1.0
 _raw = positional_builder(RawMessage)
 
 
@@ -63,9 +60,9 @@ class MqttTransport:
         self._stopping = False
         self.accepting = True  # False while draining: new messages stay unacknowledged
         self._on_connected = on_connected
-        # called with how long the broker held messages for the gateway, and why: a kept
-        # session resumed after ``away_since`` (the disconnect, or at start-up what the store
-        # last heard), or the network thread waited that long for room in a full queue
+        # a kept session resumed: called with how long the broker held messages for the
+        # gateway (since ``away_since``: the disconnect, or at start-up what the store last
+        # heard) and why
         self._on_backlog = on_backlog
         self.away_since: float | None = None
         self._pending: list[RawMessage] = []  # this socket read's messages, network thread only
@@ -197,15 +194,8 @@ class MqttTransport:
         if not self._pending:
             return
         msgs, self._pending = self._pending, []
-        waiting_since: float | None = None
         while not self.handoff.put_many(msgs, timeout=0.05):
-            if waiting_since is None:
-                waiting_since = time.time() - 0.05
             if self.client.want_write():
                 self.client.loop_write()
             if self._stopping:
                 return  # not acknowledged: the broker redelivers them to the next session
-        if waiting_since is not None and self._on_backlog is not None:
-            waited = time.time() - waiting_since
-            if waited >= STALL_S:  # the broker held the stream meanwhile (store trouble)
-                self._on_backlog(waited, "the queue was full")

@@ -196,6 +196,8 @@ def _retry(pipe: Pipeline, step: Callable[[], T], n: int, stop: threading.Event)
             return step()
         except StoreError as err:
             pipe.store_ok = False
+            if pipe.refused_since is None:
+                pipe.refused_since = time.monotonic()
             pipe.stats.store_errors += 1
             pipe.stats.last_store_error = str(err)
             log.error("store refused a batch of %d messages, retrying: %s", n, err)

@@ -163,7 +163,7 @@ def test_backlog_allowances_add_up_and_are_taken_once() -> None:
     s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
     s.allow_backlog(100.0, T0)  # a long absence
     s.allow_backlog(2.0, T0 + 1)  # a brief drop while its backlog drains
-    drain = [s.check(msg(i + 1, i, at=T0 + 1 + i * 0.0001)) for i in range(1100)]
+    drain = [s.check(msg(i + 1, i, at=T0 + 1 + i * 1e-6)) for i in range(1100)]
     assert drain.count(None) == 20 + 1000 + 20
 
 
@@ -176,3 +176,13 @@ def test_a_flood_of_fresh_topics_does_not_hand_out_the_allowance_again() -> None
         s.check(msg(i, 0, at=T0 + 1, topic=f"ref/counter/x{i}"))
     again = [s.check(msg(i + 1, i, at=T0 + 2 + i * 0.0001)) for i in range(100)]
     assert again.count(None) == 20  # a fresh bucket: its burst, not the allowance again
+
+
+def test_each_backlog_allowance_lapses_at_its_own_time() -> None:
+    s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
+    s.allow_backlog(100.0, T0)  # 1,000 a topic until T0 + 100
+    assert s.check(msg(1, 0, at=T0 + 1)) is None
+    s.allow_backlog(100.0, T0 + 50)  # 1,000 more until T0 + 150
+    assert s.check(msg(2, 0, at=T0 + 60)) is None
+    flood = [s.check(msg(i + 3, i, at=T0 + 120 + i * 1e-6)) for i in range(3000)]
+    assert flood.count(None) == 20 + 1000  # the burst and the second allowance only
