@@ -132,6 +132,10 @@ class Publisher:
         self.client.loop_stop()
 
 
+class _PortTaken(Exception):
+    """The API port was taken between choosing it and the gateway binding it."""
+
+
 class GatewayProcess:
     """``gateway run`` as a real child process with its own database and API port."""
 
@@ -152,26 +156,51 @@ class GatewayProcess:
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(
+        self._log_from = 0  # where this start's part of gateway.log begins
+        self.http = self._client()
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}",
             headers={"Authorization": f"Bearer {self.TOKEN}"},
             timeout=5,
         )
 
     def start(self, wait_connected: bool = True) -> GatewayProcess:
-        self.log = open(self.workdir / "gateway.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "run"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(self._healthy if wait_connected else self._up, timeout=30)
-        return self
+        """Start ``gateway run`` and wait until it answers. A port chosen free can be taken
+        before the gateway binds it (an outgoing connection's ephemeral port, on a restart on
+        the same port): then it starts again on another port."""
+        for _ in range(3):
+            path = self.workdir / "gateway.log"
+            self._log_from = path.stat().st_size if path.exists() else 0
+            self.log = open(path, "ab")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", "run"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_for(self._healthy if wait_connected else self._up, timeout=30)
+                return self
+            except _PortTaken:
+                self.proc = None
+                self.log.close()
+                self.port = free_port()
+                self.env["GATEWAY_API__PORT"] = str(self.port)
+                self.http.close()
+                self.http = self._client()
+        raise AssertionError(f"no API port could be bound: {self.read_log()}")
 
     def _up(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
+            p = self.workdir / "gateway.log"
+            with open(p, "rb") as f:
+                f.seek(self._log_from)
+                this_start = f.read().decode(errors="replace")
+            if "address already in use" in this_start and str(self.port) in this_start:
+                raise _PortTaken(this_start)
             raise AssertionError(f"gateway exited with {self.proc.returncode}: {self.read_log()}")
         try:
             return self.http.get("/api/v1/health").status_code == 200
