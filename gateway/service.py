@@ -112,7 +112,10 @@ class Gateway:
         # one keyed credential hash for ingest, members and doors (key in access.key_dir)
         self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
         self.transport = MqttTransport(
-            m, self.registry.subscriptions(), self.queue, on_backlog=self._backlog
+            m,
+            self.registry.subscriptions(),
+            self.queue,
+            on_backlog=lambda held_s, why: self.pipeline.allow_backlog(held_s, why),
         )
         # the last time the store heard any device: how long a backlog the broker may hold
         self.transport.away_since = max(
@@ -214,9 +217,6 @@ class Gateway:
             self.publisher.start()
         if self.uplink is not None:
             self.uplink.start()
-
-    def _backlog(self, held_s: float, why: str) -> None:
-        self.pipeline.allow_backlog(held_s, why)
 
     def _writer(self) -> BatchWriter:
         """The batch writer: in a child process unless configured off or the store is an

@@ -168,17 +168,15 @@ class Pipeline:
     def allow_backlog(self, held_s: float, why: str) -> None:
         """The broker held messages for the gateway ``held_s`` seconds: what it queued
         meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
-        screen = self.screen
-        if screen is None or screen.rate <= 0 or held_s <= 0:
-            return
-        screen.allow_backlog(held_s, time.time())
-        log.info(
-            "backlog (%s): the broker held messages for %.1f s; each topic may pass up to "
-            "%.0f queued messages above its burst",
-            why,
-            held_s,
-            screen.rate * held_s,
-        )
+        allowance = self.screen.allow_backlog(held_s, time.time()) if self.screen else 0.0
+        if allowance:
+            log.info(
+                "backlog (%s): the broker held messages for %.1f s; each topic may pass up "
+                "to %.0f queued messages above its burst",
+                why,
+                held_s,
+                allowance,
+            )
 
     def commit(self, msgs: list[RawMessage], batch: Batch) -> None:
         """Write ``batch``, then acknowledge ``msgs`` and apply the batch to the live state.

@@ -115,17 +115,19 @@ class Screen:
             first,
         )
 
-    def allow_backlog(self, held_s: float, now: float) -> None:
+    def allow_backlog(self, held_s: float, now: float) -> float:
         """The broker held messages for the gateway ``held_s`` seconds (away with its session
         kept, or while the store refused writes): from ``now``, for as long again (at most
         ``BACKLOG_WINDOW_S``), each topic may pass ``rate * held_s`` messages above its
         burst, once, the most it could have sent at the allowed rate meanwhile. Allowances
-        add up, each lapsing at its own time."""
+        add up, each lapsing at its own time. Returns the allowance (0 when none: no limit,
+        or nothing held)."""
         if self.rate <= 0 or held_s <= 0:
-            return
+            return 0.0
         self._numbered += 1
         grant = (self._numbered, self.rate * held_s, now + min(held_s, BACKLOG_WINDOW_S))
         self._grants = (*(g for g in self._grants if g[2] > now), grant)
+        return grant[1]
 
     def _forget_idle(self, now: float) -> None:
         """Drop buckets that have refilled and hold no allowance still in use (they carry no

@@ -140,7 +140,8 @@ def test_a_backlog_drain_within_the_burst_is_not_limited() -> None:
 
 def test_a_backlog_longer_than_the_burst_passes_after_an_absence() -> None:
     s = Screen(max_payload_bytes=65536, rate_per_s=10, burst=20)
-    s.allow_backlog(60.0, T0)  # away a minute: up to 600 queued per topic above the burst
+    assert s.allow_backlog(60.0, T0) == 600  # away a minute: 600 a topic above the burst
+    assert Screen(65536, rate_per_s=0, burst=20).allow_backlog(60.0, T0) == 0  # no limit
     drain = [s.check(msg(i + 1, i, at=T0 + i * 0.0001)) for i in range(620)]
     assert drain.count(None) == 620  # what a device at the allowed rate sent meanwhile
     assert s.check(msg(700, 0, at=T0 + 0.07)) is not None  # more than that was a flood
