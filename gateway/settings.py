@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -102,12 +102,15 @@ class ApiSettings(BaseModel):
 class OccupancySettings(BaseModel):
     """Engine tunables (SPEC section 4)."""
 
-    motion_timeout_s: float = 300.0
-    idle_after_s: float = 900.0
-    sensor_stale_s: float = 3600.0  # a sensor silent this long no longer counts as reporting
-    tick_s: float = 1.0
-    bin_s: int = 900  # utilization rollup bin length (divides a day)
-    snapshot_s: float = 5.0  # how often rollups, episodes and the engine snapshot are saved
+    # finite and positive: a NaN or negative tunable would make every deadline meaningless
+    motion_timeout_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 300.0
+    idle_after_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 900.0
+    # a sensor silent this long no longer counts as reporting
+    sensor_stale_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3600.0
+    tick_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    bin_s: Annotated[int, Field(gt=0)] = 900  # utilization rollup bin length (divides a day)
+    # how often rollups, episodes and the engine snapshot are saved
+    snapshot_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 5.0
     band_under_pct: float = 60.0  # utilization below this is under-utilized
     band_over_pct: float = 100.0  # above this over-utilized; in between on target
     underuse_pct: float = 20.0  # time used % below this over lookback_days is chronic underuse
@@ -118,7 +121,7 @@ class OccupancySettings(BaseModel):
 class BookingSettings(BaseModel):
     """Booking policy."""
 
-    grace_s: float = 600.0
+    grace_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 600.0
     auto_release: bool = True  # release ghost bookings (sensors reporting, nobody came)
 
 

@@ -13,8 +13,12 @@ class Deadlines(EngineBase):
 
     Deadlines are bucketed by whole second: a tick pops only the seconds that passed (a small
     heap of ints) and visits the spaces queued under them; a space's entry is live while its
-    ``scheduled`` still falls in that second.
+    ``scheduled`` still falls in that second. A deadline is a finite instant or ``inf``
+    (nothing pending): ``inf`` is never queued, and a queued entry whose space's deadline
+    became ``inf`` meanwhile is dropped when its second comes.
     """
+
+    bad_deadlines = 0  # NaN deadlines refused (none is expected: the guard screens events)
 
     def tick(self, now: float) -> list[str]:
         """Recompute the spaces whose deadlines fell due, close bins; ids whose state changed."""
@@ -35,6 +39,10 @@ class Deadlines(EngineBase):
                     later.append(space)  # this second, but not yet
                     continue
                 due = space.due
+                if due == inf:
+                    # newer evidence left it nothing pending (occupied by presence, say)
+                    space.scheduled = inf
+                    continue
                 if due > now:
                     # newer evidence moved its deadline later: nothing can change before it
                     space.scheduled = due
@@ -69,6 +77,9 @@ class Deadlines(EngineBase):
 
     def _schedule(self, space: SpaceLive, due: float, now: float) -> None:
         # A deadline at or before ``now`` is already reflected in the state just computed.
+        if due != due:  # NaN: no instant to wait for; counted, never queued
+            self.bad_deadlines += 1
+            due = math.inf
         space.due = due
         if due <= now or due >= space.scheduled:
             return

@@ -39,6 +39,7 @@ from gateway.occupancy.calendar import Calendar
 from gateway.occupancy.deadlines import Deadlines
 from gateway.occupancy.fusion import UNKNOWN, VACANT, Fused, SensorEvidence, fold, fuse
 from gateway.occupancy.ghosts import BookingWatch
+from gateway.occupancy.guard import EvidenceGuard
 from gateway.occupancy.idle import IdleEpisodes
 from gateway.occupancy.live import SpaceLive, SpaceView
 from gateway.settings import OccupancySettings
@@ -78,6 +79,7 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         self.no_show = NoShowStats()
         self.changes = 0
         self.due_recomputes = 0  # spaces a tick recomputed because a deadline fell due
+        self.guard = EvidenceGuard()  # refused or clamped events, counted by reason
 
     # -- evidence ---------------------------------------------------------------------------
     def new_evidence(self, device: str) -> SensorEvidence:
@@ -88,7 +90,7 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
 
     def apply(self, ev: Event, now: float) -> bool:
         """Fold one event into its space's evidence; True when the space's state changed."""
-        space = self._fold(ev)
+        space = self._fold(ev, now)
         return space is not None and self._recompute(space, now)
 
     def apply_all(self, events: Iterable[Event], now: float) -> list[str]:
@@ -103,7 +105,7 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         changed: list[str] = []
         unsettled: dict[str, tuple[SpaceLive, Fused]] = {}
         for ev in events:
-            space = self._fold(ev)
+            space = self._fold(ev, now)
             if space is None:
                 continue
             fused = fuse(space.sensors, now, self.settings)
@@ -117,13 +119,18 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
             self._recompute(space, now, fused)
         return changed
 
-    def _fold(self, ev: Event) -> SpaceLive | None:
+    def _fold(self, ev: Event, now: float) -> SpaceLive | None:
         """Fold one event into its sensor's evidence; the space when that evidence moved."""
         if ev.space is None:
             return None
         space = self.spaces.get(ev.space)
         if space is None:
+            self.guard.rejected["unknown_space"] += 1
             return None
+        screened = self.guard.screen(ev, now)
+        if screened is None:
+            return None
+        ev = screened
         for s in space.sensors:
             if s.device == ev.device:
                 break
