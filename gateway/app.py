@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway import __version__
 from gateway.api import validation
+from gateway.api.deps import principal_for
+from gateway.api.guard import HttpGuard
 from gateway.api.main import api_router
 from gateway.api.metrics import LatencyMiddleware
 from gateway.api.metrics import router as metrics_router
@@ -43,7 +45,12 @@ def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
     )
     app.state.gateway = gateway
     app.state.stream = StreamHub(gateway, heartbeat_s=gateway.settings.api.stream_heartbeat_s)
-    app.add_middleware(LatencyMiddleware, gw=gateway)
+    app.add_middleware(
+        HttpGuard,
+        authenticate=lambda token: principal_for(gateway, token),
+        max_body_bytes=gateway.settings.api.max_body_bytes,
+    )
+    app.add_middleware(LatencyMiddleware, gw=gateway)  # outermost: times refusals too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     validation.install(app)  # the schema documents both forms of 422 the routes answer

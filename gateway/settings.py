@@ -97,6 +97,8 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8080
     stream_heartbeat_s: float = 15.0  # live stream keep-alive comment when nothing changes
+    max_body_bytes: int = Field(default=1_048_576, gt=0)  # larger request bodies: 413, unread
+    member_token_ttl_s: float = Field(default=3600.0, gt=0)  # member-bound tokens' lifetime
 
 
 class OccupancySettings(BaseModel):

@@ -46,13 +46,18 @@ def authenticate(
     """The caller; 401 without a valid bearer token."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    presented = creds.credentials
+    principal = principal_for(gw, creds.credentials)
+    if principal is None:
+        raise _unauthorized("invalid token")
+    return principal
+
+
+def principal_for(gw: Gateway, presented: str) -> Principal | None:
+    """The principal behind a presented bearer token, or None for an unknown one."""
     if hmac.compare_digest(presented.encode(), gw.admin_token.encode()):
         return Principal(Role.admin, "bootstrap-admin")
     lookup = getattr(gw, "lookup_token", None)
     principal: Principal | None = lookup(presented) if lookup is not None else None
-    if principal is None:
-        raise _unauthorized("invalid token")
     return principal
 
 

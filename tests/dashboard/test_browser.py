@@ -102,6 +102,23 @@ def sign_in(page: Any, url: str, token: str) -> None:
     page.click("#login button")
 
 
+def until(page: Any, expression: str, timeout: float = 30.0) -> None:
+    """Wait until ``expression`` is true in the page. Playwright's ``wait_for_function``
+    evaluates a string with ``eval``, which the dashboard's Content-Security-Policy forbids;
+    ``evaluate`` runs over the debugging protocol, outside the page's policy."""
+    wait_for(lambda: page.evaluate(expression), timeout=timeout)
+
+
+def csp_violations(page: Any) -> list[str]:
+    """Console reports of anything the page's Content-Security-Policy blocked."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return seen
+
+
 def look(page: Any, space: str) -> str:
     return str(page.get_attribute(f'.tile[data-space="{space}"]', "data-look"))
 
@@ -120,6 +137,7 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    blocked = csp_violations(page)
     sign_in(page, url, gp.TOKEN)
     page.wait_for_selector('.tile[data-space="orion"]')
     # tiles show the live states: counters say occupied (3 of 8) and vacant-and-idle;
@@ -133,7 +151,7 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
     # the token stays in the session, never in the URL
     assert gp.TOKEN not in page.url
     assert page.evaluate("sessionStorage.getItem('gateway-token')") == gp.TOKEN
-    page.wait_for_function("document.getElementById('live').textContent === 'live'")
+    until(page, "document.getElementById('live').textContent === 'live'")
 
     # a sensor message changes a tile's colour live, without a reload
     page.evaluate("window.__sameDocument = true")
@@ -180,7 +198,8 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
     if page.is_visible("#alerts") and "co2" in page.inner_text("#alerts").lower():
         site["pub"].publish("ref/env/env-open-2", {"co2": 600})
         page.wait_for_selector('#notices li[data-notice="alert_cleared"]', timeout=10_000)
-        page.wait_for_function(
+        until(
+            page,
             "!document.getElementById('alerts').textContent.toLowerCase().includes('co2')"
         )
         assert page.is_visible("#notices")
@@ -197,6 +216,7 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
     shot = shoot(page, tmp_path, "dashboard.png")
     assert shot.stat().st_size > 20_000
     assert not errors, errors
+    assert not blocked, blocked  # the dashboard runs under its Content-Security-Policy
     page.close()
 
 
@@ -205,7 +225,7 @@ def test_dashboard_phone_and_bad_token(site: dict[str, Any], browser: Any, tmp_p
     url = f"http://127.0.0.1:{gp.port}/"
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     sign_in(phone, url, "not-a-token")
-    phone.wait_for_function("document.getElementById('login-error').textContent.length > 0")
+    until(phone, "document.getElementById('login-error').textContent.length > 0")
     assert phone.evaluate("sessionStorage.getItem('gateway-token')") is None
     phone.fill("#token", gp.TOKEN)
     phone.click("#login button")
