@@ -178,16 +178,35 @@ def route_template(scope: Scope) -> str:
     return path
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_TEMPLATES = 500  # far above the route table; a hard bound should a template ever leak
+
+
 class LatencyMiddleware:
     """Times each HTTP request to its first response byte, labelled by route template.
 
     Measured at response start, so a long-lived stream counts its set-up, not its lifetime.
-    Paths that match no route share one label, so scanners cannot grow the label set.
+    Every label is bounded, so unauthenticated scanners cannot grow the series: paths that
+    match no route share one label, a method outside HTTP's usual ones is ``other``, and
+    beyond ``MAX_TEMPLATES`` distinct routes any new one is counted as ``other`` too.
     """
 
     def __init__(self, app: ASGIApp, gw: Gateway) -> None:
         self.app = app
         self.hist = gw.telemetry.api_latency
+        self.templates: set[str] = set()
+
+    def labels(self, scope: Scope, status: int) -> tuple[str, str, str]:
+        """(route, method, status) of one request, each from a bounded set."""
+        template = route_template(scope)
+        if template not in self.templates:
+            if len(self.templates) >= MAX_TEMPLATES:
+                template = "other"
+            else:
+                self.templates.add(template)
+        method = str(scope.get("method", ""))
+        code = status if 100 <= status <= 599 else 0
+        return template, method if method in METHODS else "other", str(code)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -201,10 +220,7 @@ class LatencyMiddleware:
             if done:
                 return
             done = True
-            template = route_template(scope)
-            self.hist.labels(template, scope["method"], str(status)).observe(
-                time.perf_counter() - t0
-            )
+            self.hist.labels(*self.labels(scope, status)).observe(time.perf_counter() - t0)
 
         async def timed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
