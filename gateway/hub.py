@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from gateway.supervisor import Supervisor
+
 log = logging.getLogger(__name__)
 
 CHANNELS = ("events", "spaces", "findings", "notices")
@@ -30,9 +32,12 @@ Callback = Callable[[Any, float], None]
 class Hub:
     """Named channels with subscriber callbacks; a failing subscriber is logged, not fatal."""
 
-    def __init__(self) -> None:
+    def __init__(self, supervisor: Supervisor | None = None) -> None:
         self._subs: dict[str, list[Callback]] = {c: [] for c in CHANNELS}
         self._lock = threading.Lock()
+        # failures are counted per channel as loop ``hub-<channel>`` (health names it when a
+        # subscriber keeps failing); without a supervisor they are only logged
+        self._supervisor = supervisor
 
     def subscribe(self, channel: str, callback: Callback) -> Callable[[], None]:
         """Register ``callback`` on ``channel``; returns a function that unsubscribes it."""
@@ -49,8 +54,18 @@ class Hub:
 
     def publish(self, channel: str, payload: Any, now: float) -> None:
         """Call every subscriber of ``channel``; exceptions are logged and swallowed."""
+        failed = False
         for cb in self._subs[channel]:  # copy-on-write list: no lock needed to read
             try:
                 cb(payload, now)
-            except Exception:
-                log.exception("hub subscriber on %r failed", channel)
+            except Exception as err:
+                failed = True
+                if self._supervisor is None:
+                    log.exception("hub subscriber on %r failed", channel)
+                else:
+                    who = getattr(cb, "__qualname__", repr(cb))
+                    self._supervisor.loop(f"hub-{channel}").failed(err, f"subscriber {who}")
+        if not failed and self._supervisor is not None:
+            lp = self._supervisor.loops.get(f"hub-{channel}")
+            if lp is not None and lp.in_a_row:
+                lp.passed()

@@ -47,6 +47,7 @@ from gateway.store.sync import sync_building
 from gateway.store.tables import Device
 from gateway.store.writer import Batch
 from gateway.store.writer_process import WriterProcess
+from gateway.supervisor import Supervisor
 from gateway.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Gateway:
         self.settings = settings
         self.clock = clock
         self.started_at = clock()
+        self.supervisor = Supervisor(clock)  # every long-lived thread runs under it
         self.building: Building = load_building(settings.building)
         self.registry = ProfileRegistry.load(settings.profiles_dir)
         missing = sorted(
@@ -94,7 +96,7 @@ class Gateway:
         self.telemetry = Telemetry()
         self.writer.observers.append(self.telemetry.observe_batch)
         self.state_lock = threading.RLock()
-        self.hub = Hub()
+        self.hub = Hub(self.supervisor)
         self.silence_s = self._silence_timeouts()
         self.engine = OccupancyEngine(
             self.building,
@@ -104,6 +106,7 @@ class Gateway:
             silence_s=self.silence_s,
         )
         self._unsaved = EngineOutput()
+        self._last_save_error: str | None = None
         self._restore_engine()
         self.devices = self._load_devices()
         self._warm_engine()
@@ -141,6 +144,7 @@ class Gateway:
             clock=clock,
             hasher=self.hasher,
         )
+        self.pipeline.supervisor = self.supervisor
         # Fault injection for the durability tests: exit right after this many commits,
         # before their acknowledgements are sent.
         self.pipeline.crash_after_batches = int(os.environ.get("GATEWAY_FAULT_EXIT_AFTER", "0"))
@@ -166,6 +170,7 @@ class Gateway:
         self.members = self.access.directory
         self.uplink = build_uplink(self)  # northbound, store-and-forward; None when off
         self.services = MemberServices(self)  # bookings, print release, alerts, work orders
+        self._supervise_parts()
         self.embedded_broker: EmbeddedBroker | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -202,14 +207,12 @@ class Gateway:
                 self.embedded_broker.start()
             else:
                 log.warning("no broker answers at %s:%s yet; will keep trying", host, port)
+        sup = self.supervisor
         self._threads = [
-            threading.Thread(
-                target=self.pipeline.run, args=(self.queue, self._stop), name="ingest-worker"
-            ),
-            threading.Thread(target=self._tick_loop, name="engine-ticker", daemon=True),
+            sup.thread("ingest-worker", self.pipeline.run, self.queue, self._stop, daemon=False),
+            sup.thread("engine-ticker", self._tick_loop),
+            sup.thread("engine-saver", self._save_loop),
         ]
-        for t in self._threads:
-            t.start()
         self.services.start()
         self.access.start()
         self.transport.start()
@@ -217,6 +220,31 @@ class Gateway:
             self.publisher.start()
         if self.uplink is not None:
             self.uplink.start()
+        self._watch_network_threads()
+
+    def _supervise_parts(self) -> None:
+        """Hand each part that runs a loop of its own its record in the supervisor."""
+        sup = self.supervisor
+        self.access.flusher.loop = sup.loop("access-audit")
+        self.access.client.loop = sup.loop("door-decider")
+        if self.publisher is not None:
+            self.publisher.client.loop = sup.loop("mqtt-out")
+        if self.uplink is not None:
+            self.uplink.loop = sup.loop("uplink")
+            self.uplink.client.loop = sup.loop("uplink-mqtt")
+
+    def _watch_network_threads(self) -> None:
+        """paho's network threads run no code of ours to supervise: watch that they live."""
+        sup = self.supervisor
+        clients = [("mqtt-in", self.transport.client), ("door-decider", self.access.client.client)]
+        if self.publisher is not None:
+            clients.append(("mqtt-out", self.publisher.client.client))
+        if self.uplink is not None:
+            clients.append(("uplink-mqtt", self.uplink.client.client))
+        for name, client in clients:
+            thread = getattr(client, "_thread", None)  # paho's loop_start thread
+            if isinstance(thread, threading.Thread):
+                sup.loop(name).thread = thread
 
     def _writer(self) -> BatchWriter:
         """The batch writer: in a child process unless configured off or the store is an
@@ -239,6 +267,7 @@ class Gateway:
     def stop(self) -> None:
         """Stop taking messages, drain and commit what is in flight, then disconnect."""
         self.transport.accepting = False
+        self.supervisor.stop()
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
@@ -294,20 +323,36 @@ class Gateway:
                 self.writer.dead_letters -= gone
 
     def _tick_loop(self) -> None:
-        period = self.settings.occupancy.tick_s
-        next_save = self.clock() + self.settings.occupancy.snapshot_s
-        while not self._stop.wait(period):
-            with self.state_lock:
-                t0 = time.perf_counter()
-                now = self.clock()
-                self._spaces_changed(self.engine.tick(now), now)
-                if self.publisher is not None:
-                    self.publisher.tick(now)
-                self.telemetry.engine_tick.observe(time.perf_counter() - t0)
-            if now >= next_save:
-                next_save = now + self.settings.occupancy.snapshot_s
-                self._save_engine()
-                self._prune_dead_letters()
+        """Tick the engine, then MQTT out's timers: each its own pass, so one failing does
+        not hold the other (nor the saver, which runs on a thread of its own)."""
+        ticks, out = self.supervisor.loop("engine-ticker"), self.supervisor.loop("mqtt-out-tick")
+        while not self._stop.wait(self.settings.occupancy.tick_s):
+            ticks.run_pass(self._tick)
+            if self.publisher is not None:
+                out.run_pass(self._publisher_tick)
+
+    def _tick(self) -> None:
+        with self.state_lock:
+            t0 = time.perf_counter()
+            now = self.clock()
+            self._spaces_changed(self.engine.tick(now), now)
+            self.telemetry.engine_tick.observe(time.perf_counter() - t0)
+
+    def _publisher_tick(self) -> None:
+        assert self.publisher is not None
+        with self.state_lock:
+            self.publisher.tick(self.clock())
+
+    def _save_loop(self) -> None:
+        """Save rollups, idle episodes, findings and the snapshot every ``snapshot_s``."""
+        saves = self.supervisor.loop("engine-saver")
+        while not self._stop.wait(self.settings.occupancy.snapshot_s):
+            saves.run_pass(self._save_pass)
+
+    def _save_pass(self) -> None:
+        if not self._save_engine():
+            raise StoreError(self._last_save_error or "engine output not saved")
+        self._prune_dead_letters()
 
     def _spaces_changed(self, space_ids: list[str], now: float) -> None:
         """Hand the spaces whose state changed to MQTT out and the hub (under ``state_lock``)."""
@@ -324,8 +369,9 @@ class Gateway:
             n = engine_snapshot.restore(self.engine, raw, self.clock())
             log.info("engine state restored for %d spaces", n)
 
-    def _save_engine(self) -> None:
-        """Write closed bins, day totals, idle episodes, findings and the snapshot together."""
+    def _save_engine(self) -> bool:
+        """Write closed bins, day totals, idle episodes, findings and the snapshot together;
+        False when the store refused them (they are kept for the next save)."""
         with self.state_lock:
             now = self.clock()
             self._unsaved.merge(self.engine.drain())
@@ -336,14 +382,17 @@ class Gateway:
             rollups.save(self.db, site, out, snap, now, eng.bin_s, eng.cal.day_of_bin)
         except StoreError as err:
             log.error("engine output not saved, will retry: %s", err)
+            self._last_save_error = str(err)
             with self.state_lock:
                 out.merge(self._unsaved)
                 self._unsaved = out
-        else:  # told once saved, so a retried save is not told twice
-            if out.findings:
-                self.hub.publish("findings", out.findings, now)
-            for ep in out.episodes.values():
-                self.hub.publish("notices", episode_notice(ep), now)
+            return False
+        # told once saved, so a retried save is not told twice
+        if out.findings:
+            self.hub.publish("findings", out.findings, now)
+        for ep in out.episodes.values():
+            self.hub.publish("notices", episode_notice(ep), now)
+        return True
 
     def _load_devices(self) -> dict[str, DeviceLive]:
         devices = {

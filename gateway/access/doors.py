@@ -30,6 +30,7 @@ from gateway.events import Event, kind_of
 from gateway.profiles import ProfileRegistry
 from gateway.profiles.commands import CommandError
 from gateway.store.audit import Audit, record
+from gateway.supervisor import Loop
 
 log = logging.getLogger(__name__)
 
@@ -247,15 +248,19 @@ class AuditFlusher(threading.Thread):
         super().__init__(name="access-audit", daemon=True)
         self.decider, self.period_s = decider, period_s
         self.stopping = threading.Event()
+        self.loop = Loop("access-audit", time.time)  # the gateway hands its supervisor's
 
     def run(self) -> None:
         next_prune = time.monotonic() + PRUNE_S
         while not self.stopping.wait(self.period_s):
             try:
+                self.loop.beat()
                 self.decider.flush()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_S
                     self.decider.grants.prune(self.decider.clock())
-            except Exception:  # the writer must outlive one bad round, or audits pile up
-                log.exception("door audit round failed")
+            except Exception as err:  # the writer must outlive one bad round
+                self.loop.failed(err, "a door audit round")
+            else:
+                self.loop.passed()
         self.decider.flush()

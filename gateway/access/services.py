@@ -75,8 +75,7 @@ class MemberServices:
         n = self.bookings.restore(self.gw.clock())
         if n:
             log.info("bookings restored for %d spaces", n)
-        self._thread = threading.Thread(target=self._run, name="member-services", daemon=True)
-        self._thread.start()
+        self._thread = self.gw.supervisor.thread("member-services", self._run)
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -119,7 +118,9 @@ class MemberServices:
     # -- the worker -------------------------------------------------------------------------------
     def _run(self) -> None:
         next_poll = 0.0
+        loop = self.gw.supervisor.loop("member-services")
         while not self._stop.is_set():
+            loop.beat()  # outside the queue's get: an injected fault holds no item
             try:
                 channel, payload, now = self._q.get(timeout=POLL_S)
             except queue.Empty:
@@ -161,10 +162,13 @@ class MemberServices:
             self.alerts.check_devices(now)
 
     def _safely(self, fn: Any, *args: Any) -> None:
+        loop = self.gw.supervisor.loop("member-services")
         try:
             fn(*args)
-        except (GatewayError, SQLAlchemyError):
+        except (GatewayError, SQLAlchemyError) as err:
             # the store is away or locked: the periodic checks try again
-            log.exception("member services step failed")
-        except Exception:  # the worker must outlive one bad item
-            log.exception("member services step failed unexpectedly")
+            loop.failed(err, "a member services step")
+        except Exception as err:  # the worker must outlive one bad item
+            loop.failed(err, "a member services step (unexpected)")
+        else:
+            loop.passed()

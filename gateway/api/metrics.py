@@ -115,6 +115,7 @@ class LiveCollector(Collector):
             "Door-decision audit rows dropped (backlog over its bound, or refused by the store)",
             value=gw.access.decider.audit_dropped,
         )
+        yield from _loop_metrics(gw)
         for name, kind, help_, value in uplink_figures(gw.uplink):
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             yield family(name, help_, value=value)
@@ -127,6 +128,36 @@ class LiveCollector(Collector):
                 "Live-stream clients dropped for reading too slowly",
                 value=self.stream.dropped,
             )
+
+
+def _loop_metrics(gw: Gateway) -> Iterator[Metric]:
+    """The supervised loops' failures, restarts and state; the engine's refused evidence."""
+    failures = CounterMetricFamily(
+        "gateway_loop_failures", "Passes of a supervised loop that raised", labels=["loop"]
+    )
+    restarts = CounterMetricFamily(
+        "gateway_loop_restarts", "Restarts of a supervised thread after a crash", labels=["loop"]
+    )
+    up = GaugeMetricFamily(
+        "gateway_loop_up",
+        "1 while a supervised loop runs well, 0 when failing or stopped",
+        labels=["loop"],
+    )
+    for h in gw.supervisor.health():
+        failures.add_metric([h.name], h.failures)
+        restarts.add_metric([h.name], h.restarts)
+        up.add_metric([h.name], 0 if h.down else 1)
+    yield from (failures, restarts, up)
+    refused = CounterMetricFamily(
+        "gateway_engine_rejected",
+        "Events the occupancy engine refused or clamped, by reason",
+        labels=["reason"],
+    )
+    with gw.state_lock:
+        rejected = dict(gw.engine.guard.rejected)
+    for reason, n in sorted(rejected.items()):
+        refused.add_metric([reason], n)
+    yield refused
 
 
 def metrics_registry(gw: Gateway, stream: Any = None) -> CollectorRegistry:

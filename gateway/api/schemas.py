@@ -15,6 +15,16 @@ def iso(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
+class LoopStatus(BaseModel):
+    """One supervised thread or loop, as health shows it."""
+
+    state: Literal["running", "failing", "restarting", "stopped"]
+    failures: int  # passes that raised since start
+    restarts: int  # times its thread was restarted after a crash
+    last_error: str | None
+    last_error_at: datetime | None
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     mqtt: Literal["connected", "disconnected"]
@@ -23,6 +33,9 @@ class Health(BaseModel):
     embedded_broker: bool
     uptime_s: float
     queue_depth: int
+    # the supervised loops that are not running well, by name (empty when all are)
+    failing: dict[str, LoopStatus] = {}
+    loops: dict[str, Literal["running", "failing", "restarting", "stopped"]] = {}
 
 
 class Stats(BaseModel):

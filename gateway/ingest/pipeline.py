@@ -27,6 +27,7 @@ from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
 from gateway.ingest.worker import run_worker
 from gateway.profiles import ProfileRegistry
 from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
+from gateway.supervisor import Supervisor
 
 __all__ = ["DeviceLive", "IngestStats", "Pipeline"]
 
@@ -67,6 +68,8 @@ class Pipeline:
         self.apply = apply
         # set by the live worker while it runs: hands the events to its applying thread
         self.apply_later: Callable[[list[Event], float], None] | None = None
+        # the live worker's threads report their passes here (the gateway sets its own)
+        self.supervisor = Supervisor()
         self.ack = ack
         self.ack_message = ack_message
         self.ack_batch = ack_batch

@@ -20,6 +20,7 @@ from gateway.events import Event
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.store.writer import Batch
+from gateway.supervisor import Loop
 
 if TYPE_CHECKING:
     from gateway.ingest.pipeline import Pipeline
@@ -30,6 +31,7 @@ Prepared = tuple[list[RawMessage], Batch]
 # messages decoded into a waiting batch between two looks at whether the committer is free:
 # a few milliseconds of decoding, where a whole queue's worth had kept it waiting for 30-90 ms
 GROW_STEP = 200
+APPLY_TRIES = 3  # a batch whose apply keeps failing is given up (logged) after this many
 T = TypeVar("T")
 
 
@@ -42,15 +44,20 @@ def run_worker(pipe: Pipeline, source: Handoff, stop: threading.Event) -> None:
     under load batches grow instead of queueing: the per-commit cost (a sync to disk, a
     round trip to the writer process) is paid once for all of them."""
     ready: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
+    sup = pipe.supervisor
     committer = threading.Thread(
         target=_commit_loop, args=(pipe, ready, stop), name="ingest-commit", daemon=True
     )
-    applier = _Applier(pipe.apply)
+    commit_loop = sup.loop("ingest-commit")
+    commit_loop.thread, commit_loop.stopped = committer, False
+    applier = _Applier(pipe.apply, sup.loop("ingest-apply"))
     pipe.apply_later = applier.submit
+    loop = sup.loop("ingest-worker")
     committer.start()
     pending: Prepared | None = None
     try:
         while not (stop.is_set() and source.empty() and pending is None):
+            loop.beat()  # before taking messages: a failing pass holds none of them
             if pending is not None:
                 full = len(pending[0]) >= pipe.batch_size or stop.is_set()
                 if full or pipe.idle():
@@ -103,10 +110,12 @@ class _Applier:
     order, so the commit thread can start the next batch meanwhile. Bounded: a commit waits
     when two batches are still to be applied."""
 
-    def __init__(self, apply: Callable[[list[Event], float], None]) -> None:
+    def __init__(self, apply: Callable[[list[Event], float], None], loop: Loop) -> None:
         self.apply = apply
+        self.loop = loop
         self._q: queue.Queue[tuple[list[Event], float] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, name="ingest-apply", daemon=True)
+        loop.thread, loop.stopped = self._thread, False
         self._thread.start()
 
     def submit(self, events: list[Event], now: float) -> None:
@@ -118,10 +127,19 @@ class _Applier:
 
     def _run(self) -> None:
         while (item := self._q.get()) is not None:
-            try:
-                self.apply(*item)
-            except Exception:
-                log.exception("applying a committed batch to the live state failed")
+            for attempt in range(APPLY_TRIES):
+                try:
+                    self.loop.beat()
+                    self.apply(*item)
+                except Exception as err:  # the live state must go on with the next batch
+                    self.loop.failed(err, "applying a committed batch to the live state")
+                    if attempt + 1 == APPLY_TRIES:
+                        log.error("gave up applying a batch of %d events", len(item[0]))
+                    else:
+                        time.sleep(0.05)
+                else:
+                    self.loop.passed()
+                    break
 
 
 def _collect(
@@ -152,7 +170,7 @@ def _prepare_until_done(
 ) -> Prepared | None:
     """Prepare a batch; a store error (reading the redelivery record) is retried like a
     failed commit. None when given up at shutdown (nothing of it acknowledged)."""
-    return _retry(pipe, lambda: pipe.prepare(msgs), len(msgs), stop)
+    return _retry(pipe, lambda: pipe.prepare(msgs), len(msgs), stop, "ingest-worker")
 
 
 def _commit_loop(
@@ -165,7 +183,8 @@ def _commit_loop(
             return
         try:
             if not gave_up:  # a later batch must not commit past one left unacknowledged
-                gave_up = _retry(pipe, _Commit(pipe, *item), len(item[0]), stop) is None
+                commit = _Commit(pipe, *item)
+                gave_up = _retry(pipe, commit, len(item[0]), stop, "ingest-commit") is None
         finally:
             pipe.end_flight()
 
@@ -178,6 +197,7 @@ class _Commit:
 
     def __call__(self) -> bool:
         pipe = self.pipe
+        pipe.supervisor.loop("ingest-commit").beat()
         if pipe.is_stale is not None and any(pipe.is_stale(m) for m in self.msgs):
             # the connection changed while it waited: prepare it again without the messages
             # the broker will resend (every earlier batch has committed by now)
@@ -186,14 +206,19 @@ class _Commit:
         return True
 
 
-def _retry(pipe: Pipeline, step: Callable[[], T], n: int, stop: threading.Event) -> T | None:
+def _retry(
+    pipe: Pipeline, step: Callable[[], T], n: int, stop: threading.Event, name: str
+) -> T | None:
     """Run ``step`` until it succeeds; a store error or a bug keeps the batch, acknowledges
     nothing and retries with backoff, so the broker holds (and redelivers) rather than us
-    dropping it. None when given up at shutdown."""
+    dropping it. None when given up at shutdown. Each try is a pass of loop ``name``."""
     delay = 0.2
+    loop = pipe.supervisor.loop(name)
     while True:
         try:
-            return step()
+            done = step()
+            loop.passed()
+            return done
         except StoreError as err:
             pipe.store_ok = False
             if pipe.refused_since is None:
@@ -204,9 +229,9 @@ def _retry(pipe: Pipeline, step: Callable[[], T], n: int, stop: threading.Event)
             if stop.is_set() and delay > 5:
                 log.error("giving up on %d unacknowledged messages at shutdown", n)
                 return None
-        except Exception:  # a bug must not kill the worker: keep the batch, unacknowledged
+        except Exception as err:  # a bug must not kill the worker: keep it, unacknowledged
             pipe.stats.store_errors += 1
-            log.exception("batch of %d messages failed; retrying", n)
+            loop.failed(err, f"a batch of {n} messages")
             if stop.is_set():
                 return None
         time.sleep(delay)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.settings import MqttSettings
+from gateway.supervisor import Loop
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,9 @@ class OutClient:
         self.published = 0
         self._on_connected = on_connected
         self._on_message_cb = on_message
+        # its handler's passes; the gateway hands its supervisor's record and watches the
+        # network thread with it
+        self.loop = Loop(client_id, time.time)
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -121,6 +126,9 @@ class OutClient:
         if self._on_message_cb is None:
             return
         try:
+            self.loop.beat()
             self._on_message_cb(msg.topic, bytes(msg.payload))
-        except Exception:  # an escaping error would end paho's network thread for good
-            log.exception("MQTT out: handler for %s failed", msg.topic)
+        except Exception as err:  # an escaping error would end paho's network thread
+            self.loop.failed(err, f"the handler for {msg.topic}")
+        else:
+            self.loop.passed()

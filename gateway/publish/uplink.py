@@ -40,6 +40,7 @@ from gateway.hub import Hub
 from gateway.occupancy.accumulate import Finding, IdleEpisode
 from gateway.publish.client import OutClient
 from gateway.publish.spool import Entry, Spool
+from gateway.supervisor import Loop
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Uplink:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.loop = Loop("uplink", time.time)  # the gateway hands its supervisor's record
         self._unsubscribe: list[Callable[[], None]] = []
         client.client.on_publish = self._on_publish
 
@@ -145,6 +147,7 @@ class Uplink:
     def start(self) -> None:
         self.client.start()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
+        self.loop.thread, self.loop.stopped = self._thread, False
         self._thread.start()
 
     def stop(self, drain_s: float = 2.0) -> None:
@@ -181,6 +184,7 @@ class Uplink:
         while True:
             stopping = self._stop.is_set()
             try:
+                self.loop.beat()
                 if stopping or time.monotonic() >= next_flush:
                     next_flush = time.monotonic() + self.flush_s
                     self.flush()
@@ -191,11 +195,13 @@ class Uplink:
                 if not stopping:
                     self._feed()
             except StoreError as err:
-                log.error("uplink buffer: %s; retrying", err)
+                self.loop.failed(err, "the uplink buffer")
                 self._stop.wait(1.0)
-            except Exception:  # the uplink must outlive a bug in one pass, never the building
-                log.exception("uplink pass failed; retrying")
+            except Exception as err:  # the uplink must outlive a bug in one pass
+                self.loop.failed(err, "an uplink pass")
                 self._stop.wait(1.0)
+            else:
+                self.loop.passed()
             if stopping:
                 return
             self._wake.wait(max(0.0, min(self.flush_s, next_flush - time.monotonic())))

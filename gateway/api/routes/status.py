@@ -7,7 +7,7 @@ from collections import Counter
 from fastapi import APIRouter
 
 from gateway.api.deps import Auth, GatewayDep
-from gateway.api.schemas import Health, Stats
+from gateway.api.schemas import Health, LoopStatus, Stats, iso
 
 router = APIRouter(tags=["status"])
 
@@ -17,8 +17,21 @@ def health(gw: GatewayDep) -> Health:
     """Liveness and readiness: broker connection and store state. No token needed."""
     mqtt_ok = gw.transport.connected.is_set()
     store_ok = gw.pipeline.store_ok
+    loops = gw.supervisor.health()
+    failing = {
+        h.name: LoopStatus(
+            state=h.state,  # type: ignore[arg-type]
+            failures=h.failures,
+            restarts=h.restarts,
+            last_error=h.last_error,
+            last_error_at=iso(h.last_error_at),
+        )
+        for h in gw.supervisor.down()
+    }
     return Health(
-        status="ok" if mqtt_ok and store_ok else "degraded",
+        status="ok" if mqtt_ok and store_ok and not failing else "degraded",
+        failing=failing,
+        loops={h.name: h.state for h in loops},  # type: ignore[misc]
         mqtt="connected" if mqtt_ok else "disconnected",
         store="ok" if store_ok else "error",
         broker=f"{gw.transport.host}:{gw.transport.port}",
