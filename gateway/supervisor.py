@@ -74,9 +74,11 @@ class Loop:
         self.last_beat_at = self._clock()
         if self._faults:
             with self._lock:
-                if self._faults > 0:
+                armed = self._faults
+                if armed > 0:
                     self._faults -= 1
-                    raise InjectedFault(f"fault injected into {self.name}")
+            if armed:
+                raise InjectedFault(f"fault injected into {self.name}")
 
     def passed(self) -> None:
         """A pass completed."""
