@@ -6,7 +6,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,6 +70,7 @@ def site(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         broker.url,
         work,
         GATEWAY_OCCUPANCY__IDLE_AFTER_S="1",  # vacant spaces turn idle at once
+        GATEWAY_BOOKINGS__GRACE_S="2",  # bookings are decided two seconds after they start
     ).start()
     pub = Publisher(broker.port, client_id=f"dashboard-test-{gp.port}")
     pub.publish("ref/counter/pc-orion", {"count": 3})
@@ -244,3 +245,31 @@ def test_dashboard_phone_and_bad_token(site: dict[str, Any], browser: Any, tmp_p
     assert left < 40  # the side panels sit below the tiles, not beside them
     shoot(phone, tmp_path, "dashboard-phone.png")
     phone.close()
+
+
+def test_a_booking_nobody_could_observe_is_shown_unverified(
+    site: dict[str, Any], browser: Any
+) -> None:
+    """focus's only sensor (a PIR) never reported: its room is unknown, so a booking there is
+    neither released nor checked in, and the dashboard says so."""
+    gp: GatewayProcess = site["gw"]
+    assert gp.get("/api/v1/spaces/focus")["state"] == "unknown"
+    now = time.time()
+
+    def at(t: float) -> str:
+        return datetime.fromtimestamp(t, UTC).isoformat()
+
+    gp.http.post("/api/v1/members", json={"id": "m-9", "name": "Nine"})
+    body = {"space": "focus", "member": "m-9", "start": at(now + 1), "end": at(now + 1800)}
+    r = gp.http.post("/api/v1/bookings", json=body)
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    done = wait_for(lambda: (b := gp.get(f"/api/v1/bookings/{bid}"))["outcome"] and b, timeout=15)
+    assert (done["outcome"], done["status"]) == ("unverified", "booked")
+    rate = gp.get("/api/v1/bookings/no-show-rate")
+    assert rate["unverified"] >= 1 and rate["released"] == 0
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, f"http://127.0.0.1:{gp.port}/", gp.TOKEN)
+    page.wait_for_selector(f'#free li[data-booking="{bid}"][data-outcome="unverified"]')
+    assert "no live sensor" in page.inner_text(f'#free li[data-booking="{bid}"]')
+    page.close()

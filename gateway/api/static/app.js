@@ -11,6 +11,7 @@ const state = {
   spaces: new Map(),
   devices: new Map(),
   released: null,
+  unverified: null,
   filter: { floor: "", type: "" },
   stopStream: null,
   timers: [],
@@ -38,7 +39,7 @@ function renderSummary() {
 function renderSpaces() {
   const spaces = [...state.spaces.values()];
   fill("floors", floors(spaces, state.filter));
-  fill("free", panels.freeNow(spaces, state.released));
+  fill("free", panels.freeNow(spaces, state.released, state.unverified));
   renderSummary();
 }
 
@@ -48,7 +49,7 @@ function applySpace(s) {
   const old = document.querySelector(`.tile[data-space="${CSS.escape(s.id)}"]`);
   if (known && old) old.replaceWith(tile(s));
   else if (!known) renderSpaces();
-  fill("free", panels.freeNow([...state.spaces.values()], state.released));
+  fill("free", panels.freeNow([...state.spaces.values()], state.released, state.unverified));
   renderSummary();
 }
 
@@ -84,14 +85,19 @@ function setPanel(id, content) {
 }
 
 async function loadOperations() {
-  const q = new URLSearchParams({ status: "released", from: startOfToday().toISOString(), to: new Date(Date.now() + 86400e3).toISOString() });
-  const [released, alerts, orders] = await Promise.all([
+  const today = { from: startOfToday().toISOString(), to: new Date(Date.now() + 86400e3).toISOString() };
+  const q = new URLSearchParams({ status: "released", ...today });
+  const all = new URLSearchParams({ ...today, limit: "1000" });
+  const [released, booked, alerts, orders] = await Promise.all([
     api(`/api/v1/bookings?${q}`, { optional: true }),
+    api(`/api/v1/bookings?${all}`, { optional: true }),
     api("/api/v1/alerts", { optional: true }),
     api("/api/v1/work-orders?limit=200", { optional: true }),
   ]);
   state.released = released === null ? null : released.data;
-  fill("free", panels.freeNow([...state.spaces.values()], state.released));
+  // decided while the room's sensors were offline: neither released nor checked in
+  state.unverified = booked === null ? null : booked.data.filter((b) => b.outcome === "unverified");
+  fill("free", panels.freeNow([...state.spaces.values()], state.released, state.unverified));
   setPanel("alerts", panels.alerts(alerts));
   setPanel("orders", panels.workOrders(orders));
 }

@@ -12,7 +12,7 @@ export const LIMITS = {
 
 const empty = (text) => h("p", { class: "meta empty" }, text);
 
-export function freeNow(spaces, released) {
+export function freeNow(spaces, released, unverified = null) {
   const idle = spaces.filter((s) => s.state === "vacant" && s.idle)
     .sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
   const list = idle.map((s) =>
@@ -26,6 +26,12 @@ export function freeNow(spaces, released) {
           h("li", { data: { booking: b.id } }, h("b", {}, b.space),
             ` ${clock(b.start)}–${clock(b.end)} · released ${b.released_at ? clock(b.released_at) : ""}`)))
       : empty("None released today."));
+  }
+  if (unverified !== null && unverified.length) {
+    out.push(h("h4", {}, "Bookings unverified today (sensors offline)"));
+    out.push(h("ul", { class: "list" }, unverified.map((b) =>
+      h("li", { data: { booking: b.id, outcome: "unverified" } }, h("b", {}, b.space),
+        ` ${clock(b.start)}–${clock(b.end)} · not released: no live sensor during the grace period`))));
   }
   return out;
 }
@@ -106,7 +112,7 @@ export function recommendations(body) {
   const ns = body.no_show;
   if (ns && ns.required_checkin) {
     out.push(h("p", { class: "meta" },
-      `No-show rate ${ns.rate === null ? "–" : `${Math.round(ns.rate * 100)}%`} (${ns.released} released of ${ns.required_checkin} bookings needing check-in)`));
+      `No-show rate ${ns.rate === null ? "–" : `${Math.round(ns.rate * 100)}%`} (${ns.released} released of ${ns.required_checkin} bookings needing check-in${ns.unverified ? `; ${ns.unverified} unverified, sensors offline` : ""})`));
   }
   if (!body.data.length) return [...out, empty(`No recommendations over the last ${body.days} days.`)];
   out.push(h("ul", { class: "list" }, body.data.map((r) =>
