@@ -173,6 +173,7 @@ class Gateway:
         self._supervise_parts()
         self.embedded_broker: EmbeddedBroker | None = None
         self._stop = threading.Event()
+        self._save_now = threading.Event()  # the ticker asks for a save when it found something
         self._threads: list[threading.Thread] = []
         self._reload_lock = threading.Lock()
 
@@ -269,6 +270,7 @@ class Gateway:
         self.transport.accepting = False
         self.supervisor.stop()
         self._stop.set()
+        self._save_now.set()
         for t in self._threads:
             t.join(timeout=30)
         self.services.stop()
@@ -326,10 +328,18 @@ class Gateway:
         """Tick the engine, then MQTT out's timers: each its own pass, so one failing does
         not hold the other (nor the saver, which runs on a thread of its own)."""
         ticks, out = self.supervisor.loop("engine-ticker"), self.supervisor.loop("mqtt-out-tick")
-        while not self._stop.wait(self.settings.occupancy.tick_s):
+        while not self._stop.wait(self._until_next_tick()):
             ticks.run_pass(self._tick)
             if self.publisher is not None:
                 out.run_pass(self._publisher_tick)
+
+    def _until_next_tick(self) -> float:
+        """Seconds to the engine's next deadline, at most ``tick_s``: a ghost booking is
+        released, a PIR room turns vacant, on time rather than up to a tick late."""
+        period = self.settings.occupancy.tick_s
+        with self.state_lock:
+            due = self.engine.next_due() - self.clock()
+        return min(period, max(due + 0.001, 0.005))
 
     def _tick(self) -> None:
         with self.state_lock:
@@ -337,6 +347,8 @@ class Gateway:
             now = self.clock()
             self._spaces_changed(self.engine.tick(now), now)
             self.telemetry.engine_tick.observe(time.perf_counter() - t0)
+            if self.engine.out.findings:
+                self._save_now.set()  # a ghost booking is released now, not at the next save
 
     def _publisher_tick(self) -> None:
         assert self.publisher is not None
@@ -346,7 +358,11 @@ class Gateway:
     def _save_loop(self) -> None:
         """Save rollups, idle episodes, findings and the snapshot every ``snapshot_s``."""
         saves = self.supervisor.loop("engine-saver")
-        while not self._stop.wait(self.settings.occupancy.snapshot_s):
+        while not self._stop.is_set():
+            self._save_now.wait(self.settings.occupancy.snapshot_s)
+            self._save_now.clear()
+            if self._stop.is_set():
+                return  # stop() saves once more itself
             saves.run_pass(self._save_pass)
 
     def _save_pass(self) -> None:

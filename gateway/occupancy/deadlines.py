@@ -66,6 +66,18 @@ class Deadlines(EngineBase):
         self.close_bins(now)
         return changed
 
+    def next_due(self) -> float:
+        """The earliest live deadline (``inf`` when none): when the next tick has work."""
+        keys, buckets = self._keys, self._buckets
+        while keys:
+            k = keys[0]
+            live = [sp.scheduled for sp in buckets[k] if k <= sp.scheduled < k + 1]
+            if live:
+                return min(live)
+            heapq.heappop(keys)  # every entry of that second was superseded
+            self._queued -= len(buckets.pop(k))
+        return math.inf
+
     def deadlines(self) -> list[tuple[float, str]]:
         """The live (deadline, space id) pairs waiting for a tick."""
         return [

@@ -117,6 +117,10 @@ def test_ghost_booking_released_by_the_running_gateway(
             timeout=15,
         )
         assert done["outcome"] == "ghost"
+        # released on time: within a second of start + grace (the ticker wakes at the
+        # deadline and the saver hands the finding on at once)
+        late = datetime.fromisoformat(done["released_at"]).timestamp() - (now + 1 + 2)
+        assert 0 <= late < 1.0, late
         again = live.http.post("/api/v1/bookings", json={**body, "member": "m-8"})
         assert again.status_code == 201, again.text
         assert live.get("/api/v1/spaces/focus")["state"] == "vacant"
