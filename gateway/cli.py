@@ -145,7 +145,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     _setup_logging(settings.log_level)
     building = load_building(args.building or settings.building)
-    sim = Simulator(building, args.broker or settings.mqtt.url, speed=args.speed, seed=args.seed)
+    sim = Simulator(
+        building,
+        args.broker or settings.mqtt.url,
+        speed=args.speed,
+        seed=args.seed,
+        truth=args.truth,
+    )
     stop = threading.Event()
     try:
         sim.run(stop, duration_s=args.duration)
@@ -202,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=float, default=60.0)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--duration", type=float, help="wall seconds to run (default: until Ctrl-C)")
+    sim.add_argument("--truth", help="write each space's true head count over the run to FILE")
     sim.set_defaults(func=cmd_simulate)
     add_token_commands(sub)
     add_report_commands(sub)

@@ -16,6 +16,19 @@ CountListener = Callable[[float, int, int], None]  # (sim time, old count, new c
 
 
 @dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How the simulated occupancy sensors behave (what real devices do; docs in ``sensors``).
+
+    ``still_share`` of a PIR's re-report gaps are people sitting still for up to
+    ``still_max_s`` with no motion; 0 turns that off."""
+
+    pir_repeat_s: tuple[float, float] = (30.0, 60.0)
+    pir_clear_s: float = 90.0  # zigbee2mqtt occupancy_timeout: "false" this long after motion
+    still_share: float = 0.0
+    still_max_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One MQTT message to publish; ``ts`` is the simulated time it belongs to (not sent)."""
 
@@ -72,8 +85,18 @@ class LiveSpace:
 class World:
     """What every simulated device shares: building, clock, outbox, spaces, seeded randomness."""
 
-    def __init__(self, building: Building, *, seed: int, start: float, min_gap: float) -> None:
+    def __init__(
+        self,
+        building: Building,
+        *,
+        seed: int,
+        start: float,
+        min_gap: float,
+        behaviour: Behaviour | None = None,
+    ) -> None:
         self.building = building
+        self.behaviour = behaviour or Behaviour()
+        self.muted: set[str] = set()  # topics of devices that are dead: what they say is lost
         self.seed = seed
         self.min_gap = min_gap
         self.clock = Scheduler(start)
@@ -90,6 +113,8 @@ class World:
 
     def emit(self, topic: str, payload: dict[str, Any] | str, *, retain: bool = False) -> None:
         """Queue a message at the current simulated time."""
+        if topic in self.muted:
+            return
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         self.outbox.append(Message(self.clock.now, topic, text, retain))
 
@@ -122,3 +147,6 @@ class SimDevice:
 
     def stop(self, ts: float) -> None:
         """Publish what a device says when it goes away (offline), if anything."""
+
+    def resume(self, ts: float) -> None:
+        """Report the current state again after an outage (nothing by default)."""

@@ -185,6 +185,7 @@ class People:
         self.hours = building.site.business_hours
         self.tz = building.site.tz
         self.arrival_sinks: list[ArrivalSink] = []
+        self.scripted: dict[str, list[Visit]] = {}  # spaces whose visits are given, not planned
 
     def start(self, ts: float) -> None:
         """Set the head counts for ``ts`` (silently) and plan the rest of the day."""
@@ -194,7 +195,10 @@ class People:
         clock = self.world.clock
         arrivals: list[Visit] = []
         for sid, live in self.world.spaces.items():
-            visits = plan_day(live.space, day, self.hours, self.world.rng("day", sid, str(day)))
+            if sid in self.scripted:
+                visits = [v for v in self.scripted[sid] if self._day_of(v[0]) == day]
+            else:
+                visits = plan_day(live.space, day, self.hours, self.world.rng("day", sid, str(day)))
             if initial:
                 live.count = count_at(visits, after)
             for ts, n in count_changes(visits):
@@ -206,6 +210,9 @@ class People:
             sink(arrivals)
         midnight = datetime.combine(day + timedelta(days=1), time(0), self.tz).timestamp()
         clock.at(midnight, partial(self._next_day, day + timedelta(days=1)))
+
+    def _day_of(self, ts: float) -> date:
+        return datetime.fromtimestamp(ts, self.tz).date()
 
     def _next_day(self, day: date, ts: float) -> None:
         self._plan(day, ts)

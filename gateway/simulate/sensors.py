@@ -7,20 +7,30 @@ from typing import Any
 from gateway.simulate.core import SimDevice, World
 from gateway.simulate.env import Climates
 
-PIR_TIMEOUT_S = 90.0  # a PIR reports "no motion" this long after the last motion it saw
-PIR_REPEAT_S = (30.0, 60.0)  # while people move, motion is reported again this often
+#: How soon the simulated sensors tell of a change (what a harness must allow for).
+FIRST_MOTION_S = (1.0, 10.0)  # a PIR sees someone who walked in this long after
+SETTLE_S = (1.0, 5.0)  # a presence radar settles this long after the room changed
+DEBOUNCE_S = (0.5, 2.0)  # a counter reports a changed count this long after
 HEARTBEAT_S = 900.0  # on-change sensors still report now and then
 
 
 class Pir(SimDevice):
-    """PIR motion sensor: ``ref-occupancy`` (``motion``) or zigbee2mqtt (``occupancy``)."""
+    """PIR motion sensor: ``ref-occupancy`` (``motion``) or zigbee2mqtt (``occupancy``).
+
+    While people are in it reports motion every ``pir_repeat_s`` (the Aqara RTCGQ11LM sees
+    motion at most once a minute); with ``still_share`` people sometimes sit still up to
+    ``still_max_s``. ``pir_clear_s`` after the last motion it says "no motion", as
+    zigbee2mqtt's ``occupancy_timeout`` does (default 90 s; zigbee2mqtt.io
+    docs/devices/RTCGQ11LM.md) -- also during a long sit-still with people still there.
+    """
 
     def __init__(self, world: World, device_id: str, space: str | None, climates: Climates) -> None:
         super().__init__(world, device_id, space)
         self.zigbee = False
         self.climate = climates.of(space)
         self.battery = self.rng.randint(50, 100)
-        self.active = False  # between first motion and the timeout's "false"
+        self.moving = False  # a motion report is scheduled
+        self.reported = False  # the last report said motion
         self.last_motion = 0.0
         world.listen(space, self._on_count)
 
@@ -29,30 +39,39 @@ class Pir(SimDevice):
         if self.world.count(self.space) > 0:
             self._wake(ts)
 
+    def resume(self, ts: float) -> None:
+        self._report(False)
+        if self.world.count(self.space) > 0 and not self.moving:
+            self._wake(ts)
+
     def _on_count(self, ts: float, old: int, new: int) -> None:
-        if new > 0 and not self.active:
+        if new > 0 and not self.moving:
             self._wake(ts)
 
     def _wake(self, ts: float) -> None:
-        self.active = True
-        self.world.clock.at(ts + self.rng.uniform(1, 10), self._tick)
+        self.moving = True
+        self.world.clock.at(ts + self.rng.uniform(*FIRST_MOTION_S), self._motion)
 
-    def _tick(self, ts: float) -> None:
-        if self.world.count(self.space) > 0:
-            self.last_motion = ts
-            self._report(True)
-            self.world.clock.at(ts + self.world.gap(self.rng.uniform(*PIR_REPEAT_S)), self._tick)
-        else:
-            self.world.clock.at(self.last_motion + PIR_TIMEOUT_S, self._expire)
+    def _motion(self, ts: float) -> None:
+        if self.world.count(self.space) == 0:
+            self.moving = False
+            return
+        b = self.world.behaviour
+        self.last_motion = ts
+        self._report(True)
+        self.world.clock.at(ts + b.pir_clear_s, self._clear)
+        gap = self.rng.uniform(*b.pir_repeat_s)
+        still = b.still_max_s > b.pir_repeat_s[1]
+        if still and self.rng.random() < b.still_share:
+            gap = self.rng.uniform(b.pir_repeat_s[1], b.still_max_s)  # sitting still
+        self.world.clock.at(ts + self.world.gap(gap), self._motion)
 
-    def _expire(self, ts: float) -> None:
-        if self.world.count(self.space) > 0:
-            self.world.clock.at(ts + self.rng.uniform(1, 10), self._tick)
-        else:
-            self.active = False
+    def _clear(self, ts: float) -> None:
+        if self.reported and ts >= self.last_motion + self.world.behaviour.pir_clear_s - 1e-6:
             self._report(False)
 
     def _report(self, motion: bool) -> None:
+        self.reported = motion
         if not self.zigbee:
             payload: dict[str, Any] = {"motion": motion}
             if self.rng.random() < 0.1:
@@ -94,7 +113,11 @@ class Presence(SimDevice):
 
     def _on_count(self, ts: float, old: int, new: int) -> None:
         if (new > 0) != self.state:
-            self.world.clock.at(ts + self.rng.uniform(1, 5), self._settle)
+            self.world.clock.at(ts + self.rng.uniform(*SETTLE_S), self._settle)
+
+    def resume(self, ts: float) -> None:
+        self.state = self.world.count(self.space) > 0
+        self._report()
 
     def _settle(self, ts: float) -> None:
         now = self.world.count(self.space) > 0
@@ -133,7 +156,10 @@ class Counter(SimDevice):
     def _on_count(self, ts: float, old: int, new: int) -> None:
         if not self.pending:
             self.pending = True
-            self.world.clock.at(ts + self.rng.uniform(0.5, 2.0), self._flush)
+            self.world.clock.at(ts + self.rng.uniform(*DEBOUNCE_S), self._flush)
+
+    def resume(self, ts: float) -> None:
+        self._report(ts)
 
     def _flush(self, ts: float) -> None:
         self.pending = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -15,7 +16,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway.building import Building
 from gateway.errors import ConfigError, GatewayError
 from gateway.settings import parse_broker_url
-from gateway.simulate.core import Message
+from gateway.simulate.core import Behaviour, Message
+from gateway.simulate.script import Script
 from gateway.simulate.traffic import Traffic
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,9 @@ class Simulator:
 
     Simulated time starts at ``start`` (naive: site local time; default :func:`default_start`)
     and only drives behaviour: payloads carry no ``ts``, so the gateway stamps receive time.
-    ``run`` is meant to be called once.
+    ``run`` is meant to be called once. ``clock``: the simulated time to publish up to
+    (epoch seconds), shared with whoever must agree on it (a gateway on the same fast
+    clock); ``truth``: a file to write the ground truth to when the run ends.
     """
 
     def __init__(
@@ -64,6 +68,10 @@ class Simulator:
         client_id: str = "gateway-simulator",
         username: str | None = None,
         password: str | None = None,
+        clock: Callable[[], float] | None = None,
+        behaviour: Behaviour | None = None,
+        script: Script | None = None,
+        truth: str | None = None,
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"simulator speed: expected a number > 0, got {speed!r}")
@@ -78,8 +86,16 @@ class Simulator:
         elif start.tzinfo is None:
             start = start.replace(tzinfo=building.site.tz)
         self.start = start
+        self.clock = clock
+        self.truth_path = truth
         self.traffic = Traffic(
-            building, seed=seed, start=start.timestamp(), min_gap=speed * MIN_WALL_GAP_S
+            building,
+            seed=seed,
+            start=start.timestamp(),
+            min_gap=speed * MIN_WALL_GAP_S,
+            behaviour=behaviour,
+            script=script,
+            truth=truth is not None,
         )
         self.published = 0  # messages handed to the client (QoS 1)
         self.acked = 0  # of those, acknowledged by the broker
@@ -110,11 +126,13 @@ class Simulator:
                 elapsed = time.monotonic() - t0
                 if duration_s is not None and elapsed >= duration_s:
                     break
-                self._publish(client, self.traffic.advance(base + elapsed * self.speed))
+                until = base + elapsed * self.speed if self.clock is None else self.clock()
+                self._publish(client, self.traffic.advance(until))
                 wait = TICK_S if duration_s is None else min(TICK_S, duration_s - elapsed)
                 stop.wait(max(wait, 0.0))
             self._publish(client, self.traffic.end())
             self._drain()
+            self.write_truth()
             log.info(
                 "simulator stopped: %d published, %d acknowledged, %d dropped, simulated time %s",
                 self.published,
@@ -125,6 +143,13 @@ class Simulator:
         finally:
             client.disconnect()
             client.loop_stop()
+
+    def write_truth(self) -> None:
+        """Write the ground truth played so far, when a truth file was asked for."""
+        truth = self.traffic.truth
+        if self.truth_path is not None and truth is not None:
+            truth.write(self.truth_path, self.traffic.now)
+            log.info("ground truth written to %s", self.truth_path)
 
     def _connect(self) -> mqtt.Client:
         client = mqtt.Client(

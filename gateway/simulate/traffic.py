@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 
 from gateway.building import Building, DeviceBinding
-from gateway.simulate.core import Message, SimDevice, World
+from gateway.simulate import script as scripting
+from gateway.simulate.core import Behaviour, Message, SimDevice, World
 from gateway.simulate.doors import Door
 from gateway.simulate.env import Climates, RefEnvironment, ZigbeeAirQuality, ZigbeeTempHum
+from gateway.simulate.lorawan import ChirpstackCounter
 from gateway.simulate.people import People
 from gateway.simulate.printers import Printer
+from gateway.simulate.script import Script
 from gateway.simulate.sensors import Counter, Pir, Presence, ZigbeeContact, ZigbeePir
+from gateway.simulate.truth import TruthRecorder
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,29 @@ def occupancy_kind(binding: DeviceBinding) -> str:
 
 
 class Traffic:
-    """Every simulated device of a building, driven by one simulated clock; ``advance`` to move."""
+    """Every simulated device of a building, driven by one simulated clock; ``advance`` to move.
 
-    def __init__(self, building: Building, *, seed: int, start: float, min_gap: float) -> None:
-        self.world = World(building, seed=seed, start=start, min_gap=min_gap)
+    ``script`` replaces some spaces' planned visits and plays sensor outages; ``truth``
+    records every space's head count (:mod:`gateway.simulate.truth`).
+    """
+
+    def __init__(
+        self,
+        building: Building,
+        *,
+        seed: int,
+        start: float,
+        min_gap: float,
+        behaviour: Behaviour | None = None,
+        script: Script | None = None,
+        truth: bool = False,
+    ) -> None:
+        self.world = World(building, seed=seed, start=start, min_gap=min_gap, behaviour=behaviour)
         self.climates = Climates(self.world)
         self.people = People(self.world, building)
+        self.truth = TruthRecorder(self.world) if truth else None
         self.devices: list[SimDevice] = []
+        self.by_id: dict[str, tuple[DeviceBinding, SimDevice]] = {}
         self.zigbee: list[str] = []
         skipped: set[str] = set()
         for binding in building.devices.values():
@@ -58,12 +78,17 @@ class Traffic:
                 skipped.add(binding.profile)
                 continue
             self.devices.append(device)
+            self.by_id[binding.id] = (binding, device)
             if binding.profile == "zigbee2mqtt":
                 self.zigbee.append(binding.id)
             if isinstance(device, Door) and binding.space is None:
                 self.people.arrival_sinks.append(device.arrivals)
         if skipped:
             log.info("simulator: no behaviour for profiles %s; those devices stay silent", skipped)
+        if script is not None:
+            scripting.apply(self, script)
+            if self.truth is not None:
+                self.truth.outages = list(script.outages)
         self.started = False
 
     def _make(self, b: DeviceBinding) -> SimDevice | None:
@@ -75,6 +100,8 @@ class Traffic:
             return Printer(w, b.id, sid, lead=lead)
         if b.profile == "ref-counter":
             return Counter(w, b.id, sid)
+        if b.profile == "chirpstack" and "vs121" in f"{b.model or ''} {b.id}".lower():
+            return ChirpstackCounter(w, b.id, sid)
         if b.profile == "ref-environment":
             return RefEnvironment(w, b.id, sid, self.climates)
         if b.profile == "ref-occupancy":
@@ -105,6 +132,8 @@ class Traffic:
         for name in self.zigbee:
             self.world.emit(f"zigbee2mqtt/{name}/availability", {"state": "online"})
         self.people.start(now)
+        if self.truth is not None:
+            self.truth.begin(now)
         self.climates.settle(now)
         for device in self.devices:
             device.start(now)
