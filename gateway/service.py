@@ -119,6 +119,7 @@ class Gateway:
             self.registry.subscriptions(),
             self.queue,
             on_backlog=lambda held_s, why: self.pipeline.allow_backlog(held_s, why),
+            clock=clock,
         )
         # the last time the store heard any device: how long a backlog the broker may hold
         self.transport.away_since = max(

@@ -48,8 +48,10 @@ class MqttTransport:
         client_id: str | None = None,
         on_connected: Callable[[], None] | None = None,
         on_backlog: Callable[[float, str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.clock = clock  # the gateway's: receive times are on the engine's clock
         self.topics = sorted(set(topics))
         self.handoff = handoff
         self.connected = threading.Event()
@@ -151,7 +153,7 @@ class MqttTransport:
         since, self.away_since = self.away_since, None
         if flags.session_present and since is not None and self._on_backlog is not None:
             # before any of the queued messages is read: they are screened knowing it
-            self._on_backlog(time.time() - since, "session resumed")
+            self._on_backlog(self.clock() - since, "session resumed")
         if self.topics:
             client.subscribe([(t, 1) for t in self.topics])
         self.connected.set()
@@ -162,7 +164,7 @@ class MqttTransport:
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if self.connected.is_set():  # away from now (a failed reconnect keeps the first time)
-            self.away_since = time.time()
+            self.away_since = self.clock()
         self.connected.clear()
         self._bump()
         if not self._stopping:
@@ -179,7 +181,7 @@ class MqttTransport:
         time and collected for ``_flush``."""
         if not self.accepting:
             return  # not acknowledged: the broker redelivers them to the next session
-        now, gen = time.time(), self.generation
+        now, gen = self.clock(), self.generation
         self.received += len(found)
         pending = self._pending
         pending += [_raw(t, p, now, q, mid, r, d, gen) for t, p, q, mid, r, d in found]
