@@ -41,3 +41,4 @@ class IngestStats:
     stale_dropped: int = 0  # from a lost connection, left for the broker to resend
     oversized: int = 0  # dead-lettered unparsed
     rate_limited: int = 0  # over a topic's rate: first of a flood dead-lettered, rest counted
+    store_refused: int = 0  # messages whose rows the store refused: dead-lettered instead

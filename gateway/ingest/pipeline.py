@@ -21,11 +21,14 @@ from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
 from gateway.ingest.handoff import Handoff
+from gateway.ingest.isolate import commit_isolating
 from gateway.ingest.live import DeviceLive, IngestStats
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
+from gateway.ingest.storable import PROFILE_MAX, clean_device, clean_text, refusal
 from gateway.ingest.worker import run_worker
 from gateway.profiles import ProfileRegistry
+from gateway.store.refusals import StoreDataError
 from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
 from gateway.supervisor import Supervisor
 
@@ -164,8 +167,10 @@ class Pipeline:
             else:
                 self.stats.rate_limited += 1
                 if verdict.dead_letter:
-                    log.warning("%s", verdict.reason)
+                    log.warning("%s", clean_text(verdict.reason))
                     self._dead(batch, m, verdict.reason)
+            batch.parts.append((m, len(batch.events), len(batch.dead_letters),
+                                len(batch.fingerprints), len(batch.touches)))  # fmt: skip
         return msgs, batch
 
     def allow_backlog(self, held_s: float, why: str) -> None:
@@ -184,9 +189,16 @@ class Pipeline:
     def commit(self, msgs: list[RawMessage], batch: Batch) -> None:
         """Write ``batch``, then acknowledge ``msgs`` and apply the batch to the live state.
 
-        Raises StoreError (nothing acknowledged) when the store refuses it."""
-        self._settle_devices(batch)
-        self.writer.write(batch)
+        Raises StoreError (nothing acknowledged) when the store refuses it. When it refuses
+        it for its data, the messages it refuses are dead-lettered and the rest committed."""
+        if not batch.written:
+            self._settle_devices(batch)
+            try:
+                self.writer.write(batch)
+            except StoreDataError as err:
+                landed = commit_isolating(self, batch, err)
+                batch.events, batch.devices = landed.events, landed.devices
+                batch.written = True
         self.store_ok = True
         if self.refused_since is not None:  # before the acks let the broker send the rest
             held, self.refused_since = time.monotonic() - self.refused_since, None
@@ -218,6 +230,10 @@ class Pipeline:
             return
         if decoded is None:
             self.stats.ignored += 1
+            return
+        why = refusal(decoded)
+        if why is not None:
+            self._dead(batch, m, f"cannot store it: {why}", decoded.profile, decoded.device)
             return
         binding = self.building.devices.get(decoded.device)
         if binding is None:
@@ -299,15 +315,16 @@ class Pipeline:
         payload: bytes | None = None,
     ) -> None:
         self.stats.dead_lettered += 1
-        log.info("dead letter on %s: %s", m.topic, reason)
+        topic, reason = clean_text(m.topic), clean_text(reason)  # storable whatever came
+        log.info("dead letter on %s: %s", topic, reason)
         batch.dead_letters.append(
             {
                 "site": self.building.site.id,
-                "topic": m.topic,
+                "topic": topic,
                 "payload": self.hasher.scrub(m.payload if payload is None else payload),
                 "reason": reason,
-                "profile": profile,
-                "device": device,
+                "profile": clean_device(profile, PROFILE_MAX),
+                "device": clean_device(device),
                 "received_at": m.received_at,
             }
         )
@@ -324,10 +341,15 @@ class Pipeline:
         online: bool | None,
     ) -> None:
         key = (self.building.site.id, device)
+        batch.touches.append((key, profile, space, bound, seen, readings, online))
         u = batch.devices.get(key)
         if u is None:
             u = batch.devices[key] = DeviceUpdate(profile, space, bound, seen, seen)
         u.absorb(seen, readings, online)
+
+    def settle_devices(self, batch: Batch) -> None:
+        """``_settle_devices`` (for a part of a batch written on its own)."""
+        self._settle_devices(batch)
 
     def _settle_devices(self, batch: Batch) -> None:
         """What a batch's device updates take from the live view, read just before the write

@@ -19,7 +19,7 @@ DEAD_LETTER_PREFIX = 1024  # bytes of an oversized payload kept in its dead lett
 
 def fingerprint(msg: RawMessage) -> int:
     """A 64-bit signed digest of topic and payload (what a redelivery repeats exactly)."""
-    h = hashlib.blake2b(msg.topic.encode(), digest_size=8)
+    h = hashlib.blake2b(msg.topic.encode("utf-8", "surrogatepass"), digest_size=8)
     h.update(b"\0")
     h.update(msg.payload)
     return int.from_bytes(h.digest(), "big", signed=True)

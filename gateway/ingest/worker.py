@@ -198,7 +198,8 @@ class _Commit:
     def __call__(self) -> bool:
         pipe = self.pipe
         pipe.supervisor.loop("ingest-commit").beat()
-        if pipe.is_stale is not None and any(pipe.is_stale(m) for m in self.msgs):
+        fresh = not pipe.writer.landed(self.batch)  # committed by an earlier try: keep it
+        if fresh and pipe.is_stale is not None and any(pipe.is_stale(m) for m in self.msgs):
             # the connection changed while it waited: prepare it again without the messages
             # the broker will resend (every earlier batch has committed by now)
             self.msgs, self.batch = pipe.prepare(self.msgs, after_earlier=False)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.errors import StoreError
 from gateway.store.db import db_error
+from gateway.store.refusals import StoreDataError, is_data_error
 
 
 def copy_rows(
@@ -27,4 +28,5 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as err:
-        raise StoreError(f"COPY into {table} failed: {db_error(err)}") from err
+        kind = StoreDataError if is_data_error(err) else StoreError
+        raise kind(f"COPY into {table} failed: {db_error(err)}") from err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -20,6 +21,7 @@ from gateway.errors import StoreError
 from gateway.events import QUANTITIES, Event
 from gateway.store.db import db_error
 from gateway.store.pg_copy import copy_rows
+from gateway.store.refusals import StoreDataError, is_data_error
 from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
 
@@ -33,6 +35,8 @@ MAX_PARAMS = 30_000  # bound values per statement: under SQLite's limit since 3.
 DEVICE_COLUMNS = (
     "site", "id", "profile", "space", "bound", "online", "first_seen", "last_seen", "readings",
 )  # fmt: skip
+BATCH_MARK = -1  # the packet id of a batch's own record among the redelivery fingerprints
+MARKS_KEPT = 2 * PRUNE_EVERY  # the newest batch records kept
 _param_limit: int | None = None
 
 
@@ -111,12 +115,30 @@ class Batch:
     # its events, dead letters and fingerprints as its writer will send them, made ahead of
     # the commit by ``BatchWriter.seal`` (None: made at the write)
     sealed: bytes | None = None
+    # recorded with its rows, so a write retried after it committed is known (never twice)
+    id: int = field(default_factory=lambda: secrets.randbits(63))
+    written: bool = False  # committed (by this writer or a retry that found its record)
+    tries: int = 0  # writes attempted
+    # what each message added, for isolating one the store refuses: (message, then the ends
+    # of its events, dead letters, fingerprints and device touches in this batch)
+    parts: list[tuple[Any, int, int, int, int]] = field(default_factory=list)
+    # (device key, profile, space, bound, seen, readings, online) of each message
+    touches: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def mark(self) -> tuple[int, int]:
+        """Its record among the redelivery fingerprints."""
+        return (BATCH_MARK, self.id)
 
     def __len__(self) -> int:
         return len(self.events) + len(self.dead_letters)
 
     def extend(self, later: Batch) -> None:
         """Add what a later batch produced, as if both had been one batch."""
+        e, d, f, t = (len(x) for x in (self.events, self.dead_letters, self.fingerprints,
+                                       self.touches))  # fmt: skip
+        self.parts += [(m, e + a, d + b, f + c, t + u) for m, a, b, c, u in later.parts]
+        self.touches += later.touches
         self.events += later.events
         self.dead_letters += later.dead_letters
         self.fingerprints += later.fingerprints
@@ -141,12 +163,16 @@ class Rows:
 
 
 def batch_rows(batch: Batch) -> Rows:
-    """The rows of ``batch``."""
+    """The rows of ``batch``; StoreDataError when a value cannot be a column's."""
+    try:
+        events = [event_tuple(e, r) for e, r in batch.events]
+    except (ValueError, OverflowError, TypeError) as err:
+        raise StoreDataError(f"batch not committed: {type(err).__name__}: {err}") from err
     return Rows(
-        [event_tuple(e, r) for e, r in batch.events],
+        events,
         batch.dead_letters,
         list(batch.devices.items()),
-        batch.fingerprints,
+        [*batch.fingerprints, batch.mark],
     )
 
 
@@ -239,9 +265,25 @@ class BatchWriter:
         change after this; its device updates still do. Nothing to do for this writer."""
 
     def write(self, batch: Batch) -> None:
-        """Commit the batch in one transaction; raises StoreError and keeps nothing on failure."""
+        """Commit the batch in one transaction; raises StoreError and keeps nothing on failure
+        (StoreDataError when the store refused a value in it). Once committed it is never
+        written again: a retry after an attempt that failed first reads whether it landed."""
+        if self.landed(batch):
+            return
+        batch.tries += 1
         elapsed = self.write_rows(batch_rows(batch))
+        batch.written = True
         self.counted(batch, elapsed)
+
+    def landed(self, batch: Batch) -> bool:
+        """True when ``batch`` is committed already (counted the once it is found so)."""
+        if batch.written:
+            return True
+        if batch.tries and self.committed([batch.mark]):
+            batch.written = True
+            self.counted(batch, 0.0)
+            return True
+        return False
 
     def counted(self, batch: Batch, elapsed: float) -> None:
         """Count a committed batch and tell the observers."""
@@ -268,9 +310,12 @@ class BatchWriter:
                     cache = self._upsert_devices(conn, dict(rows.devices))
                 if rows.fingerprints:
                     self._record_fingerprints(conn, rows.fingerprints)
-        except SQLAlchemyError as err:
+        except StoreDataError:
+            raise
+        except (SQLAlchemyError, ValueError, OverflowError) as err:
             n = len(rows.events) + len(rows.dead_letters)
-            raise StoreError(f"batch of {n} not committed: {db_error(err)}") from err
+            kind = StoreDataError if is_data_error(err) else StoreError
+            raise kind(f"batch of {n} not committed: {db_error(err)}") from err
         self._device_cache.update(cache)
         return time.perf_counter() - t0
 
@@ -321,16 +366,21 @@ class BatchWriter:
         if self._batches % PRUNE_EVERY == 0:
             # the oldest record to keep: ids are shared by every site writing to the store,
             # so count this site's own rows rather than subtracting from the newest id
-            mine = (FINGERPRINTS.c.site == site, FINGERPRINTS.c.client == client)
-            keep = conn.execute(
-                select(FINGERPRINTS.c.id)
-                .where(*mine)
-                .order_by(FINGERPRINTS.c.id.desc())
-                .offset(self.redelivery_window - 1)
-                .limit(1)
-            ).scalar()
-            if keep is not None:
-                conn.execute(delete(FINGERPRINTS).where(*mine, FINGERPRINTS.c.id < keep))
+            # (the batches' own records apart: a retry looks for one within seconds)
+            for kind, window in (
+                (FINGERPRINTS.c.mid != BATCH_MARK, self.redelivery_window),
+                (FINGERPRINTS.c.mid == BATCH_MARK, MARKS_KEPT),
+            ):
+                mine = (FINGERPRINTS.c.site == site, FINGERPRINTS.c.client == client, kind)
+                keep = conn.execute(
+                    select(FINGERPRINTS.c.id)
+                    .where(*mine)
+                    .order_by(FINGERPRINTS.c.id.desc())
+                    .offset(window - 1)
+                    .limit(1)
+                ).scalar()
+                if keep is not None:
+                    conn.execute(delete(FINGERPRINTS).where(*mine, FINGERPRINTS.c.id < keep))
 
     def _upsert_devices(
         self, conn: Connection, updates: dict[tuple[str, str], DeviceUpdate]

@@ -8,8 +8,8 @@ rows to ``python -m gateway.store.writer_process`` over a pipe, which commits th
 is still acknowledged to the broker only once it is committed.
 
 When the child dies (it should not; it is restarted), whether the batch in flight committed
-is read back from the redelivery record: its QoS 1 fingerprints are all there, or none are.
-A batch without any (QoS 0 only) is written again. The child asks the kernel to kill it when
+is read back from the redelivery record, where every batch (QoS 0 or 1) records its id in
+its own transaction. The child asks the kernel to kill it when
 the thread that started it ends, and leaves when the pipe closes, so it never outlives us.
 """
 
@@ -31,6 +31,7 @@ from typing import IO, Any
 from sqlalchemy.engine import Engine
 
 from gateway.errors import StoreError
+from gateway.store.refusals import StoreDataError
 from gateway.store.writer import Batch, BatchWriter, Rows, batch_rows
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,14 @@ class WriterProcess(BatchWriter):
 
     def write(self, batch: Batch) -> None:
         """Commit the batch in the child; raises StoreError (nothing kept) when it was not."""
+        if self.landed(batch):
+            return
         bulk = batch.sealed if batch.sealed is not None else _bulk(batch)
         devices = _pack(list(batch.devices.items()))
+        batch.tries += 1
         with self._lock:
             elapsed = self._write(bulk, devices, batch)
+        batch.written = True
         self.counted(batch, elapsed)
 
     def close(self) -> None:
@@ -150,10 +155,11 @@ class WriterProcess(BatchWriter):
             kind, value = _recv(proc.stdout)
         except (OSError, EOFError, pickle.PickleError) as err:
             self._restart(f"it failed mid-batch: {err}")
-            fps = batch.fingerprints
-            if fps and self.committed(fps) == set(fps):
-                return 0.0  # it committed the batch before it went
+            if self.committed([batch.mark]):
+                return 0.0  # it committed the batch before it went (QoS 0 or 1)
             raise StoreError(f"store writer process failed; batch not committed: {err}") from err
+        if kind == "refused":
+            raise StoreDataError(str(value))
         if kind == "error":
             raise StoreError(str(value))
         return float(value)
@@ -220,6 +226,8 @@ def main() -> None:
             break
         try:
             answer: tuple[str, Any] = ("ok", writer.write_rows(rows))
+        except StoreDataError as err:
+            answer = ("refused", str(err))
         except StoreError as err:
             answer = ("error", str(err))
         except Exception as err:  # a bug: report it as a failed batch, keep serving
