@@ -27,6 +27,7 @@ from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
 from gateway.hub import Hub
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
+from gateway.ingest.floods import DeadLetterLimit
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.pipeline import DeviceLive, Pipeline
@@ -144,6 +145,10 @@ class Gateway:
             batch_ms=m.batch_ms,
             clock=clock,
             hasher=self.hasher,
+            dead_letter_limit=DeadLetterLimit(
+                settings.ingest.dead_letters_per_s, settings.ingest.dead_letter_burst
+            ),
+            max_unknown_devices=settings.ingest.max_unknown_devices,
         )
         self.pipeline.supervisor = self.supervisor
         # Fault injection for the durability tests: exit right after this many commits,

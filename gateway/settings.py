@@ -86,6 +86,12 @@ class IngestSettings(BaseModel):
     device_rate_per_s: float = 200.0  # per topic; above it messages are counted, not stored
     device_burst: int = 2_000  # a topic may burst this many messages above its rate
     redelivery_window: int = 20_000  # recently committed QoS 1 messages remembered
+    # discovered devices no binding names, kept at most (the oldest seen evicted); 0: no cap
+    max_unknown_devices: int = Field(default=1_000, ge=0)
+    # dead letters across all topics: above this rate (after the burst) counted, not stored;
+    # their log lines are capped too, with one summary line a minute. 0: no limit
+    dead_letters_per_s: float = Field(default=50.0, ge=0, allow_inf_nan=False)
+    dead_letter_burst: int = Field(default=1_000, ge=1)
     # commit batches in a child process (off the ingest process's GIL); an in-memory SQLite
     # store is always written in-process
     writer_process: bool = True

@@ -46,6 +46,21 @@ PIPELINE_COUNTERS = (
         "Messages over a topic's rate limit (first of a flood dead-lettered, rest counted)",
         "rate_limited",
     ),
+    (
+        "gateway_dead_letters_dropped",
+        "Dead letters over the global dead-letter rate, counted and not stored",
+        "dead_letters_dropped",
+    ),
+    (
+        "gateway_unknown_devices_evicted",
+        "Discovered devices evicted (the oldest seen) to keep within ingest.max_unknown_devices",
+        "unknown_evicted",
+    ),
+    (
+        "gateway_store_refused",
+        "Messages whose rows the store refused for their data, dead-lettered instead",
+        "store_refused",
+    ),
 )
 
 

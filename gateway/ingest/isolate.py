@@ -67,6 +67,7 @@ def piece(batch: Batch, i: int, j: int) -> Batch:
     )
     sub.parts = [(m, e - e0, d - d0, f - f0, t - t0) for m, e, d, f, t in batch.parts[i:j]]
     sub.touches = batch.touches[t0:t1]
+    sub.evicted = batch.evicted if i == 0 else []
     for key, profile, space, bound, seen, readings, online in sub.touches:
         u = sub.devices.get(key)
         if u is None:

@@ -42,3 +42,5 @@ class IngestStats:
     oversized: int = 0  # dead-lettered unparsed
     rate_limited: int = 0  # over a topic's rate: first of a flood dead-lettered, rest counted
     store_refused: int = 0  # messages whose rows the store refused: dead-lettered instead
+    dead_letters_dropped: int = 0  # over the global dead-letter rate: counted, not stored
+    unknown_evicted: int = 0  # discovered devices evicted, the oldest seen, over the cap

@@ -20,6 +20,7 @@ from gateway.credential import CredentialHasher
 from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
+from gateway.ingest.floods import DeadLetterLimit, UnknownDevices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.isolate import commit_isolating
 from gateway.ingest.live import DeviceLive, IngestStats
@@ -61,6 +62,8 @@ class Pipeline:
         batch_ms: int = 50,
         clock: Callable[[], float] = time.time,
         hasher: CredentialHasher | None = None,
+        dead_letter_limit: DeadLetterLimit | None = None,
+        max_unknown_devices: int = 0,
     ) -> None:
         self.building = building
         # credentials are hashed with the site's key; without one, a key of this pipeline's own
@@ -91,6 +94,11 @@ class Pipeline:
         # batches prepared and not yet committed (the live worker runs one ahead)
         self._in_flight = 0
         self._flight = threading.Condition()
+        # bounds against a flood of fresh topics (None, 0: unbounded)
+        self.dead_letter_limit = dead_letter_limit
+        self.unknown = UnknownDevices(max_unknown_devices) if max_unknown_devices else None
+        if self.unknown is not None:
+            self.unknown.load({d.id: d.last_seen or 0.0 for d in devices.values() if not d.bound})
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, source: Handoff, stop: threading.Event) -> None:
@@ -171,6 +179,8 @@ class Pipeline:
                     self._dead(batch, m, verdict.reason)
             batch.parts.append((m, len(batch.events), len(batch.dead_letters),
                                 len(batch.fingerprints), len(batch.touches)))  # fmt: skip
+        if self.dead_letter_limit is not None and msgs:
+            self.dead_letter_limit.tick(msgs[-1].received_at)
         return msgs, batch
 
     def allow_backlog(self, held_s: float, why: str) -> None:
@@ -245,6 +255,8 @@ class Pipeline:
                 decoded.profile,
                 decoded.device,
             )
+            if self.unknown is not None:
+                self._evict(batch, self.unknown.touch(decoded.device, m.received_at))
             self._touch(
                 batch, decoded.device, decoded.profile, None, False, m.received_at, {}, None
             )
@@ -314,9 +326,14 @@ class Pipeline:
         device: str | None = None,
         payload: bytes | None = None,
     ) -> None:
+        limit = self.dead_letter_limit
+        if limit is not None and not limit.allow(m.received_at):
+            self.stats.dead_letters_dropped += 1  # a flood of them: counted, not stored
+            return
         self.stats.dead_lettered += 1
         topic, reason = clean_text(m.topic), clean_text(reason)  # storable whatever came
-        log.info("dead letter on %s: %s", topic, reason)
+        if limit is None or limit.may_log(m.received_at):
+            log.info("dead letter on %s: %s", topic, reason)
         batch.dead_letters.append(
             {
                 "site": self.building.site.id,
@@ -363,8 +380,20 @@ class Pipeline:
             if u.online is None and u.readings and live.online is False:
                 u.online = True  # a device that was offline and speaks again is back
 
+    def _evict(self, batch: Batch, gone: list[str]) -> None:
+        """Discovered devices evicted over the cap: their rows go with this batch."""
+        site = self.building.site.id
+        for dev in gone:
+            self.stats.unknown_evicted += 1
+            batch.devices.pop((site, dev), None)
+            batch.evicted.append((site, dev))
+
     def _apply_devices(self, batch: Batch) -> None:
         with self.lock:
+            for _site, dev_id in batch.evicted:
+                live = self.devices.get(dev_id)
+                if live is not None and not live.bound:
+                    del self.devices[dev_id]
             for (_site, dev_id), u in batch.devices.items():
                 live = self.devices.get(dev_id)
                 if live is None:

@@ -124,6 +124,8 @@ class Batch:
     parts: list[tuple[Any, int, int, int, int]] = field(default_factory=list)
     # (device key, profile, space, bound, seen, readings, online) of each message
     touches: list[tuple[Any, ...]] = field(default_factory=list)
+    # discovered (unbound) devices evicted to keep their number bounded: their rows go
+    evicted: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def mark(self) -> tuple[int, int]:
@@ -139,6 +141,7 @@ class Batch:
                                        self.touches))  # fmt: skip
         self.parts += [(m, e + a, d + b, f + c, t + u) for m, a, b, c, u in later.parts]
         self.touches += later.touches
+        self.evicted += later.evicted
         self.events += later.events
         self.dead_letters += later.dead_letters
         self.fingerprints += later.fingerprints
@@ -160,6 +163,7 @@ class Rows:
     dead_letters: list[dict[str, Any]]
     devices: list[tuple[tuple[str, str], DeviceUpdate]]
     fingerprints: list[tuple[int, int]]
+    evicted: list[tuple[str, str]] = field(default_factory=list)
 
 
 def batch_rows(batch: Batch) -> Rows:
@@ -173,6 +177,7 @@ def batch_rows(batch: Batch) -> Rows:
         batch.dead_letters,
         list(batch.devices.items()),
         [*batch.fingerprints, batch.mark],
+        batch.evicted,
     )
 
 
@@ -306,6 +311,8 @@ class BatchWriter:
                     self._insert_events(conn, rows.events)
                 if rows.dead_letters:
                     conn.execute(DEAD_LETTERS.insert(), rows.dead_letters)
+                if rows.evicted:  # before the upserts: one may be back in this batch
+                    self._evict_devices(conn, rows.evicted)
                 if rows.devices:
                     cache = self._upsert_devices(conn, dict(rows.devices))
                 if rows.fingerprints:
@@ -318,6 +325,21 @@ class BatchWriter:
             raise kind(f"batch of {n} not committed: {db_error(err)}") from err
         self._device_cache.update(cache)
         return time.perf_counter() - t0
+
+    def _evict_devices(self, conn: Connection, evicted: list[tuple[str, str]]) -> None:
+        """Delete the rows of discovered (unbound) devices evicted over their cap."""
+        for site in {s for s, _ in evicted}:
+            ids = [d for s, d in evicted if s == site]
+            for i in range(0, len(ids), 500):
+                conn.execute(
+                    delete(DEVICES).where(
+                        DEVICES.c.site == site,
+                        DEVICES.c.id.in_(ids[i : i + 500]),
+                        DEVICES.c.bound.is_(False),
+                    )
+                )
+        for key in evicted:
+            self._device_cache.pop(key, None)
 
     def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""

@@ -107,7 +107,7 @@ class WriterProcess(BatchWriter):
         if self.landed(batch):
             return
         bulk = batch.sealed if batch.sealed is not None else _bulk(batch)
-        devices = _pack(list(batch.devices.items()))
+        devices = _pack((list(batch.devices.items()), batch.evicted))
         batch.tries += 1
         with self._lock:
             elapsed = self._write(bulk, devices, batch)
@@ -221,7 +221,8 @@ def main() -> None:
     while True:
         try:
             events, dead_letters, fingerprints = _recv(stdin)
-            rows = Rows(events, dead_letters, _recv(stdin), fingerprints)
+            devices, evicted = _recv(stdin)
+            rows = Rows(events, dead_letters, devices, fingerprints, evicted)
         except EOFError:
             break
         try:
