@@ -195,3 +195,24 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def test_a_batch_refused_for_its_data_is_told_apart_from_a_store_failure(
+    db: tuple[Engine, str],
+) -> None:
+    """The child says when the store refused a value (the pipeline then isolates it) rather
+    than failed (the pipeline then retries): a device id that is not UTF-8 is refused on
+    both stores."""
+    from gateway.store.refusals import StoreDataError
+
+    engine, url = db
+    w = WriterProcess(engine, url, site="a")
+    try:
+        bad = batch(0, 2)
+        bad.devices[("a", "dev-\ud800")] = DeviceUpdate("ref", None, False, T, T)
+        with pytest.raises(StoreDataError, match="surrogates not allowed"):
+            w.write(bad)
+        w.write(batch(10, 2))
+        assert len(stored(engine)) == 2 and w.restarts == 0
+    finally:
+        w.close()
