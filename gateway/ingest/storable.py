@@ -28,34 +28,50 @@ TOPIC_KEPT = 1024  # characters of a topic (and of a reason) a dead letter keeps
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
 
+_names_ok: set[str] = set()  # profile, quantity and unit names found storable (a few dozen)
+_NAMES_KEPT = 10_000
+
+
 def refusal(decoded: Decoded) -> str | None:
     """Why the store could not hold what ``decoded`` says, or None. The reason names the
-    field and the problem, never the value (it may be a card number)."""
-    why = _text(decoded.device, DEVICE_ID_MAX, ident=True)
-    if why:
-        return f"device id {why}"
-    why = _text(decoded.profile, PROFILE_MAX, ident=True)
-    if why:
+    field and the problem, never the value (it may be a card number). On the hot path: the
+    usual message costs a few type checks per reading."""
+    dev = decoded.device
+    if not (isinstance(dev, str) and len(dev) <= DEVICE_ID_MAX and dev.isprintable()):
+        return f"device id {_text(dev, DEVICE_ID_MAX, ident=True) or 'is not printable'}"
+    if decoded.profile not in _names_ok and (why := _name(decoded.profile, PROFILE_MAX)):
         return f"profile name {why}"
     for r in decoded.readings:
-        q = r.quantity
-        why = _text(q, QUANTITY_MAX, ident=True)
-        if why:
+        q, v = r.quantity, r.value
+        if q not in _names_ok and (why := _name(q, QUANTITY_MAX)):
             return f"quantity name {why}"
-        why = _scalar(r.value)
-        if why:
+        t = type(v)
+        if t is float:
+            if not math.isfinite(v):  # type: ignore[arg-type]
+                return f"'{q}' value is not a finite number"
+        elif t is not bool and (why := _scalar(v)):
             return f"'{q}' value {why}"
-        if r.unit is not None and (why := _text(r.unit, UNIT_MAX)):
+        if r.unit is not None and r.unit not in _names_ok and (why := _name(r.unit, UNIT_MAX)):
             return f"'{q}' unit {why}"
         if r.ts is not None and (why := _number(r.ts)):
             return f"'{q}' time {why}"
-        for key, v in (r.attrs or {}).items():
-            if not isinstance(key, str) or (why := _text(key, 256)):
-                return f"'{q}' has an attribute name the store cannot hold"
-            why = _json(v, 1)
-            if why:
-                return f"'{q}' attribute {_safe_name(key)!r} {why}"
+        if r.attrs:
+            for key, a in r.attrs.items():
+                if not isinstance(key, str) or _text(key, 256):
+                    return f"'{q}' has an attribute name the store cannot hold"
+                if type(a) is str and len(a) <= 256 and a.isprintable():
+                    continue  # the usual attribute: a member id, a job id
+                if why := _json(a, 1):
+                    return f"'{q}' attribute {_safe_name(key)!r} {why}"
     return None
+
+
+def _name(s: str, limit: int) -> str | None:
+    """Why a profile, quantity or unit name is not storable; remembered when it is."""
+    why = _text(s, limit, ident=True)
+    if why is None and len(_names_ok) < _NAMES_KEPT:
+        _names_ok.add(s)
+    return why
 
 
 def _scalar(v: object) -> str | None:
