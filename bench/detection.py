@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +105,6 @@ def run_once(seed: int, speed: float, hours: float, sample_s: float, quiet: bool
     """Play one seeded day; the figures."""
     import uvicorn
 
-    import gateway.ingest.transport as transport_mod
     from gateway.app import create_app
     from gateway.service import Gateway
     from gateway.settings import load_settings
@@ -126,13 +124,6 @@ def run_once(seed: int, speed: float, hours: float, sample_s: float, quiet: bool
     }
     scripted = plan(seed, t0, t1, tu, {k: a.report_s + transport_s for k, a in allows.items()})
     clock = SimClock(t0, speed)
-    # The transport stamps receive time with time.time(), not the gateway's clock (reported):
-    # the bench hands it the simulated clock so events and engine agree on time.
-    shim = types.SimpleNamespace(
-        **{k: getattr(time, k) for k in dir(time) if not k.startswith("_")}
-    )
-    shim.time = clock
-    transport_mod.time = shim  # type: ignore[attr-defined]
 
     work = Path(tempfile.mkdtemp(prefix="detection-"))
     cwd = Path.cwd()
@@ -228,7 +219,6 @@ def run_once(seed: int, speed: float, hours: float, sample_s: float, quiet: bool
         api_thread.join(timeout=20)  # the app's lifespan stops the gateway
         broker.stop()
         api.close()
-        transport_mod.time = time  # type: ignore[attr-defined]
         os.chdir(cwd)
     by_id = {r["id"]: r for r in rows}
     booked = []

@@ -75,7 +75,14 @@ def _meetings(
             "walkin": start + rng.uniform(0, 60),  # nobody booked it
         }.get(kind)
         if arrive is not None:
-            visits += _people(rng, arrive, end)
+            people = _people(rng, arrive, end)
+            if kind in ("show", "early") and rng.random() < 0.5:
+                # everyone steps out for less than idle_after, then comes back
+                out = start + g + rng.uniform(60, 300)
+                back = out + rng.uniform(60, 0.8 * tu.idle_after_s)
+                if back + 120 < end:
+                    people = [(a, out) for a, _ in people] + [(back, b) for _, b in people]
+            visits += people
         if kind != "walkin":
             day.bookings.append(Planned(space, f"m-{rng.randint(1, 3)}", start, end, kind))
         # the next meeting starts after the PIR's lag and the early arrivals' lead

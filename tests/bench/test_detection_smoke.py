@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import gateway.ingest.transport as transport_mod
 from tests.support import MOSQUITTO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -19,7 +18,7 @@ def test_a_short_day_scores_against_the_truth() -> None:
 
     cwd = Path.cwd()
     f = detection.run_once(seed=5, speed=120.0, hours=1.0, sample_s=0.1, quiet=True)
-    assert Path.cwd() == cwd and transport_mod.time is detection.time  # left as it found it
+    assert Path.cwd() == cwd  # left as it found it
     assert f["health"] == "ok"
     assert f["samples"] > 1000 and f["published"] > 50
     # every kind of booking was made and decided: the sensor-offline ones left unverified
