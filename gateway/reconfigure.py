@@ -112,6 +112,7 @@ def bind_device(gw: Gateway, device_id: str, space: str | None, profile: str | N
                 source=gw.building.source,
                 plans=gw.building.plans,
                 members=gw.building.members,
+                bridges=gw.building.bridges,
             ),
             {device_id: binding},
         )

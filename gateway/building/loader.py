@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.building.bridges import Bridge, bridge_of, parse_bridges
 from gateway.building.hours import DAYS, BusinessHours, Span, merge_spans, parse_days, parse_span
 from gateway.building.marked import MarkedDict, MarkedList, load_marked
 from gateway.building.members import parse_members, parse_plans
@@ -15,11 +16,11 @@ from gateway.errors import BuildingError
 
 log = logging.getLogger(__name__)
 
-_ROOT_KEYS = ("schema_version", "site", "floors", "devices", "plans", "members")
+_ROOT_KEYS = ("schema_version", "site", "floors", "devices", "plans", "members", "bridges")
 _SITE_KEYS = ("id", "name", "timezone", "business_hours")
 _FLOOR_KEYS = ("id", "name", "spaces")
 _SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
-_DEVICE_KEYS = ("id", "profile", "space", "model")
+_DEVICE_KEYS = ("id", "profile", "space", "model", "bridge")
 _BAD_ID_CHARS = ("/", "+", "#")
 
 
@@ -124,7 +125,8 @@ def load_building(path: str | Path) -> Building:
     for floor in floors:
         for space in floor.spaces:
             spaces[space.id] = space
-    devices = _devices(ctx, root, spaces)
+    bridges = parse_bridges(ctx, root)
+    devices = _devices(ctx, root, spaces, bridges)
     plans = parse_plans(ctx, root, spaces, floors)
     members = parse_members(ctx, root, plans)
     log.debug("loaded building %s: %d spaces, %d devices", label, len(spaces), len(devices))
@@ -136,6 +138,7 @@ def load_building(path: str | Path) -> Building:
         source=label,
         plans=plans,
         members=members,
+        bridges=bridges,
     )
 
 
@@ -252,7 +255,9 @@ def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
     return Space(id=sid, name=name, type=stype, capacity=cap, bookable=bookable, floor=floor)
 
 
-def _devices(ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space]) -> dict[str, DeviceBinding]:
+def _devices(
+    ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space], bridges: dict[str, Bridge]
+) -> dict[str, DeviceBinding]:
     items = ctx.seq(root, "devices", "")
     devices: dict[str, DeviceBinding] = {}
     for i, value in enumerate(items):
@@ -272,5 +277,6 @@ def _devices(ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space]) -> dict[str,
                     m.lines["space"], f"{path}.space", f"expected the id of a space, got {space!r}"
                 )
         model = ctx.text(m, "model", path, None)
-        devices[did] = DeviceBinding(id=did, profile=profile, space=space, model=model)
+        bridge = bridge_of(ctx, m, path, profile, bridges)
+        devices[did] = DeviceBinding(did, profile, space, model, bridge)
     return devices

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from gateway.building.hours import BusinessHours
 
 if TYPE_CHECKING:
+    from gateway.building.bridges import Bridge
     from gateway.building.members import MemberSpec, PlanSpec
 
 SPACE_TYPES: tuple[str, ...] = (
@@ -65,6 +66,7 @@ class DeviceBinding:
     profile: str
     space: str | None = None
     model: str | None = None
+    bridge: str | None = None  # the id of the bridge it comes through; None: connects itself
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,8 +81,20 @@ class Building:
     by_space: dict[str, tuple[DeviceBinding, ...]] = field(default_factory=dict)
     plans: dict[str, PlanSpec] = field(default_factory=dict)  # optional ``plans:`` section
     members: dict[str, MemberSpec] = field(default_factory=dict)  # optional ``members:``
+    bridges: dict[str, Bridge] = field(default_factory=dict)  # declared and implicit bridges
+    # state topic -> bridge, and bridge id -> its devices (derived)
+    bridge_states: dict[str, Bridge] = field(default_factory=dict)
+    bridged: dict[str, tuple[DeviceBinding, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.bridges and not self.bridged:
+            via: dict[str, list[DeviceBinding]] = {b: [] for b in self.bridges}
+            for dev in self.devices.values():
+                if dev.bridge is not None and dev.bridge in via:
+                    via[dev.bridge].append(dev)
+            object.__setattr__(self, "bridged", {k: tuple(v) for k, v in via.items()})
+            states = {b.state_topic: b for b in self.bridges.values() if b.state_topic}
+            object.__setattr__(self, "bridge_states", states)
         if not self.by_space and self.devices:
             groups: dict[str, list[DeviceBinding]] = {}
             for dev in self.devices.values():

@@ -1,6 +1,7 @@
-"""Mosquitto ACL and credentials for a building: each device publishes only under its own topics.
+"""Mosquitto ACL for a building: each device and each bridge publishes only its own topics.
 
-The ACL is written from the profiles the building's devices use:
+The ACL is written from the profiles the building's devices use. Devices that connect
+themselves (Tasmota, ESPHome, Shelly, the reference devices) get patterns:
 
 - every profile rule whose topic captures ``{device}`` becomes ``pattern write`` with
   ``%u`` (the device's MQTT username, which must be its device id) in place of ``{device}``,
@@ -10,32 +11,36 @@ The ACL is written from the profiles the building's devices use:
 - every door (a device whose profile has the ``access_decision`` command) may publish door
   requests on its own request topic (``access.request_topic`` with ``%u`` at the door's
   segment) and read the retained revocation list (``<prefix>/access/revocations``);
-- the gateway's user reads every device topic (the profiles' subscriptions) and every door's
-  request topic, writes every command topic, and owns its MQTT-out topics (``gateway/#``, the
-  site's topic prefix, Home Assistant discovery).
+- a bridge (zigbee2mqtt, ChirpStack, a vendor relay: ``bridges:`` in the building file) is one
+  user allowed to publish its own devices' topics, read their commands and own its
+  ``bridge/#`` topics (``gateway.deploy.bridge_grants``);
+- the gateway's user reads every device topic (the profiles' subscriptions), every bridge's
+  state and every door's request topic, writes every command topic, and owns its MQTT-out
+  topics (the site's topic prefix and its own Home Assistant discovery configs);
+- Home Assistant's user reads discovery (``<discovery_prefix>/#``) and the gateway's state,
+  and writes its birth message on ``<discovery_prefix>/status``.
 
-Rules whose topic names no device (a bridge's own state, devices named in the payload) cannot
-be scoped per device; they are listed as comments for the operator to grant to that bridge.
+Rules whose topic names no device (devices named in the payload) cannot be scoped per device;
+they are listed as comments for the operator to grant by hand.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter
+from dataclasses import dataclass, field
 
 from gateway.building import Building
+from gateway.deploy.bridge_grants import BridgeGrant, grant
 from gateway.errors import ConfigError
 from gateway.profiles import ProfileRegistry
+from gateway.publish.topics import Topics
 from gateway.settings import Settings
 
 _CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Mosquitto refuses to substitute %u when the username holds these
-_BAD_USER = re.compile(r"[/+#\s]")
+_BAD_USER = re.compile(r"[/+#\s\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # would end an ACL line early
 DOOR_COMMAND = "access_decision"  # a profile with this command answers door requests
 
 
@@ -61,7 +66,7 @@ def request_acl_topic(request_topic: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AclPlan:
-    """What the ACL grants: device write and read patterns, the gateway's read and write."""
+    """What the ACL grants: device write and read patterns, bridges, the gateway, HA."""
 
     device_write: tuple[str, ...]
     device_read: tuple[str, ...]
@@ -71,36 +76,54 @@ class AclPlan:
     doors: tuple[str, ...] = ()  # device ids that read the revocation list
     door_read: tuple[str, ...] = ()  # topics each door reads by name (the revocation list)
     gateway_own: tuple[str, ...] = ()  # topic trees the gateway's user owns (readwrite)
+    bridges: tuple[BridgeGrant, ...] = ()
+    ha_read: tuple[str, ...] = ()  # Home Assistant's user (none when discovery is off)
+    ha_write: tuple[str, ...] = ()
+    users: tuple[str, ...] = field(default=())  # every MQTT user but the gateway's and HA's
 
 
 def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) -> AclPlan:
-    """The grants for the profiles that ``building``'s devices use, and for its doors."""
-    used = sorted({d.profile for d in building.devices.values()})
+    """The grants for the profiles that ``building``'s devices use, its bridges and doors."""
+    _check_ids(building)
+    selfs = sorted({d.profile for d in building.devices.values() if d.bridge is None})
     write: dict[str, None] = {}
     read: dict[str, None] = {}
     g_read: dict[str, None] = {}
     g_write: dict[str, None] = {}
     unscoped: dict[str, None] = {}
-    for name in used:
+    for name in sorted({d.profile for d in building.devices.values()}):
         profile = registry.profiles[name]
         for rule in profile.rules:
             g_read.setdefault(rule.topic.filter, None)
+            if name not in selfs:
+                continue
             if "device" in rule.topic.captures:
                 write.setdefault(acl_topic(rule.topic.pattern), None)
             else:
                 unscoped.setdefault(f"{rule.topic.pattern} ({name})", None)
         for cmd in profile.commands.values():
             g_write.setdefault(_CAPTURE.sub("+", cmd.topic), None)
-            if "{device}" in cmd.topic:
+            if "{device}" in cmd.topic and name in selfs:
                 read.setdefault(acl_topic(cmd.topic), None)
-    prefix = settings.publish.topic_prefix or f"gateway/{building.site.id}"
-    own = ["gateway/#", "homeassistant/#"]
-    if not prefix.startswith("gateway/"):
-        own.insert(1, f"{prefix}/#")
+    grants = tuple(grant(b, building, registry) for _, b in sorted(building.bridges.items()))
+    for g in grants:
+        g_read.update(dict.fromkeys(g.gateway_read))
+        g_write.update(dict.fromkeys(g.gateway_write))
+    pub = settings.publish
+    topics = Topics.for_site(building.site.id, pub.topic_prefix, pub.discovery_prefix)
+    prefix = topics.prefix
+    own = [f"{prefix}/#"]
+    ha_read: tuple[str, ...] = ()
+    ha_write: tuple[str, ...] = ()
+    if pub.enabled and pub.discovery:
+        own.append(f"{topics.discovery_prefix}/+/{topics.node_id}/#")
+        g_read.setdefault(topics.ha_status, None)
+        ha_read = (f"{topics.discovery_prefix}/#", f"{prefix}/#")
+        ha_write = (topics.ha_status,)
     doors = tuple(
         d
         for d, b in sorted(building.devices.items())
-        if DOOR_COMMAND in registry.profiles[b.profile].commands
+        if DOOR_COMMAND in registry.profiles[b.profile].commands and b.bridge is None
     )
     door_read: tuple[str, ...] = ()
     if doors:
@@ -108,6 +131,7 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         write.setdefault(request_acl_topic(request), None)
         g_read.setdefault(_CAPTURE.sub("+", request), None)
         door_read = (f"{prefix}/access/revocations",)
+    users = (*(g.user for g in grants), *self_connecting(building))
     return AclPlan(
         tuple(write),
         tuple(read),
@@ -117,14 +141,50 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         doors,
         door_read,
         tuple(own),
+        grants,
+        ha_read,
+        ha_write,
+        users,
     )
 
 
-def render_acl(plan: AclPlan, gateway_user: str = "gateway") -> str:
+def self_connecting(building: Building) -> list[str]:
+    """The devices that connect to the broker themselves (one MQTT user each)."""
+    return sorted(d for d, b in building.devices.items() if b.bridge is None)
+
+
+def _check_ids(building: Building) -> None:
+    bad = [d for d in building.devices if _CONTROL.search(d)]
+    if bad:
+        raise ConfigError(f"device ids hold control characters: {', '.join(map(repr, bad))}")
+    taken = set(self_connecting(building)) & set(building.bridges)
+    if taken:
+        raise ConfigError(f"ids used by a bridge and a device: {', '.join(sorted(taken))}")
+
+
+def check_users(plan: AclPlan, gateway_user: str, ha_user: str | None) -> list[str]:
+    """Every MQTT username of the plan, gateway's first; raises ConfigError when one cannot
+    be a username or two would be the same user (a device named like the gateway's user
+    would get the gateway's rights)."""
+    users = [gateway_user, *([ha_user] if ha_user and plan.ha_read else []), *plan.users]
+    bad = [u for u in users if _BAD_USER.search(u)]
+    if bad:
+        raise ConfigError(f"ids that cannot be MQTT usernames for %u patterns: {', '.join(bad)}")
+    clash = sorted(u for u, n in Counter(users).items() if n > 1)
+    if clash:
+        raise ConfigError(
+            f"a device or bridge id is also the MQTT user of the gateway or Home Assistant "
+            f"(or another id): {', '.join(clash)}; rename it or pass another --gateway-user"
+        )
+    return users
+
+
+def render_acl(plan: AclPlan, gateway_user: str = "gateway", ha_user: str = "homeassistant") -> str:
     """The acl_file text (patterns first: they apply to every authenticated user)."""
     lines = [
         "# Generated by `gateway deploy acl` from the building file and its device profiles.",
-        "# A device's MQTT username must be its device id (%u below).",
+        "# A device that connects itself uses its device id as MQTT username (%u below);",
+        "# a bridge uses its bridge id.",
         "",
         "# Devices: publish only under their own topics ...",
         *(f"pattern write {t}" for t in plan.device_write),
@@ -138,47 +198,32 @@ def render_acl(plan: AclPlan, gateway_user: str = "gateway") -> str:
             *(f"#   {t}" for t in plan.unscoped),
             "",
         ]
+    for g in plan.bridges:
+        lines += [
+            f"# Bridge {g.user}: its own devices' topics and commands, and its own topics.",
+            f"user {g.user}",
+            *(f"topic write {t}" for t in g.write),
+            *(f"topic read {t}" for t in g.read),
+            *(f"topic readwrite {t}" for t in g.readwrite),
+            "",
+        ]
     lines += [
         f"user {gateway_user}",
         *(f"topic read {t}" for t in plan.gateway_read),
         *(f"topic write {t}" for t in plan.gateway_write),
-        *(f"topic readwrite {t}" for t in plan.gateway_own or ("gateway/#", "homeassistant/#")),
+        *(f"topic readwrite {t}" for t in plan.gateway_own),
         "",
     ]
+    if plan.ha_read:
+        lines += [
+            "# Home Assistant: reads discovery and the gateway's state, announces itself.",
+            f"user {ha_user}",
+            *(f"topic read {t}" for t in plan.ha_read),
+            *(f"topic write {t}" for t in plan.ha_write),
+            "",
+        ]
     if plan.doors and plan.door_read:
         lines.append("# Doors read the gateway's retained revocation list for offline credentials.")
     for door in plan.doors if plan.door_read else ():
         lines += [f"user {door}", *(f"topic read {t}" for t in plan.door_read), ""]
     return "\n".join(lines)
-
-
-def write_credentials(
-    building: Building, out_dir: Path, gateway_user: str = "gateway"
-) -> dict[str, str]:
-    """Random passwords for the gateway and every device; writes ``credentials`` (0600).
-
-    When ``mosquitto_passwd`` is installed, also writes the hashed ``passwd`` file.
-    Returns username -> password.
-    """
-    users = [gateway_user, *sorted(building.devices)]
-    bad = [u for u in users if _BAD_USER.search(u)]
-    if bad:
-        raise ConfigError(f"device ids cannot be MQTT usernames for %u patterns: {', '.join(bad)}")
-    creds = {u: secrets.token_urlsafe(18) for u in users}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plain = out_dir / "credentials"
-    _write_private(plain, "".join(f"{u}:{p}\n" for u, p in creds.items()))
-    tool = shutil.which("mosquitto_passwd") or (
-        "/usr/bin/mosquitto_passwd" if os.path.exists("/usr/bin/mosquitto_passwd") else None
-    )
-    if tool is not None:
-        hashed = out_dir / "passwd"
-        _write_private(hashed, plain.read_text())
-        subprocess.run([tool, "-U", str(hashed)], check=True, capture_output=True)
-    return creds
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)

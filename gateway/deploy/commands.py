@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 
 def cmd_deploy_acl(args: argparse.Namespace) -> int:
     from gateway.building import load_building
-    from gateway.deploy.acl import plan_acl, render_acl, write_credentials
+    from gateway.deploy.acl import check_users, plan_acl, render_acl
+    from gateway.deploy.secrets import write_credentials, write_private
     from gateway.profiles import ProfileRegistry
     from gateway.settings import load_settings
 
     settings = load_settings(args.config)
     building = load_building(Path(args.building or settings.building))
     registry = ProfileRegistry.load(settings.profiles_dir)
+    plan = plan_acl(building, registry, settings)
+    ha_user = None if args.no_ha else args.ha_user
+    users = check_users(plan, args.gateway_user, ha_user)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "acl").write_text(render_acl(plan_acl(building, registry, settings), args.gateway_user))
+    if ha_user is None:
+        plan = replace(plan, ha_read=(), ha_write=())
+    acl = render_acl(plan, args.gateway_user, ha_user or "")
+    write_private(out / "acl", acl, 0o644)
     print(f"wrote {out / 'acl'}", file=sys.stderr)
     if not args.acl_only:
-        creds = write_credentials(building, out, args.gateway_user)
+        creds = write_credentials(users, out)
         hashed = " and passwd" if (out / "passwd").exists() else ""
         print(f"wrote credentials{hashed} for {len(creds)} users in {out}", file=sys.stderr)
     return 0
@@ -38,5 +46,7 @@ def add_deploy_parser(sub: Any) -> None:
     acl.add_argument("--out-dir", required=True, help="folder for acl, passwd, credentials")
     acl.add_argument("--building", help="building file (default: GATEWAY_BUILDING)")
     acl.add_argument("--gateway-user", default="gateway", help="the gateway's MQTT username")
+    acl.add_argument("--ha-user", default="homeassistant", help="Home Assistant's MQTT username")
+    acl.add_argument("--no-ha", action="store_true", help="no user for Home Assistant")
     acl.add_argument("--acl-only", action="store_true", help="write the ACL, no passwords")
     acl.set_defaults(func=cmd_deploy_acl)

@@ -47,4 +47,5 @@ def with_bindings(building: Building, extra: dict[str, DeviceBinding]) -> Buildi
         source=building.source,
         plans=building.plans,
         members=building.members,
+        bridges=building.bridges,
     )

@@ -154,7 +154,7 @@ def test_not_a_mapping(tmp_path: Path) -> None:
     assert (
         msg
         == "FILE:1: expected a mapping with keys schema_version, site, floors, devices, plans, "
-        "members, got a list"
+        "members, bridges, got a list"
     )
     assert load(tmp_path, "") == "FILE:1: the building file is empty (expected site, floors)"
     assert load(tmp_path, "site: {id: s, timezone: UTC}\n") == "FILE:1: missing key 'floors'"

@@ -103,7 +103,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict
     creds = dict(
         line.split(":", 1) for line in (tmp / "mqtt" / "credentials").read_text().splitlines()
     )
-    assert set(creds) == {"gateway", "door-a", "door-b", "cnt-a"}
+    assert set(creds) == {"gateway", "homeassistant", "door-a", "door-b", "cnt-a"}
     port = free_port()
     proc = subprocess.Popen(
         [str(MOSQUITTO), "-c", str(production_conf(tmp, port))],
