@@ -12,6 +12,7 @@ from sqlmodel import create_engine
 
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
 from gateway.access import tables as access_tables  # noqa: F401
+from gateway.errors import ConfigError
 from gateway.store import audit, engine_tables, member_tables, tables  # noqa: F401
 
 
@@ -68,7 +69,13 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
     elif u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(u, **kwargs)
+    try:
+        engine = create_engine(u, **kwargs)
+    except ModuleNotFoundError as err:  # the driver is an optional extra
+        raise ConfigError(
+            f"database URL {u.get_backend_name()}://... needs the {err.name} driver, which is "
+            "not installed: pip install 'gateway[postgres]'"
+        ) from err
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
