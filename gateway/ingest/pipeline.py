@@ -271,6 +271,8 @@ class Pipeline:
                 decoded.device,
             )
             return
+        for reason in decoded.refused:  # the fields it could not read; the rest is stored
+            self._dead(batch, m, f"reading refused: {reason}", decoded.profile, decoded.device)
         readings: dict[str, dict[str, Any]] = {}
         online: bool | None = None
         for r in decoded.readings:

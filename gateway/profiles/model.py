@@ -33,6 +33,8 @@ CANONICAL_UNITS: dict[str, str | None] = {
     "pm25_ugm3": "µg/m³",
     "pm10_ugm3": "µg/m³",
     "tvoc_ppb": "ppb",
+    "voc_ugm3": "µg/m³",
+    "pressure_hpa": "hPa",
     "hcho_mgm3": "mg/m³",
     "noise_dba": "dBA",
     "illuminance_lux": "lx",
@@ -117,8 +119,13 @@ class Rule:
             return str(raw)
         raise DecodeError(f"field {key!r}: expected a device id, got {show(raw)}")
 
-    def readings(self, obj: dict[str, Any]) -> list[Reading]:
-        """The readings of a JSON object payload; raises DecodeError."""
+    def readings(self, obj: dict[str, Any], refused: list[str] | None = None) -> list[Reading]:
+        """The readings of a JSON object payload; raises DecodeError.
+
+        With ``refused`` given, a field whose value cannot be read (out of bounds, wrong type,
+        unknown word) refuses that reading only: its reason is appended and the other fields
+        are still read. A missing required field still refuses the whole message.
+        """
         ts = None
         if self.timestamp is not None:
             raw_ts = get_path(obj, self.timestamp.key, self.timestamp.path)
@@ -138,10 +145,16 @@ class Rule:
                     continue
             if seen is not None and spec.quantity in seen:
                 continue
-            if self.per_field:
-                value, at = self._special(spec, raw, obj, ts)
-            else:
-                value, at = spec.convert(raw), ts
+            try:
+                if self.per_field:
+                    value, at = self._special(spec, raw, obj, ts)
+                else:
+                    value, at = spec.convert(raw), ts
+            except DecodeError as err:
+                if refused is None:
+                    raise
+                refused.append(err.reason)
+                continue
             if value is SKIP:
                 continue
             if seen is not None:
@@ -218,6 +231,8 @@ class Decoded:
     device: str
     readings: list[Reading]
     model: str | None = None  # when the payload names the device model
+    #: why some fields of the message gave no reading while others did (one reason a field)
+    refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +259,7 @@ class Sample:
     expect: tuple[ExpectedReading, ...] | None = None
     reject: str | None = None  # a substring of the expected DecodeError reason
     ignored: bool = False
+    refused: str | None = None  # a substring of the reason one field is refused with
 
 
 @dataclass(frozen=True, slots=True)

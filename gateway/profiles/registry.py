@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -37,7 +37,7 @@ _TOPICS_MAX = 65_536  # topics whose matching rules are remembered
 
 def _levels(pattern: TopicPattern) -> tuple[int, bool]:
     """(number of '/' in the pattern, whether it ends in '#')."""
-    return pattern.pattern.count("/"), pattern.pattern.endswith("#")
+    return pattern.pattern.count("/"), pattern.pattern.endswith("#") or pattern.multi
 
 
 def _fits(levels: tuple[int, bool], depth: int) -> bool:
@@ -113,11 +113,20 @@ class ProfileRegistry:
         self._topics: dict[str, Any] = {}  # see _matches
 
     @classmethod
-    def load(cls, directory: Path) -> ProfileRegistry:
-        """Load every profile in ``directory``; raises ProfileError on the first bad file."""
+    def load(
+        cls, directory: Path, variables: Mapping[str, Mapping[str, str]] | None = None
+    ) -> ProfileRegistry:
+        """Load every profile in ``directory``; raises ProfileError on the first bad file.
+
+        ``variables`` sets profile variables by profile name (``{"zigbee2mqtt": {"base_topic":
+        "z2m"}}``, the ``profile_variables`` setting)."""
         profiles: dict[str, Profile] = {}
-        for path in profile_files(directory):
-            profile = load_profile(path)
+        files = profile_files(directory)
+        unknown = sorted(set(variables or {}) - {p.stem for p in files})
+        if unknown:
+            raise ProfileError(f"profile_variables name profiles that do not exist: {unknown}")
+        for path in files:
+            profile = load_profile(path, (variables or {}).get(path.stem))
             if profile.name in profiles:
                 raise ProfileError(
                     f"{path}: profile {profile.name!r} is also defined by "
@@ -206,6 +215,7 @@ class ProfileRegistry:
                         f"payload is not valid UTF-8: {err.reason} at byte {err.start}"
                     ) from err
             model = None
+            refused: list[str] = []
             if rule.format == "json":
                 if obj is _UNSET:
                     obj, json_error = _parse_json(text)
@@ -223,7 +233,7 @@ class ProfileRegistry:
                 if rule.drop:
                     return None
                 device = rule.device(captures, obj)
-                readings = rule.readings(obj)
+                readings = rule.readings(obj, refused)
                 if rule.model_key is not None:
                     model = rule.model(obj)
             else:
@@ -241,9 +251,13 @@ class ProfileRegistry:
                 device = rule.device(captures, None)
                 readings = rule.text_readings(value, captures)
             if not readings:
+                if refused:  # nothing in it could be read: the message is refused whole
+                    raise DecodeError("; ".join(refused[:_MAX_REASONS]))
                 if rule.ignore_empty:
                     return None
                 raise DecodeError(_no_readings(rule))
+            if refused:
+                return Decoded(rule.profile, device, readings, model, tuple(refused))
             return Decoded(rule.profile, device, readings, model)
         if not reasons:
             raise DecodeError(f"no profile matches topic {show(topic)}")

@@ -14,7 +14,17 @@ from gateway.profiles.model import Decoded, ExpectedReading, Sample
 if TYPE_CHECKING:
     from gateway.profiles.validate import Ctx
 
-_SAMPLE_KEYS = {"name", "source", "topic", "payload", "device", "expect", "reject", "ignored"}
+_SAMPLE_KEYS = {
+    "name",
+    "source",
+    "topic",
+    "payload",
+    "device",
+    "expect",
+    "reject",
+    "ignored",
+    "refused",
+}
 _EXPECT_KEYS = {"quantity", "value", "unit", "ts", "attrs"}
 _ISO = TimestampSpec(key="ts", path=None, format="auto")
 
@@ -48,6 +58,11 @@ def _sample(ctx: Ctx, index: int, raw: Any) -> Sample:
         expect = tuple(_expected(ctx, e, f"{where}.expect[{i}]") for i, e in enumerate(items))
     if "ignored" in spec and spec["ignored"] is not True:
         ctx.fail(f"{where}.ignored", "must be true when given")
+    refused = None
+    if "refused" in spec:  # a field refused while the rest of the message is read
+        if expect is None:
+            ctx.fail(f"{where}.refused", "goes with expect (the readings still given)")
+        refused = ctx.string(spec["refused"], f"{where}.refused")
     return Sample(
         index=index,
         topic=ctx.string(spec["topic"], f"{where}.topic"),
@@ -57,6 +72,7 @@ def _sample(ctx: Ctx, index: int, raw: Any) -> Sample:
         expect=expect,
         reject=ctx.string(spec["reject"], f"{where}.reject") if "reject" in spec else None,
         ignored="ignored" in spec,
+        refused=refused,
     )
 
 
@@ -116,6 +132,14 @@ def run_sample(decoder: Decoder, profile: str, sample: Sample) -> list[str]:
     if sample.device is not None and got.device != sample.device:
         problems.append(f"{label}: device {got.device!r}, expected {sample.device!r}")
     problems += [f"{label}: {p}" for p in compare(sample.expect or (), got.readings)]
+    if sample.refused is not None:
+        if not any(sample.refused.lower() in r.lower() for r in got.refused):
+            problems.append(
+                f"{label}: expected a refused field containing {sample.refused!r}, got "
+                f"{list(got.refused) or 'none'}"
+            )
+    elif got.refused:
+        problems.append(f"{label}: refused {'; '.join(got.refused)}")
     return problems
 
 
