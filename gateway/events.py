@@ -21,7 +21,9 @@ QUANTITIES: dict[str, type] = {
     "pm25_ugm3": float,
     "pm10_ugm3": float,
     "tvoc_ppb": float,
-    "voc_index": float,
+    "voc_index": float,  # Sensirion VOC index, 1..500, no unit
+    "voc_ugm3": float,  # total VOC as a mass concentration
+    "pressure_hpa": float,  # barometric air pressure
     "hcho_mgm3": float,  # formaldehyde
     "noise_dba": float,
     "illuminance_lux": float,

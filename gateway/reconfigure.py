@@ -30,7 +30,9 @@ def reload(gw: Gateway) -> tuple[bool, str]:
     """
     with gw._reload_lock:
         try:
-            registry = ProfileRegistry.load(gw.settings.profiles_dir)
+            registry = ProfileRegistry.load(
+                gw.settings.profiles_dir, gw.settings.profile_variables
+            )
             building = with_bindings(
                 load_building(gw.settings.building),
                 load_bindings(gw.db, gw.building.site.id),

@@ -77,7 +77,7 @@ class Gateway:
         self.started_at = clock()
         self.supervisor = Supervisor(clock)  # every long-lived thread runs under it
         self.building: Building = load_building(settings.building)
-        self.registry = ProfileRegistry.load(settings.profiles_dir)
+        self.registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
         missing = sorted(
             {d.profile for d in self.building.devices.values()} - set(self.registry.names)
         )

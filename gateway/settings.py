@@ -206,6 +206,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     building: Path = PACKAGE_ROOT / "examples" / "building.yaml"
     profiles_dir: Path = PACKAGE_ROOT / "device_profiles"
+    # per profile, its variables: {zigbee2mqtt: {base_topic: z2m}} (the bridge's mqtt.base_topic)
+    profile_variables: dict[str, dict[str, str]] = Field(default_factory=dict)
     dead_letters_max: int = Field(default=100_000, ge=0)  # oldest beyond this are pruned
     api: ApiSettings = Field(default_factory=ApiSettings)
     admin_token: SecretStr | None = None

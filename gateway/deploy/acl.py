@@ -37,7 +37,7 @@ from gateway.profiles import ProfileRegistry
 from gateway.publish.topics import Topics
 from gateway.settings import Settings
 
-_CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)#?\}")  # {name#} spans levels
 # Mosquitto refuses to substitute %u when the username holds these
 _BAD_USER = re.compile(r"[/+#\s\x00-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # would end an ACL line early

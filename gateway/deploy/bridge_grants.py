@@ -24,7 +24,7 @@ from gateway.building import Building
 from gateway.building.bridges import Z2M_BASE, Bridge
 from gateway.profiles import ProfileRegistry
 
-_CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)#?\}")  # {name#} spans levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,9 @@ def for_device(pattern: str, device: str) -> str:
 
 
 def as_filter(pattern: str) -> str:
+    head, spans, _ = pattern.partition("#}")
+    if spans:  # a capture spanning levels (zigbee2mqtt names with '/'): '#' from there on
+        return _CAPTURE.sub("+", head.rsplit("{", 1)[0] + "#")
     return _CAPTURE.sub("+", pattern)
 
 

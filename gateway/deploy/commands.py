@@ -18,7 +18,7 @@ def cmd_deploy_acl(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     building = load_building(Path(args.building or settings.building))
-    registry = ProfileRegistry.load(settings.profiles_dir)
+    registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
     plan = plan_acl(building, registry, settings)
     ha_user = None if args.no_ha else args.ha_user
     users = check_users(plan, args.gateway_user, ha_user)

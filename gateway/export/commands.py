@@ -16,7 +16,7 @@ def cmd_export_brick(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     building = load_building(Path(args.building or settings.building))
-    registry = ProfileRegistry.load(settings.profiles_dir)
+    registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
     stored = {} if args.no_store else _stored_quantities(settings.database_url, building.site.id)
     text = to_turtle(building, registry, stored)
     if args.output:

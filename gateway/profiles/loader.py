@@ -7,6 +7,7 @@ in memory (its meaning is unchanged; keys that only version 2 knows are refused 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -18,26 +19,30 @@ from gateway.profiles.samples import load_samples
 from gateway.profiles.sections import fragment_fields, parse_availability, parse_commands
 from gateway.profiles.topics import TopicPattern, compile_topic
 from gateway.profiles.validate import Ctx, join, key_path, parse_attrs, scalar_key
+from gateway.profiles.variables import apply_variables
 from gateway.profiles.yamlfile import read_yaml
 
 SCHEMA_VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _V1_TOP = {"schema_version", "description", "source", "format", "timestamp", "ignore", "rules"}
-_TOP_KEYS = frozenset(_V1_TOP | {"samples", "availability", "commands"})
+_TOP_KEYS = frozenset(_V1_TOP | {"samples", "availability", "commands", "variables"})
 _V1_RULE = {"topic", "format", "when", "device_key", "timestamp", "fields", "value", "attrs"}
 _V2_RULE = {"extend", "model", "select", "ignore"}
 _RULE_KEYS = frozenset(_V1_RULE | _V2_RULE | {"on_empty", "description"})
 
 
-def load_profile(path: Path) -> Profile:
-    """Load and validate one profile file; raises ProfileError naming file, field and problem."""
+def load_profile(path: Path, variables: Mapping[str, str] | None = None) -> Profile:
+    """Load and validate one profile file; raises ProfileError naming file, field and problem.
+
+    ``variables`` overrides the defaults of the profile's ``variables:`` (``base_topic``)."""
     ctx = Ctx(str(path))
     name = path.stem
     if not NAME_RE.match(name):
         ctx.fail("", f"profile name {name!r} (the file stem) must match {NAME_RE.pattern}")
     doc = ctx.mapping(read_yaml(path), "", _TOP_KEYS)
     version = _version(ctx, doc)
+    doc = apply_variables(ctx, doc, variables)
     for key in ("description", "source", "rules"):
         if key not in doc:
             ctx.fail(key, "is missing")

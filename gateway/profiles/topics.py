@@ -1,4 +1,4 @@
-"""Topic patterns: MQTT wildcards plus named one-level captures, compiled to regexes."""
+"""Topic patterns: MQTT wildcards plus named captures (``{name}`` one level, ``{name#}`` more)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class TopicPattern:
     first: str | None  # the literal first level, or None when it is a wildcard
     second: str | None  # the literal second level, or None (wildcard, capture, '#' or absent)
     captures: tuple[str, ...]
+    multi: bool = False  # a ``{name#}`` capture spans one or more levels
 
     def match(self, topic: str) -> dict[str, str] | None:
         """The named captures when ``topic`` matches, else None."""
@@ -33,6 +34,7 @@ def compile_topic(pattern: str) -> TopicPattern:
     parts: list[str] = []
     filters: list[str] = []
     captures: list[str] = []
+    multi = False
     for i, level in enumerate(levels):
         last = i == len(levels) - 1
         if level == "#":
@@ -50,11 +52,20 @@ def compile_topic(pattern: str) -> TopicPattern:
             filters.append("+")
         elif level.startswith("{") and level.endswith("}"):
             name = level[1:-1]
+            spans = name.endswith("#")  # zigbee2mqtt friendly names may contain '/'
+            if spans:
+                if multi:
+                    raise ValueError(f"only one {{name#}} capture is allowed in {pattern!r}")
+                name, multi = name[:-1], True
             if not _NAME.match(name):
                 raise ValueError(f"capture {level!r} is not a valid name in {pattern!r}")
             if name in captures:
                 raise ValueError(f"capture {level!r} appears twice in {pattern!r}")
             captures.append(name)
+            if spans:  # one or more whole levels, none of them empty
+                parts.append(f"(?P<{name}>[^/]+(?:/[^/]+)*)")
+                filters.append("#")
+                continue
             parts.append(f"(?P<{name}>[^/]+)")
             filters.append("+")
         elif any(c in level for c in "+#{}"):
@@ -66,6 +77,8 @@ def compile_topic(pattern: str) -> TopicPattern:
             parts.append(re.escape(level))
             filters.append(level)
     body = "/".join(parts)
+    if multi:  # the subscription ends at the spanning capture: '#' covers what follows
+        filters = filters[: filters.index("#") + 1]
     first_level = levels[0]
     second_level = levels[1] if len(levels) > 1 else "+"
     return TopicPattern(
@@ -75,6 +88,7 @@ def compile_topic(pattern: str) -> TopicPattern:
         first=first_level if _literal(first_level) else None,
         second=second_level if _literal(second_level) else None,
         captures=tuple(captures),
+        multi=multi,
     )
 
 

@@ -15,6 +15,14 @@ CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     "tvoc_ppb": {"ppm": (1000.0, 0.0)},
     "co2_ppm": {"%": (10000.0, 0.0)},
     "hcho_mgm3": {"µg/m³": (0.001, 0.0)},
+    "voc_ugm3": {"mg/m³": (1000.0, 0.0)},
+    "pressure_hpa": {
+        "Pa": (0.01, 0.0),
+        "kPa": (10.0, 0.0),
+        "mbar": (1.0, 0.0),
+        "mmHg": (1.333224, 0.0),
+        "inHg": (33.863886, 0.0),
+    },
 }
 
 #: The physical range of each numeric quantity in its canonical unit. A value outside it is a
@@ -27,6 +35,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "pm10_ugm3": (0.0, 2000.0),
     "tvoc_ppb": (0.0, 60000.0),
     "voc_index": (0.0, 500.0),
+    "voc_ugm3": (0.0, 100000.0),
+    # from the top of Everest (about 310 hPa) to the highest sea-level pressure recorded
+    "pressure_hpa": (300.0, 1100.0),
     "hcho_mgm3": (0.0, 10.0),
     "noise_dba": (0.0, 140.0),
     "illuminance_lux": (0.0, 200000.0),

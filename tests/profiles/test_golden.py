@@ -52,6 +52,7 @@ Z2M_EXPECT = {
     "aqara_WSDCGQ11LM_climate": {
         "temperature_c": 21.63,
         "humidity_pct": 45.21,
+        "pressure_hpa": 1008.4,
         "battery_pct": 97.0,
     },
     "tuya_TS0601_smart_human_presence_sensor": {"presence": True, "illuminance_lux": 235.0},
@@ -59,7 +60,7 @@ Z2M_EXPECT = {
         "temperature_c": 22.7,
         "humidity_pct": 45.6,
         "co2_ppm": 612.0,
-        "voc_index": 120.0,
+        "voc_ugm3": 120.0,
         "hcho_mgm3": 3.0,
     },
 }
