@@ -11,13 +11,18 @@ class Role(StrEnum):
 
     admin = "admin"
     staff = "staff"  # read all; manage bookings and work orders
-    app = "app"  # acts for members: grants, bookings, print release, free-space search
+    app = "app"  # the trusted backend: acts for any member it names (docs/security.md)
+    member = "member"  # acts for one member only: from a token exchange by an app or admin
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the role of the token presented and the name it was created under."""
+    """Who is calling: the role of the token presented and the name it was created under.
+
+    A ``member`` principal carries the one member it acts for; ``token_id`` is then the id of
+    the app token it was exchanged from, so revoking that token ends it too."""
 
     role: Role
     name: str
     token_id: str | None = None
+    member: str | None = None

@@ -5,6 +5,8 @@ them safe at rest: there is nothing to guess. The token itself is returned once,
 and never logged. Lookups go through a small cache; a create or revoke in this process
 invalidates it at once, and entries expire after ``ttl_s`` so a token revoked by another
 process (``gateway tokens revoke`` against a running gateway) stops working within that time.
+Revoking a token also ends the member-bound tokens exchanged from it (``tokens_member``) and
+tells ``on_revoke`` listeners (the live stream closes its streams).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlmodel import col
 
 from gateway.access.roles import Principal, Role
 from gateway.access.tables import ApiToken
+from gateway.access.tokens_member import MemberTokens
 from gateway.errors import GatewayError
+from gateway.logtext import clean
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,9 @@ class TokenStore:
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # bumped by invalidate: a lookup racing a revoke is not cached
+        self._live_ids: dict[str, tuple[bool, float]] = {}  # token id -> (live, until)
+        self.members = MemberTokens(clock, self.is_live)
+        self.on_revoke: list[Callable[[TokenInfo], None]] = []
 
     def create(self, role: str, name: str) -> tuple[TokenInfo, str]:
         """A new token of ``role`` under ``name``: (its record, the token, shown only now)."""
@@ -72,6 +79,8 @@ class TokenStore:
             r = Role(role)
         except ValueError as err:
             raise TokenError(f"unknown role {role!r} (expected admin, staff or app)") from err
+        if r is Role.member:
+            raise TokenError("member tokens come from an exchange (POST /api/v1/member-tokens)")
         name = name.strip()
         if not name or len(name) > 128:
             raise TokenError("a token needs a name of 1 to 128 characters")
@@ -96,7 +105,7 @@ class TokenStore:
                 )
             )
         self.invalidate()
-        log.info("token %s (%s, role %s) created", info.id, name, r.value)
+        log.info("token %s (%s, role %s) created", info.id, clean(name), r.value)
         return info, raw
 
     def revoke(self, name_or_id: str) -> TokenInfo:
@@ -118,8 +127,15 @@ class TokenStore:
                 .values(revoked_at=now)
             )
         self.invalidate()
-        log.info("token %s (%s) revoked", row.id, row.name)
-        return TokenInfo(row.id, row.name, row.role, row.created_at, now)
+        ended = self.members.revoke_issued_by(row.id)
+        log.info("token %s (%s) revoked, with %d member tokens", row.id, clean(row.name), ended)
+        info = TokenInfo(row.id, row.name, row.role, row.created_at, now)
+        for listener in list(self.on_revoke):
+            try:
+                listener(info)
+            except Exception:  # a listener's trouble must not undo or fail the revoke
+                log.exception("token %s: revoke listener failed", row.id)
+        return info
 
     def list(self, include_revoked: bool = False) -> list[TokenInfo]:
         q = select(TOKEN).where(TOKEN.c.site == self.site)
@@ -132,10 +148,35 @@ class TokenStore:
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._live_ids.clear()
             self._generation += 1
+
+    def is_live(self, token_id: str) -> bool:
+        """Whether the token with this id is live (cached for ``ttl_s``, as lookups are)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._live_ids.get(token_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(TOKEN.c.id).where(
+                    TOKEN.c.site == self.site,
+                    TOKEN.c.id == token_id,
+                    TOKEN.c.revoked_at.is_(None),
+                )
+            ).first()
+        live = row is not None
+        with self._lock:
+            if len(self._live_ids) >= self.cache_max:
+                self._live_ids.clear()
+            self._live_ids[token_id] = (live, now + self.ttl_s)
+        return live
 
     def lookup(self, presented: str) -> Principal | None:
         """The principal behind a live token, or None. Unknown tokens are not cached."""
+        if presented.startswith("m."):  # never a stored token's spelling (no '.' in those)
+            return self.members.lookup(presented)
         h = digest(presented)
         now = time.monotonic()
         with self._lock:

@@ -78,12 +78,34 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
     return check
 
 
+def acting_for(caller: Principal, member: str | None) -> str | None:
+    """The member a request may act for: a member-bound token's own member (403 when the
+    request names another), or whoever an app, staff or admin token names."""
+    if caller.role is not Role.member:
+        return member
+    if member is not None and member != caller.member:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this token acts for one member only, not this one"
+        )
+    return caller.member
+
+
+def owned(caller: Principal, member: str | None) -> bool:
+    """Whether a row of ``member`` is visible to ``caller`` (a member token sees its own)."""
+    return caller.role is not Role.member or (member is not None and member == caller.member)
+
+
 AdminOnly = Depends(require_role(Role.admin))
 StaffRead = Depends(require_role(Role.staff))
 AppOrStaff = Depends(require_role(Role.staff, Role.app))
 AppOnly = Depends(require_role(Role.app))
 
+MemberFacing = Depends(require_role(Role.staff, Role.app, Role.member))
+AppOrMember = Depends(require_role(Role.app, Role.member))
+
 CallerAdmin = Annotated[Principal, AdminOnly]
+CallerMemberFacing = Annotated[Principal, MemberFacing]
+CallerAppOrMember = Annotated[Principal, AppOrMember]
 CallerStaff = Annotated[Principal, StaffRead]
 CallerAppOrStaff = Annotated[Principal, AppOrStaff]
 

@@ -12,6 +12,7 @@ from gateway.api.routes import (
     events,
     heatmap,
     idle,
+    member_tokens,
     members,
     portfolio,
     print_jobs,
@@ -37,6 +38,7 @@ api_router.include_router(recommendations.router)
 api_router.include_router(events.router)
 api_router.include_router(admin.router)
 api_router.include_router(tokens.router)
+api_router.include_router(member_tokens.router)
 api_router.include_router(members.router)
 api_router.include_router(access.router)
 api_router.include_router(stream.router)

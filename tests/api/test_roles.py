@@ -98,6 +98,15 @@ def running(
         r = gp.http.post("/api/v1/admin/tokens", json={"role": role.value, "name": f"{role}-t"})
         assert r.status_code == 201, r.text
         tokens[role] = r.json()["token"]
+    r = gp.http.post("/api/v1/members", json={"id": "m-roles", "name": "Roles"})
+    assert r.status_code == 201, r.text
+    r = gp.http.post(
+        "/api/v1/member-tokens",
+        json={"member": "m-roles"},
+        headers={"Authorization": f"Bearer {tokens[Role.app]}"},
+    )
+    assert r.status_code == 201, r.text
+    tokens[Role.member] = r.json()["token"]
     yield gp, tokens
     gp.stop()
 
@@ -152,9 +161,18 @@ def test_expected_role_choices(routes: Routes) -> None:
     manage tokens and members, staff read."""
     table = {(m, p): roles for m, p, roles in routes}
     assert table[("GET", "/api/v1/idle")] == {Role.admin, Role.staff, Role.app}
-    assert table[("POST", "/api/v1/access/grants")] == {Role.admin, Role.app}
-    assert table[("DELETE", "/api/v1/access/grants/{grant_id}")] == {Role.admin, Role.app}
-    assert table[("GET", "/api/v1/access/grants")] == {Role.admin, Role.staff, Role.app}
+    member_facing = {Role.admin, Role.staff, Role.app, Role.member}
+    assert table[("POST", "/api/v1/access/grants")] == {Role.admin, Role.app, Role.member}
+    assert table[("DELETE", "/api/v1/access/grants/{grant_id}")] == {
+        Role.admin,
+        Role.app,
+        Role.member,
+    }
+    assert table[("GET", "/api/v1/access/grants")] == member_facing
+    assert table[("POST", "/api/v1/bookings")] == member_facing
+    assert table[("GET", "/api/v1/print-jobs")] == member_facing
+    assert table[("GET", "/api/v1/bookings/no-show-rate")] == {Role.admin, Role.staff, Role.app}
+    assert table[("POST", "/api/v1/member-tokens")] == {Role.admin, Role.app}
     assert table[("GET", "/api/v1/access/audit")] == {Role.admin, Role.staff}
     assert table[("POST", "/api/v1/admin/tokens")] == {Role.admin}
     assert table[("POST", "/api/v1/members")] == {Role.admin}

@@ -18,15 +18,26 @@ from gateway.access.grants import (
     grant_of,
 )
 from gateway.access.roles import Principal
-from gateway.api.deps import AppOnly, AppOrStaff, GatewayDep, SessionDep, StaffRead
+from gateway.api.deps import (
+    AppOrMember,
+    AppOrStaff,
+    GatewayDep,
+    MemberFacing,
+    SessionDep,
+    StaffRead,
+    acting_for,
+    owned,
+)
 from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.audit import AUDIT
 
 # Grants are issued and revoked by the app (for members) and admins; staff only read them
-# (SPEC section 6: staff manage bookings and work orders).
-CallerApp = Annotated[Principal, AppOnly]
+# (SPEC section 6: staff manage bookings and work orders). A member-bound token issues, lists,
+# reads and revokes its own member's grants only.
+CallerApp = Annotated[Principal, AppOrMember]
+CallerMemberFacing = Annotated[Principal, MemberFacing]
 
 router = APIRouter(prefix="/access", tags=["access"])
 
@@ -127,9 +138,11 @@ def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPu
         raise HTTPException(422, "give exactly one of: door, space")
     if body.valid_until <= body.valid_from:
         raise HTTPException(422, "valid_until: must be after valid_from")
+    member = acting_for(caller, body.member)
+    assert member is not None
     try:
         g = gw.access.grants.issue(
-            body.member,
+            member,
             body.door,
             body.space,
             body.valid_from.timestamp(),
@@ -144,10 +157,11 @@ def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPu
     return _public(g, gw.access.credential(g) if body.signed else None)
 
 
-@router.get("/grants", response_model=GrantsPublic, dependencies=[AppOrStaff])
+@router.get("/grants", response_model=GrantsPublic)
 def list_grants(
     gw: GatewayDep,
     session: SessionDep,
+    caller: CallerMemberFacing,
     member: str | None = None,
     door: str | None = None,
     space: str | None = None,
@@ -158,6 +172,7 @@ def list_grants(
     """Grants, newest first."""
     c = GRANTS.c
     q = select(GRANTS).where(c.site == gw.building.site.id)
+    member = acting_for(caller, member)
     for column, value in ((c.member, member), (c.door, door), (c.space, space)):
         if value is not None:
             q = q.where(column == value)
@@ -174,12 +189,11 @@ def list_grants(
 @router.get(
     "/grants/{grant_id}",
     response_model=GrantPublic,
-    dependencies=[AppOrStaff],
     responses={404: {"description": "no such grant"}},
 )
-def get_grant(gw: GatewayDep, grant_id: str) -> GrantPublic:
+def get_grant(gw: GatewayDep, caller: CallerMemberFacing, grant_id: str) -> GrantPublic:
     g = gw.access.grants.get(grant_id)
-    if g is None:
+    if g is None or not owned(caller, g.member):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grant {grant_id!r}")
     return _public(g)
 
@@ -192,6 +206,9 @@ def get_grant(gw: GatewayDep, grant_id: str) -> GrantPublic:
 def revoke_grant(gw: GatewayDep, caller: CallerApp, grant_id: str) -> GrantPublic:
     """Revoke a grant: doors refuse it at once, and offline verifiers once they get the
     retained revocation list."""
+    g = gw.access.grants.get(grant_id)
+    if g is not None and not owned(caller, g.member):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grant {grant_id!r}")
     try:
         return _public(gw.access.grants.revoke(grant_id, caller.name))
     except GrantNotFound as err:

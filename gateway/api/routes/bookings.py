@@ -1,18 +1,27 @@
-"""Bookings: create (409 on overlap), list, read, cancel; the no-show rate."""
+"""Bookings: create (409 on overlap), list, read, cancel; the no-show rate.
+
+A member-bound token books, lists, reads and cancels its own member's bookings only."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from gateway.access.service_errors import Invalid
-from gateway.api.deps import AppOrStaff, CallerAppOrStaff, GatewayDep
+from gateway.api.deps import (
+    AppOrStaff,
+    CallerMemberFacing,
+    GatewayDep,
+    Principal,
+    acting_for,
+    owned,
+)
 from gateway.api.service_http import Id, PathId, Time, epoch, errors, http_errors, iso
 
-router = APIRouter(prefix="/bookings", tags=["bookings"], dependencies=[AppOrStaff])
+router = APIRouter(prefix="/bookings", tags=["bookings"])
 
 Status = Literal["booked", "checked_in", "cancelled", "released", "completed"]
 
@@ -87,12 +96,14 @@ def out(row: dict[str, Any]) -> Booking:
     status_code=status.HTTP_201_CREATED,
     responses=errors(404, 409),
 )
-def create(body: BookingCreate, gw: GatewayDep, caller: CallerAppOrStaff) -> Booking:
+def create(body: BookingCreate, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
     """Book a space for a member; 409 when it overlaps a live booking of that space."""
+    member = acting_for(caller, body.member)
+    assert member is not None
     with http_errors():
         row = gw.services.bookings.create(
             body.space,
-            body.member,
+            member,
             epoch(body.start),
             epoch(body.end),
             body.requires_checkin,
@@ -104,6 +115,7 @@ def create(body: BookingCreate, gw: GatewayDep, caller: CallerAppOrStaff) -> Boo
 @router.get("", response_model=Bookings)
 def list_bookings(
     gw: GatewayDep,
+    caller: CallerMemberFacing,
     space: Id | None = None,
     member: Id | None = None,
     status: Status | None = None,
@@ -115,7 +127,7 @@ def list_bookings(
     """Bookings overlapping ``from``-``to``, earliest first."""
     rows, total = gw.services.bookings.query(
         space=space,
-        member=member,
+        member=acting_for(caller, member),
         status=status,
         start=None if start is None else epoch(start),
         end=None if end is None else epoch(end),
@@ -125,10 +137,7 @@ def list_bookings(
     return Bookings(data=[out(r) for r in rows], count=len(rows), total=total)
 
 
-@router.get(
-    "/no-show-rate",
-    response_model=NoShowRate,
-)
+@router.get("/no-show-rate", response_model=NoShowRate, dependencies=[AppOrStaff])
 def no_show_rate(
     gw: GatewayDep,
     start: Annotated[Time | None, Query(alias="from")] = None,
@@ -148,13 +157,22 @@ def no_show_rate(
 
 
 @router.get("/{booking_id}", response_model=Booking, responses=errors(404))
-def get_booking(booking_id: PathId, gw: GatewayDep) -> Booking:
+def get_booking(booking_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
+    return out(_visible(gw, caller, booking_id))
+
+
+def _visible(gw: GatewayDep, caller: Principal, booking_id: str) -> dict[str, Any]:
+    """The booking, or 404 when it is not there or not the member-bound caller's own."""
     with http_errors():
-        return out(gw.services.bookings.get(booking_id))
+        row = gw.services.bookings.get(booking_id)
+    if not owned(caller, row["member"]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no booking {booking_id!r}")
+    return row
 
 
 @router.delete("/{booking_id}", response_model=Booking, responses=errors(404, 409))
-def cancel(booking_id: PathId, gw: GatewayDep, caller: CallerAppOrStaff) -> Booking:
+def cancel(booking_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
     """Cancel a live booking; the space is bookable again at once."""
+    _visible(gw, caller, booking_id)
     with http_errors():
         return out(gw.services.bookings.cancel(booking_id, caller.name))

@@ -1,17 +1,19 @@
-"""Print jobs: their lifecycle, and release from the app on behalf of the job's owner."""
+"""Print jobs: their lifecycle, and release from the app on behalf of the job's owner.
+
+A member-bound token lists, reads and releases its own member's jobs only."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from gateway.api.deps import AppOrStaff, CallerAppOrStaff, GatewayDep
+from gateway.api.deps import CallerMemberFacing, GatewayDep, MemberFacing, acting_for, owned
 from gateway.api.service_http import Id, PathId, errors, http_errors, iso
 
-router = APIRouter(prefix="/print-jobs", tags=["print jobs"], dependencies=[AppOrStaff])
+router = APIRouter(prefix="/print-jobs", tags=["print jobs"], dependencies=[MemberFacing])
 
 Status = Literal["submitted", "held", "released", "printing", "completed", "failed", "cancelled"]
 
@@ -55,6 +57,7 @@ def out(row: dict[str, Any]) -> PrintJob:
 @router.get("", response_model=PrintJobs)
 def list_jobs(
     gw: GatewayDep,
+    caller: CallerMemberFacing,
     owner: Id | None = None,
     status: Status | None = None,
     printer: Id | None = None,
@@ -63,20 +66,25 @@ def list_jobs(
 ) -> PrintJobs:
     """Print jobs, most recently changed first."""
     rows, total = gw.services.print_jobs.query(
-        owner=owner, status=status, printer=printer, limit=limit, offset=offset
+        owner=acting_for(caller, owner), status=status, printer=printer, limit=limit, offset=offset
     )
     return PrintJobs(data=[out(r) for r in rows], count=len(rows), total=total)
 
 
 @router.get("/{job_id}", response_model=PrintJob, responses=errors(404))
-def get_job(job_id: PathId, gw: GatewayDep) -> PrintJob:
+def get_job(job_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> PrintJob:
     with http_errors():
-        return out(gw.services.print_jobs.get(job_id))
+        row = gw.services.print_jobs.get(job_id)
+    if not owned(caller, row["owner"]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no print job {job_id!r}")
+    return out(row)
 
 
 @router.post("/{job_id}/release", response_model=PrintJob, responses=errors(403, 404, 409, 503))
-def release(job_id: PathId, body: Release, gw: GatewayDep, caller: CallerAppOrStaff) -> PrintJob:
+def release(job_id: PathId, body: Release, gw: GatewayDep, caller: CallerMemberFacing) -> PrintJob:
     """Release a held job to print, for its owner (403 if ``member`` does not own it)."""
+    member = acting_for(caller, body.member)
+    assert member is not None
     with http_errors():
-        row = gw.services.print_jobs.release(job_id, body.member, caller.name)
+        row = gw.services.print_jobs.release(job_id, member, caller.name)
     return out(row)
