@@ -7,6 +7,10 @@ few for clients that reconnect with ``Last-Event-ID``, and puts it on each clien
 queue; a client whose queue is full is dropped (it reconnects and re-reads), never allowed
 to grow memory. Device availability also changes by silence, which no event announces, so
 the pump compares devices' availability every few seconds.
+
+A stream lives no longer than the token it was opened with: a ticket is redeemed only while
+its token is live, revoking a token ends its open streams at once, and each stream checks
+every ``token_check_s`` that its token is still live (a revoke by another process).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 class _Client:
     queue: asyncio.Queue[str]
     dropped: bool = False
+    token_id: str | None = None  # the token it was opened with (None: the bootstrap admin)
+    revoked: bool = False
 
 
 @dataclass
@@ -57,6 +63,7 @@ class StreamHub:
         ticket_ttl_s: float = 60.0,
         replay: int = 512,
         device_check_s: float = 5.0,
+        token_check_s: float = 5.0,
     ) -> None:
         self.gw = gw
         self.queue_size = queue_size
@@ -64,6 +71,8 @@ class StreamHub:
         self.retry_ms = retry_ms
         self.ticket_ttl_s = ticket_ttl_s
         self.device_check_s = device_check_s
+        self.token_check_s = token_check_s
+        self.revoked = 0
         self.dropped = 0
         self._clients: set[_Client] = set()
         self._tickets: dict[str, tuple[float, Principal]] = {}
@@ -82,6 +91,10 @@ class StreamHub:
             gw.hub.subscribe("events", self._on_events),
             gw.hub.subscribe("notices", self._on_notice),
         ]
+        tokens = getattr(getattr(gw, "access", None), "tokens", None)
+        if tokens is not None:
+            tokens.on_revoke.append(self._on_revoke)
+            self._unsubscribe.append(lambda: tokens.on_revoke.remove(self._on_revoke))
 
     @property
     def clients(self) -> int:
@@ -105,7 +118,31 @@ class StreamHub:
             got = self._tickets.pop(ticket, None)
         if got is None or got[0] < time.monotonic():
             return None
+        if not self._live(got[1].token_id):
+            return None  # its token was revoked after the ticket was issued
         return got[1]
+
+    def _live(self, token_id: str | None) -> bool:
+        tokens = getattr(getattr(self.gw, "access", None), "tokens", None)
+        return token_id is None or tokens is None or bool(tokens.is_live(token_id))
+
+    def _on_revoke(self, info: Any) -> None:
+        """A token was revoked (any thread): end the streams opened with it."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed while the gateway stops
+                loop.call_soon_threadsafe(self._end_streams, info.id)
+        with self._lock:
+            for t, (_exp, p) in list(self._tickets.items()):
+                if p.token_id == info.id:
+                    del self._tickets[t]
+
+    def _end_streams(self, token_id: str) -> None:
+        """On the event loop: mark the streams of a revoked token; each ends within 0.5 s."""
+        for c in list(self._clients):
+            if c.token_id == token_id:
+                c.revoked = True
+                self.revoked += 1
 
     # -- hub side (any thread) --------------------------------------------------------------
     # Changes are noted from the first client on, even while none is connected, so that a
@@ -216,11 +253,16 @@ class StreamHub:
 
     # -- clients ----------------------------------------------------------------------------
     async def events(
-        self, last_id: int | None, should_exit: Callable[[], bool]
+        self,
+        last_id: int | None,
+        should_exit: Callable[[], bool],
+        principal: Principal | None = None,
     ) -> AsyncIterator[str]:
-        """The text of one client's stream, until it disconnects, is dropped or we stop."""
+        """The text of one client's stream, until it disconnects, is dropped, its token is
+        revoked or we stop."""
         self._start()
-        client = _Client(asyncio.Queue(maxsize=self.queue_size))
+        token_id = None if principal is None else principal.token_id
+        client = _Client(asyncio.Queue(maxsize=self.queue_size), token_id=token_id)
         # registered and caught up with no await in between: nothing is missed or sent twice
         self._clients.add(client)
         head = [f"retry: {self.retry_ms}\n\n"]
@@ -234,12 +276,17 @@ class StreamHub:
             for t in head:
                 yield t
             quiet = 0.0
-            while not (client.dropped or self._closed or should_exit()):
+            next_check = time.monotonic() + self.token_check_s
+            while not (client.dropped or client.revoked or self._closed or should_exit()):
+                if token_id is not None and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self.token_check_s
+                    if not await asyncio.to_thread(self._live, token_id):
+                        break
                 try:
-                    yield await asyncio.wait_for(client.queue.get(), timeout=1.0)
+                    yield await asyncio.wait_for(client.queue.get(), timeout=0.5)
                     quiet = 0.0
                 except TimeoutError:
-                    quiet += 1.0
+                    quiet += 0.5
                     if quiet >= self.heartbeat_s:
                         quiet = 0.0
                         yield ": keep-alive\n\n"

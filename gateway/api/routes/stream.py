@@ -68,7 +68,7 @@ def stream_ticket(caller: CallerStaff, hub: StreamDep) -> StreamTicket:
 async def stream(
     request: Request,
     hub: StreamDep,
-    _caller: Annotated[Principal, Depends(stream_caller)],
+    caller: Annotated[Principal, Depends(stream_caller)],
     last_event_id: Annotated[str | None, Header()] = None,
     last: Annotated[int | None, Query(description="resume after this event id")] = None,
 ) -> StreamingResponse:
@@ -84,7 +84,7 @@ async def stream(
         return bool(getattr(server, "should_exit", False))
 
     return StreamingResponse(
-        hub.events(resume, should_exit),
+        hub.events(resume, should_exit, caller),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
