@@ -36,6 +36,7 @@ from gateway.ingest.transport import MqttTransport
 from gateway.occupancy import OccupancyEngine
 from gateway.occupancy import snapshot as engine_snapshot
 from gateway.occupancy.accumulate import EngineOutput
+from gateway.private_files import private_dir, write_new_private
 from gateway.profiles import ProfileRegistry
 from gateway.publish import SpacePublisher
 from gateway.publish.uplink_wiring import build_uplink, episode_notice
@@ -114,6 +115,7 @@ class Gateway:
         m = settings.mqtt
         self.queue = Handoff(maxsize=m.queue_size)
         # one keyed credential hash for ingest, members and doors (key in access.key_dir)
+        private_dir(settings.access.key_dir)  # 0700 before any key is written into it
         self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
         self.transport = MqttTransport(
             m,
@@ -448,12 +450,9 @@ class Gateway:
     def _admin_token(self) -> str:
         if self.settings.admin_token is not None:
             return self.settings.admin_token.get_secret_value()
-        path = Path(".gateway") / "admin-token"
-        if path.exists():
-            return path.read_text().strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_dir(Path(".gateway")) / "admin-token"
         token = secrets.token_urlsafe(24)
-        path.write_text(token + "\n")
-        path.chmod(0o600)
+        if not write_new_private(path, (token + "\n").encode()):  # 0600 from its first byte
+            return path.read_text().strip()
         log.info("no GATEWAY_ADMIN_TOKEN set; generated one in %s", path.resolve())
         return token

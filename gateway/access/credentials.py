@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from gateway.access.grants import Grant
 from gateway.errors import GatewayError
+from gateway.private_files import private_dir
 
 KEY_FILE = "site-ed25519.pem"
 VERSION = 1  # the claims layout this module signs and understands
@@ -54,7 +55,7 @@ def load_or_create_key(key_dir: Path) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise GatewayError(f"{path}: not an Ed25519 private key")
         return key
-    key_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(key_dir)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,

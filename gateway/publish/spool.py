@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import StoreError
+from gateway.private_files import private_dir, touch_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS record (
@@ -63,7 +64,8 @@ class Spool:
     def __init__(self, path: Path, max_bytes: int) -> None:
         self.path = path
         self.max_bytes = max_bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the buffer holds the site's events: owner-only, as the store
+        touch_private(path)
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")

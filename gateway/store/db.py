@@ -13,6 +13,7 @@ from sqlmodel import create_engine
 # registers the tables (the ingest's, the engine's) on SQLModel.metadata
 from gateway.access import tables as access_tables  # noqa: F401
 from gateway.errors import ConfigError
+from gateway.private_files import private_dir, touch_private
 from gateway.store import audit, engine_tables, member_tables, tables  # noqa: F401
 
 
@@ -52,7 +53,8 @@ def sqlite_file(url: str | URL) -> str | None:
 
 
 def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL switched on.
+    """An engine for ``url``; SQLite files get their folder created (0700, the file 0600)
+    and WAL switched on.
 
     ``busy_timeout_ms`` is how long a write waits for a lock held by another connection
     before it fails (and the ingest worker reports the store as failing and retries)."""
@@ -65,7 +67,10 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
         }
         path = sqlite_file(u)
         if path is not None:
-            Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            # made owner-only before SQLite opens it; its -wal and -shm files take its mode
+            db_file = Path(path).expanduser().resolve()
+            private_dir(db_file.parent)
+            touch_private(db_file)
     elif u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
         kwargs["pool_pre_ping"] = True
