@@ -17,7 +17,7 @@ from gateway.deploy.commands import add_deploy_parser
 from gateway.errors import GatewayError
 from gateway.export.commands import add_export_parser
 from gateway.reports.cli import add_commands as add_report_commands
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings, check_admin_token, load_settings
 from gateway.store.db_cli import add_db_parser
 
 log = logging.getLogger("gateway")
@@ -116,6 +116,7 @@ def _simulate_when_ready(gw: object, speed: float, stop: threading.Event) -> Non
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    check_admin_token(settings)  # production start only: tests and the demo use short ones
     _setup_logging(settings.log_level)
     return _serve(settings)
 

@@ -15,7 +15,7 @@ from gateway.settings import load_settings
 
 BUILDING = Path(__file__).resolve().parent / "building.yaml"
 T0 = 1_795_852_800.0  # 2026-11-28 05:20:00 UTC, a whole second
-ADMIN = "access-admin-token"
+ADMIN = "access-admin-token-0123456789"  # `gateway run` refuses fewer than 24 characters
 
 
 class Clock:
