@@ -55,7 +55,8 @@ def test_two_configs_per_space_with_the_keys_home_assistant_needs(
         assert "availability" not in cfg  # HA: not together with availability_topic
         dev = cfg["device"]
         assert dev["name"] == space.name
-        assert dev["suggested_area"] == floors[space.floor]
+        assert dev["suggested_area"] == space.name  # HA areas are rooms
+        assert f"'floor_name': '{floors[space.floor]}'" in cfg["json_attributes_template"]
         assert dev["manufacturer"] and dev["model"]
         assert cfg["qos"] == 1 and cfg["value_template"]
         if component == "binary_sensor":
