@@ -16,6 +16,7 @@ from gateway.access.token_cli import add_commands as add_token_commands
 from gateway.deploy.commands import add_deploy_parser
 from gateway.errors import GatewayError
 from gateway.export.commands import add_export_parser
+from gateway.logtext import LineFormatter
 from gateway.reports.cli import add_commands as add_report_commands
 from gateway.settings import Settings, check_admin_token, load_settings
 from gateway.store.db_cli import add_db_parser
@@ -24,10 +25,10 @@ log = logging.getLogger("gateway")
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    # every message one line: names, topics and errors that reach a log line are escaped
+    handler = logging.StreamHandler()
+    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gateway.building import Building, DeviceBinding, load_building
 from gateway.errors import ConfigError, GatewayError
 from gateway.ingest.pipeline import DeviceLive
+from gateway.logtext import clean
 from gateway.profiles import ProfileRegistry
 from gateway.store.bindings import load_bindings, save_binding, with_bindings
 from gateway.store.sync import sync_building
@@ -128,5 +129,10 @@ def bind_device(gw: Gateway, device_id: str, space: str | None, profile: str | N
         with gw.state_lock:
             gw.silence_s = gw._silence_timeouts()
             gw.engine.silence_s = gw.silence_s
-        log.info("device %s bound to space %s (profile %s)", device_id, space, profile)
+        log.info(
+            "device %s bound to space %s (profile %s)",
+            clean(device_id),
+            clean(space),
+            clean(profile),
+        )
         return live

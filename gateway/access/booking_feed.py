@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Row
 
 from gateway.access.service_errors import NotFound
 from gateway.events import Event
+from gateway.logtext import clean
 from gateway.occupancy.accumulate import Finding
 from gateway.occupancy.bookings import BookingWindow
 from gateway.occupancy.fusion import OCCUPIED
@@ -108,7 +109,7 @@ class BookingFeed:
                 row.update(values)
             if row["status"] == "released":
                 released.append(row)
-                log.info("ghost booking %s of %s released", row["id"], row["space"])
+                log.info("ghost booking %s of %s released", row["id"], clean(row["space"]))
                 self.revoke_grants(row["id"], "gateway", "booking released as a ghost")
                 self.gw.hub.publish("notices", released_notice(row, now), now)
         return released

@@ -24,6 +24,7 @@ from gateway.access.service_errors import (
     Unavailable,
 )
 from gateway.events import Event
+from gateway.logtext import clean
 from gateway.profiles.commands import CommandError
 from gateway.store.audit import Audit, record
 from gateway.store.member_tables import PRINT_JOBS
@@ -143,7 +144,10 @@ class PrintJobs:
         self.refused += 1
         if self.refused <= 10 or self.refused % 1000 == 0:
             log.warning(
-                "print job event from %s ignored (%d so far): %s", ev.device, self.refused, why
+                "print job event from %s ignored (%d so far): %s",
+                clean(ev.device),
+                self.refused,
+                why,
             )
 
     def _badge(self, ev: Event, now: float) -> None:
@@ -155,7 +159,7 @@ class PrintJobs:
         else:  # no member directory: trust the reader's own lookup, if it sent one
             member = ev.attrs.get("member")
         if not member:
-            log.info("badge at printer %s: no member for that credential", ev.device)
+            log.info("badge at printer %s: no member for that credential", clean(ev.device))
             return
         with self.gw.db.connect() as conn:
             ids = (
@@ -174,7 +178,9 @@ class PrintJobs:
             try:  # one job that cannot be released must not keep the member's others held
                 self.release(job, str(member), f"badge:{ev.device}", via="badge")
             except ServiceError as err:
-                log.warning("badge at %s did not release job %s: %s", ev.device, job, err)
+                log.warning(
+                    "badge at %s did not release job %s: %s", clean(ev.device), clean(job), err
+                )
 
     # -- release ----------------------------------------------------------------------------------
     def release(self, job: str, member: str, actor: str, *, via: str = "app") -> dict[str, Any]:
@@ -220,7 +226,9 @@ class PrintJobs:
         # sent after the commit: a release the store did not keep never reaches the printer
         assert self.gw.publisher is not None
         self.gw.publisher.client.publish(topic, payload, retain=False)
-        log.info("print job %s released on %s by %s", job, row["printer"], actor)
+        log.info(
+            "print job %s released on %s by %s", clean(job), clean(row["printer"]), clean(actor)
+        )
         return row
 
     def _command(self, printer: str, job: str, member: str) -> tuple[str, bytes]:

@@ -13,6 +13,7 @@ from gateway.building.marked import MarkedDict, MarkedList, load_marked
 from gateway.building.members import parse_members, parse_plans
 from gateway.building.model import SPACE_TYPES, Building, DeviceBinding, Floor, Site, Space
 from gateway.errors import BuildingError
+from gateway.logtext import clean
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def load_building(path: str | Path) -> Building:
     devices = _devices(ctx, root, spaces, bridges)
     plans = parse_plans(ctx, root, spaces, floors)
     members = parse_members(ctx, root, plans)
-    log.debug("loaded building %s: %d spaces, %d devices", label, len(spaces), len(devices))
+    log.debug("loaded building %s: %d spaces, %d devices", clean(label), len(spaces), len(devices))
     return Building(
         site=site,
         floors=floors,

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from gateway.logtext import clean
 from gateway.publish.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -84,5 +85,7 @@ class SetbackPolicy:
             try:
                 self.sink.send(target, command, params)
             except Exception:  # a failing sink must never break state publishing
-                log.exception("command %s for space %s to %s failed", command, space_id, target)
+                log.exception(
+                    "command %s for space %s to %s failed", command, clean(space_id), clean(target)
+                )
         return command

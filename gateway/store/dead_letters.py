@@ -8,6 +8,7 @@ import time
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.engine import Engine
 
+from gateway.logtext import clean
 from gateway.store.tables import DeadLetter, DeadLetterPruned
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def prune_dead_letters(
         ).rowcount
         if not done:
             conn.execute(PRUNED.insert().values(site=site, pruned=gone, last_pruned_at=now))
-    log.info("pruned %d oldest dead letters of site %s (keeping %d)", gone, site, max_rows)
+    log.info("pruned %d oldest dead letters of site %s (keeping %d)", gone, clean(site), max_rows)
     return int(gone)
 
 
