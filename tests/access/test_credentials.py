@@ -33,7 +33,7 @@ def issue_signed(site: Site) -> tuple[dict, str]:  # type: ignore[type-arg]
     return r.json(), key["key"]
 
 
-DOOR = {"door": "door-office-101", "door_space": "office-101"}
+DOOR = {"site": "test-site", "door": "door-office-101", "door_space": "office-101"}
 
 
 def reason(token: str, key: object, revoked: list[str], now: float, **door: str | None) -> str:
@@ -109,7 +109,7 @@ def test_a_credential_opens_only_its_door_or_its_space(site: Site) -> None:
     )
     grant = site.gw.access.grants.issue("m-1", None, "office-101", T0, T0 + 60, "test")
     space_token = sign(site.gw.access.key, "test-site", grant)
-    claims = verify(space_token, key, [], now, door="door-office-101", door_space="office-101")
+    claims = verify(space_token, key, [], now, **{**DOOR, "door_space": "office-101"})
     assert claims["space"] == "office-101"
     assert reason(space_token, key, [], now, door="door-orion", door_space="orion") == (
         "wrong_door"
