@@ -44,3 +44,4 @@ class IngestStats:
     store_refused: int = 0  # messages whose rows the store refused: dead-lettered instead
     dead_letters_dropped: int = 0  # over the global dead-letter rate: counted, not stored
     unknown_evicted: int = 0  # discovered devices evicted, the oldest seen, over the cap
+    bridge_states_refused: int = 0  # bridge state payloads that say neither online nor offline

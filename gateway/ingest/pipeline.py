@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.building import Building
+from gateway.building.bridges import Bridge
 from gateway.credential import CredentialHasher
 from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
+from gateway.ingest.bridges import BridgeWatch, forced_reading, read_state
 from gateway.ingest.floods import DeadLetterLimit, UnknownDevices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.isolate import commit_isolating
@@ -64,8 +66,12 @@ class Pipeline:
         hasher: CredentialHasher | None = None,
         dead_letter_limit: DeadLetterLimit | None = None,
         max_unknown_devices: int = 0,
+        bridges: BridgeWatch | None = None,
     ) -> None:
         self.building = building
+        # each bridge's state, and what its devices said of themselves meanwhile
+        self.bridges = bridges if bridges is not None else BridgeWatch(building)
+        self.bridges.seed(devices.values())
         # credentials are hashed with the site's key; without one, a key of this pipeline's own
         self.hasher = hasher or CredentialHasher.ephemeral(building.site.id)
         self.registry = registry
@@ -233,8 +239,12 @@ class Pipeline:
 
     def _decode_into(self, m: RawMessage, batch: Batch) -> None:
         site = self.building.site.id
+        bridge = self.bridges.bridge_at(m.topic, self.building)
+        if bridge is not None:
+            self._bridge_state(m, batch, bridge)
+            return
         try:
-            decoded = self.registry.decode(m.topic, m.payload)
+            decoded = self.registry.decode(m.topic, m.payload, self.building.entities)
         except DecodeError as err:
             self._dead(batch, m, err.reason)
             return
@@ -275,6 +285,7 @@ class Pipeline:
             self._dead(batch, m, f"reading refused: {reason}", decoded.profile, decoded.device)
         readings: dict[str, dict[str, Any]] = {}
         online: bool | None = None
+        held = self.bridges.down(decoded.device, self.building)  # its bridge is offline
         for r in decoded.readings:
             ts = m.received_at
             if r.ts is not None:
@@ -291,6 +302,10 @@ class Pipeline:
                 else:
                     ts = r.ts
             q, value, attrs = r.quantity, r.value, r.attrs
+            if q == "online":
+                self.bridges.heard(decoded.device, bool(value))
+                if held is not None:  # remembered for when the bridge is back, not applied
+                    continue
             if q == "badge" or (attrs and "credential" in attrs):
                 value, attrs = self.hasher.protect(q, value, attrs)  # never store a card number
             ev = _event(
@@ -308,6 +323,14 @@ class Pipeline:
             if q == "online":
                 online = bool(value)
             readings[q] = {"value": value, "unit": r.unit, "ts": ts}
+        if held is not None:  # whatever it said, it stays offline while its bridge is
+            own = self.bridges.own.get(decoded.device)
+            if readings:
+                ev = _event(site, decoded.device, binding.space, m.received_at, "availability",
+                            "online", False, None, {"bridge": held})  # fmt: skip
+                batch.events.append((ev, m.received_at))
+            readings["online"] = forced_reading(held, own, m.received_at)
+            online = False
         self._touch(
             batch,
             decoded.device,
@@ -318,6 +341,39 @@ class Pipeline:
             readings,
             online,
         )
+
+    def _bridge_state(self, m: RawMessage, batch: Batch, bridge: Bridge) -> None:
+        """A bridge says it is online or offline: so are its devices (see ``ingest.bridges``)."""
+        if not m.payload.strip():
+            self.stats.ignored += 1  # its retained state was cleared: it says nothing
+            return
+        online = read_state(m.payload)
+        if online is None:
+            self.stats.bridge_states_refused += 1
+            self._dead(batch, m, f"unreadable state of bridge '{bridge.id}': expected "
+                       "online/offline (plain or {\"state\": ...}) or a ConnState",
+                       bridge.profile)  # fmt: skip
+            return
+        changes = self.bridges.apply(bridge, online, m.received_at, self.building)
+        if changes is None:
+            self.stats.ignored += 1  # the state it had (a retained replay)
+            return
+        log.info("bridge %s is %s: %d devices follow", bridge.id,
+                 "online" if online else "offline", len(changes))  # fmt: skip
+        site, ts = self.building.site.id, m.received_at
+        for c in changes:
+            ev = _event(site, c.device, c.space, ts, "availability", "online", c.online, None,
+                        {"bridge": bridge.id})  # fmt: skip
+            batch.events.append((ev, ts))
+            reading = (
+                {"value": c.online, "unit": None, "ts": ts}
+                if online
+                else forced_reading(bridge.id, c.own, ts)
+            )
+            live = self.devices.get(c.device)
+            seen = live.last_seen if live is not None and live.last_seen else ts
+            self._touch(batch, c.device, c.profile, c.space, True, seen, {"online": reading},
+                        c.online)  # fmt: skip
 
     def _dead(
         self,
