@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from gateway.errors import DecodeError
+from gateway.events import Value
 from gateway.profiles.convert import FieldSpec, TimestampSpec, TsFormat
 from gateway.profiles.fieldmap import parse_field
 from gateway.profiles.model import PayloadFormat, Predicate, Profile, Rule
@@ -29,7 +31,7 @@ _V1_TOP = {"schema_version", "description", "source", "format", "timestamp", "ig
 _TOP_KEYS = frozenset(_V1_TOP | {"samples", "availability", "commands", "variables"})
 _V1_RULE = {"topic", "format", "when", "device_key", "timestamp", "fields", "value", "attrs"}
 _V2_RULE = {"extend", "model", "select", "ignore"}
-_RULE_KEYS = frozenset(_V1_RULE | _V2_RULE | {"on_empty", "description"})
+_RULE_KEYS = frozenset(_V1_RULE | _V2_RULE | {"on_empty", "description", "device", "always"})
 
 
 def load_profile(path: Path, variables: Mapping[str, str] | None = None) -> Profile:
@@ -153,8 +155,11 @@ class _Reader:
             key = ctx.string(spec["device_key"], join(where, "device_key"))
             device_key = (key, key_path(key))
         drop = ctx.boolean(spec.get("ignore", False), join(where, "ignore"))
-        if "device" not in topic.captures and device_key is None and not drop:
-            ctx.fail(join(where, "topic"), "needs a {device} capture (or give device_key)")
+        device_id = _device_id(ctx, spec, where, topic, device_key)
+        if "device" not in topic.captures and device_key is None and not drop and not device_id:
+            ctx.fail(
+                join(where, "topic"), "needs a {device} capture (or give device_key or device)"
+            )
         if "device" in topic.captures and device_key is not None:
             ctx.fail(join(where, "device_key"), "the topic already captures {device}")
         if "description" in spec:
@@ -166,9 +171,9 @@ class _Reader:
             _predicate(ctx, p, join(join(where, "when"), i), topic)
             for i, p in enumerate(ctx.list_of(spec.get("when", []), join(where, "when")))
         )
-        base = {"when": when, "ignore_empty": on_empty == "ignore"}
+        base = {"when": when, "ignore_empty": on_empty == "ignore", "device_id": device_id}
         if drop:
-            for key in ("fields", "value", "select", "extend"):
+            for key in ("fields", "value", "select", "extend", "device", "always"):
                 if key in spec:
                     ctx.fail(join(where, key), "an ignore rule reads nothing")
             return Rule(self.profile, index, topic, fmt, (), drop=True, **base)  # type: ignore[arg-type]
@@ -185,7 +190,7 @@ class _Reader:
         base: dict[str, Any],
     ) -> Rule:
         ctx = self.ctx
-        for key in ("timestamp", "attrs", "device_key", "extend", "model"):
+        for key in ("timestamp", "attrs", "device_key", "extend", "model", "always"):
             if key in spec:
                 ctx.fail(join(where, key), "does not apply to a text rule (it has one value)")
         if any(not p.capture for p in base["when"]):
@@ -233,7 +238,7 @@ class _Reader:
         for key in ("value", "select"):
             if key in spec:
                 ctx.fail(join(where, key), "only a text rule has it; use fields")
-        if "fields" not in spec and "extend" not in spec:
+        if "fields" not in spec and "extend" not in spec and "always" not in spec:
             ctx.fail(join(where, "fields"), "is missing")
         fields: list[FieldSpec] = []
         fmap = ctx.mapping(spec.get("fields", {}), join(where, "fields"))
@@ -251,8 +256,9 @@ class _Reader:
                 under = ctx.string(ref["under"], join(at, "under"))
                 extra = [_nested(f, under) for f in extra]
             fields += [f for f in extra if f.key not in own]  # the rule's own fields win
-        if not fields:
-            ctx.fail(join(where, "fields"), "needs at least one field (or extend)")
+        always = self.always(ctx, spec.get("always"), join(where, "always"))
+        if not fields and not always:
+            ctx.fail(join(where, "fields"), "needs at least one field (or extend, or always)")
         quantities = [f.quantity for f in fields]
         ts = (
             _timestamp(ctx, spec["timestamp"], join(where, "timestamp"))
@@ -275,8 +281,42 @@ class _Reader:
             dedupe=len(set(quantities)) != len(quantities),
             model_key=model_key,
             per_field=any(f.ts is not None or f.unit_from is not None for f in fields),
+            always=always,
             **base,
         )
+
+    def always(self, ctx: Ctx, raw: Any, where: str) -> tuple[tuple[FieldSpec, Value], ...]:
+        """``always: {online: true}``: readings every message of the rule gives, whatever it
+        carries (a LoRaWAN join or a heartbeat says the device is alive and nothing more)."""
+        if raw is None:
+            return ()
+        out: list[tuple[FieldSpec, Value]] = []
+        for quantity, value in ctx.mapping(raw, where).items():
+            at = join(where, quantity)
+            spec = self.field(ctx, quantity, {"quantity": quantity}, at)
+            try:
+                out.append((spec, spec.convert(value)))
+            except DecodeError as err:
+                ctx.fail(at, err.reason)
+        if not out:
+            ctx.fail(where, "needs at least one quantity: value")
+        return tuple(out)
+
+
+def _device_id(
+    ctx: Ctx,
+    spec: dict[str, Any],
+    where: str,
+    topic: TopicPattern,
+    device_key: tuple[str, tuple[str, ...] | None] | None,
+) -> str | None:
+    """``device: octoPrint``: the one device a topic that names none stands for."""
+    if "device" not in spec:
+        return None
+    device = ctx.string(spec["device"], join(where, "device"))
+    if "device" in topic.captures or device_key is not None:
+        ctx.fail(join(where, "device"), "the topic (or device_key) already names the device")
+    return device
 
 
 def _nested(spec: FieldSpec, under: str) -> FieldSpec:

@@ -93,6 +93,8 @@ class Rule:
     select: str | None = None  # text rules: the capture choosing the field (``by_capture``)
     by_capture: dict[str, FieldSpec] | None = None
     per_field: bool = False  # some field has its own timestamp or unit_from
+    device_id: str | None = None  # ``device:``: the device a topic naming none stands for
+    always: tuple[tuple[FieldSpec, Value], ...] = ()  # readings every message gives
 
     def rejects(self, obj: dict[str, Any] | None, captures: dict[str, str]) -> str | None:
         """Why this rule does not apply to ``obj``, or None when it does."""
@@ -110,7 +112,7 @@ class Rule:
 
     def device(self, captures: dict[str, str], obj: dict[str, Any] | None) -> str:
         if self.device_key is None:
-            return captures["device"]
+            return captures["device"] if self.device_id is None else self.device_id
         key, path = self.device_key
         raw = get_path(obj, key, path) if obj is not None else None
         if isinstance(raw, str) and raw:
@@ -163,6 +165,11 @@ class Rule:
                 out.append(_reading(spec.quantity, value, spec.unit, at, {}))
             else:
                 out.append(_reading_with(spec, value, at, obj, common))
+        if self.always:
+            got = {r.quantity for r in out}
+            for spec, value in self.always:
+                if spec.quantity not in got:  # a field of the payload says it better
+                    out.append(_reading_with(spec, value, ts, obj, common))
         return out
 
     @staticmethod

@@ -161,7 +161,11 @@ def test_subscriptions_cover_every_rule(shipped: ProfileRegistry) -> None:
         "+/events/rpc",
         "+/online",
         "application/+/device/+/event/up",
+        "application/+/device/+/event/status",
+        "application/+/device/+/event/join",
         "hikvision/+/event",
+        "octoPrint/event/+",  # the plugin's default base topic, one printer
+        "octoPrint/mqtt",
         "octoPrint/+/event/+",
         "octoPrint/+/mqtt",
     } == set(subs)
