@@ -43,7 +43,7 @@ def test_dockerfile_builds_a_non_root_image_running_the_gateway() -> None:
     text = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim", text, re.M)
     assert re.search(r"^USER gateway$", text, re.M)
-    assert re.search(r"^RUN pip install '\.\[postgres\]'", text, re.M)
+    assert re.search(r"^RUN pip install -c constraints\.txt '\.\[postgres\]'", text, re.M)
     assert 'ENTRYPOINT ["gateway"]' in text and 'CMD ["run"]' in text
     for src in re.findall(r"^COPY (\S+)", text, re.M):  # what it copies is in the repository
         assert (ROOT / src).exists(), src
