@@ -178,6 +178,7 @@ class Gateway:
         self.members = self.access.directory
         self.uplink = build_uplink(self)  # northbound, store-and-forward; None when off
         self.services = MemberServices(self)  # bookings, print release, alerts, work orders
+        self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order
         self._supervise_parts()
         self.embedded_broker: EmbeddedBroker | None = None
         self._stop = threading.Event()

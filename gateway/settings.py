@@ -159,6 +159,15 @@ class AccessSettings(BaseModel):
     request_topic: str = "ref/door/+/request"  # the door id is the segment at '+'
     open_s: int = 5  # how long a granted door stays unlocked
     audit_flush_ms: int = 20  # door decisions are audited in batches at most this old
+    # Per door: ``door_burst`` decisions at once, refilled at ``door_rate_per_s`` (0: no rate
+    # limit); ``lockout_after`` denials in a row (0: never) lock the door out for
+    # ``lockout_s``, doubled at each further lockout up to ``lockout_max_s``. Requests past a
+    # limit are answered ``denied`` (reason ``rate_limited``) without looking at the credential.
+    door_burst: int = Field(default=20, ge=1)
+    door_rate_per_s: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    lockout_after: int = Field(default=10, ge=0)
+    lockout_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    lockout_max_s: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     key_dir: Path = Path(".gateway")  # the site's Ed25519 key pair (private key mode 0600)
     client_id: str | None = None  # default <mqtt client id>-access
 

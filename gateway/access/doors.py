@@ -9,6 +9,14 @@ waits for a store commit. Each decision is then audited in a small batch written
 ``audit_flush_ms``; a crash can lose the audit rows of the last few milliseconds (never a
 decision's effect, which is only the door's). A granted decision is also handed to the
 occupancy engine as badge evidence for the door's space.
+
+Only doors are answered: a device whose profile has no ``access_decision`` command (a sensor
+publishing on a request topic) gets no answer, no audit row and no badge, only a count. Each
+door's decisions are limited (``gateway.access.door_limits``): past its limit a request is
+answered ``denied`` with reason ``rate_limited``, audited, and the trip raises one alert and
+one work order. The answer tells the door what it needs -- the request id, granted or denied,
+and how many seconds to open (0 when denied) -- and never who the member is; the audit row
+keeps the member.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.access.door_limits import RATE_LIMITED, DoorLimiter, Trip
 from gateway.access.grants import GrantBook
 from gateway.access.members import MemberDirectory, mask
 from gateway.building import Building
@@ -39,6 +48,7 @@ COMMAND = "access_decision"
 PRUNE_S = 60.0  # how often grants past their window are dropped from memory
 
 Evidence = Callable[[list[Event], float], None]
+Trips = Callable[[list[Trip], float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,7 @@ class DoorDecider:
         open_s: int = 5,
         clock: Callable[[], float] = time.time,
         evidence: Evidence | None = None,
+        limiter: DoorLimiter | None = None,
     ) -> None:
         self.db, self.building, self.registry = db, building, registry
         self.directory, self.grants, self.clock = directory, grants, clock
@@ -84,8 +95,12 @@ class DoorDecider:
         self.request_topic, self.open_s, self.evidence = request_topic, open_s, evidence
         self._pending: list[Audit] = []
         self._badges: list[Event] = []
+        self._trips: list[Trip] = []
         self._lock = threading.Lock()
         self.decided = self.granted = self.malformed = self.audit_dropped = 0
+        self.not_door = 0  # requests from devices that are no door: unanswered, unaudited
+        self.limiter = limiter or DoorLimiter()
+        self.on_trip: Trips | None = None  # the alerts' hand-off (the gateway sets it)
 
     def decide(self, door: str, credential_hash: str, now: float) -> Decision:
         """The decision for a credential (by its hash) at ``door`` now, from memory only."""
@@ -112,6 +127,16 @@ class DoorDecider:
         now = self.clock()
         door = door_of(self.request_topic, topic)
         binding = self.building.devices.get(door or "")
+        if binding is not None and not self._is_door(binding.profile):
+            self.not_door += 1
+            if self.not_door <= 10 or self.not_door % 1000 == 0:
+                log.warning(
+                    "request on %s ignored: %s is no door (%d so far)",
+                    topic,
+                    binding.id,
+                    self.not_door,
+                )
+            return None
         try:
             body = json.loads(payload)
             request, credential = body["request"], body["credential"]
@@ -145,7 +170,13 @@ class DoorDecider:
                 )
             )
             return None
-        d = self.decide(binding.id, cred_hash, now)
+        limit, trip = self.limiter.admit(binding.id, now)
+        if limit is None:
+            d = self.decide(binding.id, cred_hash, now)
+            trip = self.limiter.settle(binding.id, d.granted, now)
+        else:  # the credential decides nothing; the audit still says whose it was
+            known = self.directory.by_hash(cred_hash)
+            d = Decision(False, RATE_LIMITED, None if known is None else known.id)
         try:
             out = self.registry.render_command(
                 binding.profile,
@@ -154,8 +185,7 @@ class DoorDecider:
                 {
                     "request": str(request),
                     "decision": "granted" if d.granted else "denied",
-                    "member": d.member,
-                    "open_s": self.open_s,
+                    "open_s": self.open_s if d.granted else 0,
                 },
             )
         except CommandError as err:
@@ -165,6 +195,8 @@ class DoorDecider:
         detail: dict[str, object] = {"request": str(request)}
         if d.grant is not None:
             detail["grant"] = d.grant
+        if limit is not None:
+            detail["limit"] = limit
         entry = Audit(
             self.site,
             now,
@@ -192,11 +224,17 @@ class DoorDecider:
                 None,
                 attrs,
             )
-        self._audit(entry, badge)
+        self._audit(entry, badge, trip)
         return out
 
-    def _audit(self, entry: Audit, badge: Event | None = None) -> None:
+    def _is_door(self, profile: str) -> bool:
+        found = self.registry.profiles.get(profile)
+        return found is not None and COMMAND in found.commands
+
+    def _audit(self, entry: Audit, badge: Event | None = None, trip: Trip | None = None) -> None:
         with self._lock:
+            if trip is not None:
+                self._trips.append(trip)
             if len(self._pending) >= MAX_PENDING:
                 self._pending.pop(0)
                 self.audit_dropped += 1
@@ -212,6 +250,7 @@ class DoorDecider:
         with self._lock:
             rows, self._pending = self._pending, []
             badges, self._badges = self._badges, []
+            trips, self._trips = self._trips, []
         written = 0
         if rows:
             try:
@@ -230,6 +269,11 @@ class DoorDecider:
                 self.evidence(badges, self.clock())
             except Exception:  # the engine's trouble must not end the audit writer
                 log.exception("door badges not handed to the engine (%d)", len(badges))
+        if trips and self.on_trip is not None:
+            try:
+                self.on_trip(trips, self.clock())
+            except Exception:  # nor the alerts' trouble
+                log.exception("door limit trips not handed to the alerts (%d)", len(trips))
         return written
 
     def _requeue(self, rows: list[Audit]) -> None:

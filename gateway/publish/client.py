@@ -100,6 +100,11 @@ class OutClient:
         self.published += 1
         return True
 
+    def unsubscribe(self, topics: tuple[str, ...]) -> None:
+        """Drop subscriptions until the next connection (which subscribes to all again)."""
+        if topics:
+            self.client.unsubscribe(list(topics))
+
     # -- paho callbacks (network thread) -----------------------------------------------------
     def _on_connect(
         self, client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any

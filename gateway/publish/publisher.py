@@ -5,7 +5,8 @@ changed (from the ingest worker and the ticker), ``tick`` once per engine tick. 
 only queues in paho (its own thread does the network), so neither caller waits on the broker.
 A payload equal to the last one published for a space is not sent again. While the broker is
 away nothing is queued: on (re)connect every space's state is published again, which also
-restores retained messages a broker without persistence lost.
+restores retained messages a broker without persistence lost, and the retained discovery
+configs and states of spaces the building no longer has are cleared (``sweep``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gateway.building import Building, Space
 from gateway.publish.client import OutClient
 from gateway.publish.commands import CommandSink, MqttCommandSink, SetbackPolicy
 from gateway.publish.discovery import discovery_configs
+from gateway.publish.sweep import RetainedSweep, stale_topics
 from gateway.publish.topics import Topics
 from gateway.settings import MqttSettings, PublishSettings
 
@@ -83,11 +85,17 @@ class SpacePublisher:
         self.topics = Topics.for_site(
             building.site.id, settings.topic_prefix, settings.discovery_prefix
         )
+        self.sweep = RetainedSweep(self.topics, discovery=settings.discovery)
+        self._sweep_topics = (*self.sweep.filters, self.sweep.marker)
+        self.swept: list[str] | None = None  # what the last sweep cleared
         self.client = OutClient(
             mqtt,
             settings.client_id or f"{mqtt.client_id}-out",
             (self.topics.status, "offline"),
-            subscriptions=(self.topics.ha_status,) if settings.discovery else (),
+            subscriptions=(
+                *((self.topics.ha_status,) if settings.discovery else ()),
+                *self._sweep_topics,
+            ),
             on_connected=self._connected,
             on_message=self._message,
         )
@@ -130,6 +138,9 @@ class SpacePublisher:
             self._resync.clear()
             for sid in self.building.spaces:
                 self._publish_space(sid, now, force=True)
+        found = self.sweep.take()
+        if found is not None:
+            self._clear_stale(found)
         is_open = self.building.site.business_hours.is_open(now)
         if self._open is not None and is_open != self._open:
             for sid, last in list(self._last.items()):
@@ -174,6 +185,19 @@ class SpacePublisher:
         return len(configs)
 
     # -- internals ------------------------------------------------------------------------------
+    def _clear_stale(self, found: dict[str, bytes]) -> None:
+        """Clear the retained configs and states (found at connect) of spaces now gone."""
+        self.client.unsubscribe(self._sweep_topics)  # our own publishes need not come back
+        wanted: set[str] = set()
+        if self.settings.discovery:
+            wanted.update(discovery_configs(self.building, self.topics))
+        stale = stale_topics(found, wanted, self.topics, set(self.building.spaces))
+        for topic in stale:
+            self.client.publish(topic, b"", retain=True)  # empty retained: HA removes it
+        self.swept = stale
+        if stale:
+            log.info("cleared %d retained topics of spaces no longer in the building", len(stale))
+
     def _publish_space(self, sid: str, now: float, *, force: bool) -> None:
         space = self.building.spaces.get(sid)
         if space is None:
@@ -207,9 +231,13 @@ class SpacePublisher:
         self.client.publish(topic, payload, retain=retain)
 
     def _connected(self) -> None:
+        # the subscriptions are sent; the marker after them ends the retained messages
+        self.client.publish(self.sweep.marker, self.sweep.begin(), retain=False)
         self._rediscover.set()
         self._resync.set()
 
     def _message(self, topic: str, payload: bytes) -> None:
+        if self.sweep.offer(topic, payload):
+            return
         if topic == self.topics.ha_status and payload.strip() == b"online":
             self._rediscover.set()  # Home Assistant (re)started: it wants discovery again
