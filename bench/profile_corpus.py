@@ -14,7 +14,8 @@ not state are listed as *extra*.
     .venv/bin/python -m bench.profile_corpus --markdown # the table as Markdown
 
 An expected key ``a|b`` accepts either quantity (an mmWave sensor's ``occupancy`` may be read
-as motion or presence: both say someone is there).
+as motion or presence: both say someone is there); a list value states the quantity once per
+sensor (Tasmota's ``DS18B20-1``, ``DS18B20-2``), each counted.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ _ENTRY_KEYS = {
     "variables",
     "note",
 }
+
+
+_TAKEN: Any = object()  # a reading already matched to a stated value
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,37 +156,62 @@ def same(expected: Any, got: Any) -> bool:
     return bool(expected == got)
 
 
+def stated(entry: Entry) -> list[tuple[str, Any]]:
+    """(quantity key, value) for every value the payload states; a list states several."""
+    return [
+        (key, v)
+        for key, value in entry.expect.items()
+        for v in (value if isinstance(value, list) else [value])
+    ]
+
+
 def score(entry: Entry) -> Outcome:
     out = Outcome(entry)
     try:
         decoded = registry_for(entry).decode(entry.topic, entry.payload)
     except DecodeError as err:
-        why = f"dead-lettered: {err.reason}"
-        out.missed = [(q, v, why) for q, v in entry.expect.items()]
+        out.missed = [(q, v, f"dead-lettered: {err.reason}") for q, v in stated(entry)]
         return out
     if decoded is None:
-        out.missed = [(q, v, "ignored") for q, v in entry.expect.items()]
+        out.missed = [(q, v, "ignored") for q, v in stated(entry)]
         return out
     got: dict[str, list[Any]] = {}
     for r in decoded.readings:
         got.setdefault(r.quantity, []).append(r.value)
     refused = "; ".join(decoded.refused)
-    used: set[str] = set()
-    for key, value in entry.expect.items():
-        options = [q for q in str(key).split("|") if q in got]
-        if not options:
-            out.missed.append((key, value, f"refused: {refused}" if refused else "not read"))
-            continue
-        hit = next((q for q in options if any(same(value, v) for v in got[q])), None)
-        if hit is None:
-            out.wrong.append((key, value, {q: got[q] for q in options}))
-            used.update(options)
+    unmatched: list[tuple[str, Any]] = []
+    for key, value in stated(entry):  # first every exact match, so order does not matter
+        spot = next(
+            (
+                (q, i)
+                for q in str(key).split("|")
+                for i, v in enumerate(got.get(q, ()))
+                if v is not _TAKEN and same(value, v)
+            ),
+            None,
+        )
+        if spot is None:
+            unmatched.append((key, value))
         else:
             out.correct.append(key)
-            used.add(hit)
+            got[spot[0]][spot[1]] = _TAKEN
+    for key, value in unmatched:  # then a reading of that quantity left over is a wrong value
+        spot = next(
+            (
+                (q, i)
+                for q in str(key).split("|")
+                for i, v in enumerate(got.get(q, ()))
+                if v is not _TAKEN
+            ),
+            None,
+        )
+        if spot is None:
+            out.missed.append((key, value, f"refused: {refused}" if refused else "not read"))
+        else:
+            out.wrong.append((key, value, got[spot[0]][spot[1]]))
+            got[spot[0]][spot[1]] = _TAKEN
     for q, values in got.items():
-        if q not in used:
-            out.extra.extend((q, v) for v in values)
+        out.extra.extend((q, v) for v in values if v is not _TAKEN)
     return out
 
 
