@@ -26,6 +26,7 @@ from gateway.credential import CredentialHasher
 from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
 from gateway.hub import Hub
+from gateway.ingest import bridges
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
 from gateway.ingest.floods import DeadLetterLimit
 from gateway.ingest.handoff import Handoff
@@ -117,9 +118,13 @@ class Gateway:
         # one keyed credential hash for ingest, members and doors (key in access.key_dir)
         private_dir(settings.access.key_dir)  # 0700 before any key is written into it
         self.hasher = CredentialHasher.from_key_dir(self.building.site.id, settings.access.key_dir)
+        # each bridge's state (its last will): zigbee2mqtt's base topic follows the setting
+        z2m_base = settings.profile_variables.get("zigbee2mqtt", {}).get("base_topic")
+        self.bridges = bridges.BridgeWatch(self.building, z2m_base)
+        topics = self.registry.subscriptions()
         self.transport = MqttTransport(
             m,
-            self.registry.subscriptions(),
+            bridges.subscriptions(topics, self.bridges.topics(self.building)),
             self.queue,
             on_backlog=lambda held_s, why: self.pipeline.allow_backlog(held_s, why),
             clock=clock,
@@ -151,6 +156,7 @@ class Gateway:
                 settings.ingest.dead_letters_per_s, settings.ingest.dead_letter_burst
             ),
             max_unknown_devices=settings.ingest.max_unknown_devices,
+            bridges=self.bridges,
         )
         self.pipeline.supervisor = self.supervisor
         # Fault injection for the durability tests: exit right after this many commits,

@@ -25,6 +25,15 @@ class LoopStatus(BaseModel):
     last_error_at: datetime | None
 
 
+class BridgeStatus(BaseModel):
+    """A bridge (zigbee2mqtt, a ChirpStack gateway) as its last will says: its devices follow."""
+
+    state: Literal["online", "offline", "unknown"]  # unknown: it has said nothing yet
+    since: datetime | None  # when the gateway heard it change
+    devices: int
+    state_topic: str | None  # None: it publishes no state the gateway can read
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     mqtt: Literal["connected", "disconnected"]
@@ -36,6 +45,7 @@ class Health(BaseModel):
     # the supervised loops that are not running well, by name (empty when all are)
     failing: dict[str, LoopStatus] = {}
     loops: dict[str, Literal["running", "failing", "restarting", "stopped"]] = {}
+    bridges: dict[str, BridgeStatus] = {}  # by bridge id
 
 
 class Stats(BaseModel):
@@ -45,6 +55,7 @@ class Stats(BaseModel):
     events_stored: int
     dead_letters: int
     dead_lettered_since_start: int
+    bridge_states_refused: int = 0  # bridge state payloads neither online nor offline
     clock_corrections: int
     store_errors: int
     last_store_error: str | None  # why the store last refused a batch (disk full, locked, ...)

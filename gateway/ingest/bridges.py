@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -214,7 +214,11 @@ def forced_reading(bridge: str, own: bool | None, ts: float) -> dict[str, Any]:
     return {"value": False, "unit": None, "ts": ts, "bridge": bridge, "own": own}
 
 
-def own_of(readings: Mapping[str, Any]) -> bool | None:
-    """The own availability kept in a forced reading (None when there is none)."""
-    kept = readings.get("online")
-    return kept.get("own") if isinstance(kept, dict) else None
+def subscriptions(filters: Iterable[str], topics: Iterable[str]) -> list[str]:
+    """``filters`` and the state topics none of them covers (a topic matched by two filters
+    may be delivered twice)."""
+    from paho.mqtt.client import topic_matches_sub
+
+    have = list(filters)
+    extra = [t for t in topics if not any(topic_matches_sub(f, t) for f in have)]
+    return have + extra

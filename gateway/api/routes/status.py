@@ -7,7 +7,7 @@ from collections import Counter
 from fastapi import APIRouter
 
 from gateway.api.deps import Auth, GatewayDep
-from gateway.api.schemas import Health, LoopStatus, Stats, iso
+from gateway.api.schemas import BridgeStatus, Health, LoopStatus, Stats, iso
 
 router = APIRouter(tags=["status"])
 
@@ -28,6 +28,10 @@ def health(gw: GatewayDep) -> Health:
         )
         for h in gw.supervisor.down()
     }
+    bridges = {
+        bid: BridgeStatus(**{**b, "since": iso(b["since"])})
+        for bid, b in gw.pipeline.bridges.view(gw.building).items()
+    }
     return Health(
         status="ok" if mqtt_ok and store_ok and not failing else "degraded",
         failing=failing,
@@ -38,6 +42,7 @@ def health(gw: GatewayDep) -> Health:
         embedded_broker=gw.embedded_broker is not None,
         uptime_s=round(gw.clock() - gw.started_at, 3),
         queue_depth=gw.queue.qsize(),
+        bridges=bridges,
     )
 
 
@@ -54,6 +59,7 @@ def stats(gw: GatewayDep) -> Stats:
         events_stored=gw.writer.events_stored,
         dead_letters=gw.writer.dead_letters,
         dead_lettered_since_start=s.dead_lettered,
+        bridge_states_refused=s.bridge_states_refused,
         clock_corrections=s.clock_corrected,
         store_errors=s.store_errors,
         last_store_error=s.last_store_error,
