@@ -79,6 +79,8 @@ class Gateway:
         self.started_at = clock()
         self.supervisor = Supervisor(clock)  # every long-lived thread runs under it
         self.building: Building = load_building(settings.building)
+        # the MQTT client id defaults to one of this site: two gateways on a broker both keep theirs
+        settings = self.settings = settings.for_site(self.building.site.id)
         self.registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
         missing = sorted(
             {d.profile for d in self.building.devices.values()} - set(self.registry.names)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from gateway.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_NOT_CLIENT_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,9 @@ class MqttSettings(BaseModel):
     url: str = "mqtt://127.0.0.1:1883"
     username: str | None = None
     password: SecretStr | None = None
-    client_id: str = "gateway"
+    # the persistent session's id; empty: gateway-<site id> (``Settings.for_site``), so two
+    # gateways on one broker never take each other's session
+    client_id: str = ""
     keepalive_s: int = 30
     embedded: bool = True  # start an in-process broker when nothing answers at a local url
     queue_size: int = 10_000  # hand-off queue between the network thread and the worker
@@ -228,6 +233,14 @@ class Settings(BaseSettings):
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     log_level: str = "INFO"
 
+    def for_site(self, site_id: str) -> Settings:
+        """These settings with the MQTT client id derived from ``site_id`` unless one is set
+        (the ids of MQTT out, the doors and the uplink follow it: ``<client id>-out``...)."""
+        if self.mqtt.client_id:
+            return self
+        mqtt = self.mqtt.model_copy(update={"client_id": site_client_id(site_id)})
+        return self.model_copy(update={"mqtt": mqtt})
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -239,6 +252,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment beats the .env file, which beats the config file passed as init values.
         return env_settings, dotenv_settings, init_settings, file_secret_settings
+
+
+def site_client_id(site_id: str) -> str:
+    """``gateway-<site id>``, with characters outside ``[A-Za-z0-9_.-]`` replaced and a short
+    hash added then, so that two site ids never give the same client id."""
+    cleaned = _NOT_CLIENT_ID.sub("_", site_id)
+    if cleaned != site_id:
+        cleaned = f"{cleaned}_{hashlib.sha1(site_id.encode()).hexdigest()[:6]}"
+    return f"gateway-{cleaned}"
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
