@@ -254,3 +254,46 @@ def test_a_chirpstack_gateway_state_ties_the_devices_of_its_bridge(tmp_path: Pat
         "devices": 1,
     }
     assert view["zigbee2mqtt"]["state"] == "unknown"
+
+
+# Devices that connect themselves say it with their own MQTT last will (retained):
+# Tasmota ``tele/<topic>/LWT`` Online / Offline (tasmota.github.io/docs/MQTT/, "LWT"),
+# ESPHome ``<node>/status`` online / offline (esphome.io/components/mqtt.html, birth_message
+# and will_message), Shelly Gen2 ``<id>/online`` true / false (shelly-api-docs.shelly.cloud
+# gen2 ComponentsAndServices/Mqtt: the "online" topic and its last will).
+SELF_CONNECTED = """\
+  - {id: radar-store, profile: esphome, space: unwired}
+  - {id: co2-meeting-a, profile: tasmota, space: focus}
+  - {id: shellyplusht-b8d61a8b17cc, profile: shelly-gen2, space: lounge}
+"""
+
+
+@pytest.mark.parametrize(
+    ("device", "lwt", "offline", "online"),
+    [
+        ("radar-store", "radar-store/status", "offline", "online"),
+        ("co2-meeting-a", "tele/co2-meeting-a/LWT", "Offline", "Online"),
+        ("shellyplusht-b8d61a8b17cc", "shellyplusht-b8d61a8b17cc/online", "false", "true"),
+    ],
+    ids=["esphome", "tasmota", "shelly"],
+)
+def test_a_self_connected_devices_last_will_takes_it_offline(
+    tmp_path: Path, device: str, lwt: str, offline: str, online: str
+) -> None:
+    text = (FIXTURES / "building-small.yaml").read_text()
+    path = tmp_path / "building.yaml"
+    path.write_text(text.replace("devices:\n", "devices:\n" + SELF_CONNECTED, 1))
+    site = Site(tmp_path, path)
+    site.send(lwt, online)
+    assert site.online(device) is True
+    site.send("radar-store/binary_sensor/presence/state", "ON")  # ESPHome LD2410 presence
+    assert site.space("unwired") == "occupied"
+    site.send(lwt, offline)
+    assert site.online(device) is False
+    evidence = {s.device: s for sp in site.engine.spaces.values() for s in sp.sensors}
+    assert evidence[device].online is False
+    if device == "radar-store":  # the store room's one sensor: it is unknown, not vacant
+        assert site.space("unwired") == "unknown"
+    else:
+        assert site.space("unwired") == "occupied"
+    assert site.pipeline.bridges.down(device, site.building) is None  # no bridge of its own
