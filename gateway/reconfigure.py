@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from gateway.building import Building, DeviceBinding, load_building
 from gateway.errors import ConfigError, GatewayError
+from gateway.ingest import bridges
 from gateway.ingest.pipeline import DeviceLive
 from gateway.logtext import clean
 from gateway.profiles import ProfileRegistry
@@ -58,7 +59,8 @@ def reload(gw: Gateway) -> tuple[bool, str]:
         except GatewayError as err:
             log.error("reload refused, the running profiles and building stay: %s", err)
             return False, str(err)
-        added = sorted(set(registry.subscriptions()) - set(gw.transport.topics))
+        wanted = bridges.subscriptions(registry.subscriptions(), gw.bridges.topics(building))
+        added = sorted(set(wanted) - set(gw.transport.topics))  # a new bridge's state too
         with gw.state_lock:  # before the swap, so every listed space has a state
             gw.engine.add_spaces(building.spaces, gw.clock())
         with gw.pipeline.swap_lock:

@@ -12,6 +12,7 @@ publishes the offline, as it does when the zigbee2mqtt process or its host goes 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support import Broker, GatewayProcess, wait_for
+from tests.support import FIXTURES, Broker, GatewayProcess, Publisher, wait_for
 
 STATE = "zigbee2mqtt/bridge/state"
 
@@ -99,3 +100,48 @@ def test_the_bridges_last_will_takes_its_devices_offline_and_its_online_restores
 
 def test_the_legacy_plain_offline_does_the_same(broker: Broker, tmp_path: Path) -> None:
     _run(broker, tmp_path, legacy=True)
+
+
+def test_the_base_topic_setting_and_a_bridge_added_by_a_reload(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """zigbee2mqtt under ``mqtt.base_topic: z2m``; then the building gains a ChirpStack gateway
+    whose ``gateway/<id>/state/conn`` (chirpstack/chirpstack api/proto/gw/gw.proto ConnState,
+    JSON marshaler) no profile topic covers: the reload subscribes to it."""
+    building = tmp_path / "building.yaml"
+    shutil.copy(FIXTURES / "building-small.yaml", building)
+    gp = GatewayProcess(
+        broker.url,
+        tmp_path,
+        GATEWAY_BUILDING=str(building),
+        GATEWAY_PROFILE_VARIABLES=json.dumps({"zigbee2mqtt": {"base_topic": "z2m"}}),
+    ).start()
+    pub = Publisher(broker.port, client_id=f"bridges-{gp.port}")
+    conn = "gateway/0016c001f153a14c/state/conn"
+    try:
+        pub.publish("z2m/z-booth-1-presence", {"presence": True})
+        wait_for(lambda: _space(gp, "booth-1") == "occupied")
+        pub.publish("z2m/bridge/state", {"state": "offline"})
+        wait_for(lambda: _device(gp, "z-booth-1-presence")["online"] is False)
+        assert _space(gp, "booth-1") == "unknown"
+
+        text = building.read_text().replace(
+            "devices:\n",
+            f"bridges:\n  - {{id: lora, profile: chirpstack, state_topic: {conn}}}\n"
+            "devices:\n  - {id: 24e124136b502217, profile: chirpstack, space: open-2}\n",
+            1,
+        )
+        building.write_text(text)
+        r = gp.http.post("/api/v1/admin/reload")
+        assert r.status_code == 200, r.text
+        pub.publish(conn, {"gatewayId": "0016c001f153a14c", "state": "OFFLINE"})
+        lora = "/api/v1/devices/24e124136b502217"  # known once its gateway's state is heard
+        wait_for(lambda: gp.http.get(lora).status_code == 200)
+        assert gp.get(lora)["online"] is False
+        bridges = gp.get("/api/v1/health")["bridges"]
+        assert bridges["lora"]["state"] == "offline", bridges
+        assert bridges["lora"]["state_topic"] == conn
+        assert bridges["zigbee2mqtt"]["state_topic"] == "z2m/bridge/state"
+    finally:
+        pub.close()
+        gp.stop()
