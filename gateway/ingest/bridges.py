@@ -5,9 +5,9 @@ What the bridges publish:
 - zigbee2mqtt: ``<base_topic>/bridge/state``, retained, and the same topic is its MQTT last
   will (Koenkk/zigbee2mqtt ``lib/mqtt.ts``: ``will: {topic: <base>/bridge/state, payload:
   availabilityPayload('offline')}``): ``{"state": "online"}`` / ``{"state": "offline"}``, or
-  the plain strings ``online`` / ``offline`` in releases before 1.32 and with
-  ``advanced.legacy_availability_payload`` (zigbee2mqtt.io guide/usage/mqtt_topics_and_messages,
-  "zigbee2mqtt/bridge/state").
+  the plain strings ``online`` / ``offline`` with ``advanced.legacy_availability_payload``
+  (true in 1.x's default settings; a network made by a later 1.x turns it off)
+  (zigbee2mqtt.io guide/usage/mqtt_topics_and_messages, "zigbee2mqtt/bridge/state").
 - ChirpStack Gateway Bridge: ``gateway/<gateway_id>/state/conn``, retained, a ``gw.ConnState``
   (chirpstack/chirpstack ``api/proto/gw/gw.proto``: ``gateway_id`` = 3, ``state`` = 2 with
   ``OFFLINE = 0``, ``ONLINE = 1``) as JSON (``{"gatewayId": "...", "state": "ONLINE"}``) or
