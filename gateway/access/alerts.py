@@ -9,7 +9,10 @@ opens a work order unless that fault already has one that is not done. Condition
 - ``device_offline``: availability says offline, or silent past its silence timeout;
 - ``co2_high``, ``temperature_out_of_range``, ``humidity_out_of_range``: outside the comfort
   limits of the space's type (``alerts.env_by_type``, else ``alerts.env``); cleared once back
-  inside by a margin (50 ppm, 0.5 °C, 2 %) so a reading hovering at a limit does not flap.
+  inside by a margin (50 ppm, 0.5 °C, 2 %) so a reading hovering at a limit does not flap;
+- ``door_rate_limited``: a door's decisions tripped their limit (``gateway.access.door_limits``:
+  denials in a row, or too many requests), as card guessing would; cleared when the door
+  grants a member again after a quiet lockout period.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
+from gateway.access.door_limits import Trip
 from gateway.access.work_orders import WorkOrders
 from gateway.events import Event
 from gateway.settings import EnvLimits
@@ -53,6 +57,7 @@ TITLES = {
     "co2_high": "CO2 above limit",
     "temperature_out_of_range": "temperature outside comfort",
     "humidity_out_of_range": "humidity outside comfort",
+    "door_rate_limited": "door requests rate-limited (card guessing?)",
 }
 
 
@@ -90,6 +95,17 @@ class Alerts:
                     self.raise_(kind, subject, ev.device, ev.space, msg, value, now)
             elif on is False and (subject, kind) in active:
                 self.clear(subject, kind, now)
+
+    def on_door_trips(self, trips: Iterable[Trip], now: float) -> None:
+        """Raise ``door_rate_limited`` when a door trips its limit, clear it at its release."""
+        for t in trips:
+            if t.tripped:
+                b = self.gw.building.devices.get(t.door)
+                space = None if b is None else b.space
+                msg = f"{t.door}: requests refused as rate_limited ({t.reason})"
+                self.raise_("door_rate_limited", t.door, t.door, space, msg, None, t.ts)
+            else:
+                self.clear(t.door, "door_rate_limited", now)
 
     def check_devices(self, now: float) -> None:
         """Raise or clear ``device_offline`` from each bound device's availability."""

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 
 from gateway.access.credentials import load_or_create_key, public_pem, public_raw, sign
+from gateway.access.door_limits import DoorLimiter
 from gateway.access.doors import COMMAND, AuditFlusher, DoorDecider, Evidence
 from gateway.access.grants import Grant, GrantBook
 from gateway.access.members import MemberDirectory
@@ -72,6 +73,7 @@ class AccessControl:
             a.open_s,
             clock,
             evidence,
+            DoorLimiter(a),
         )
         prefix = settings.publish.topic_prefix or f"gateway/{self.site}"
         self.revocations_topic = f"{prefix}/access/revocations"
@@ -94,6 +96,10 @@ class AccessControl:
         binding = self.decider.building.devices.get(device)
         profile = None if binding is None else self.registry.profiles.get(binding.profile)
         return profile is not None and COMMAND in profile.commands
+
+    def doors(self) -> list[str]:
+        """The building's doors: the devices whose profile answers door requests."""
+        return [d for d in self.decider.building.devices if self._is_door(d)]
 
     def set_building(self, building: Building, registry: ProfileRegistry | None = None) -> None:
         """Doors, spaces, plans and the file's members after a reload (grants stay)."""

@@ -49,6 +49,7 @@ class MemberServices:
         self._unsubscribe: list[Callable[[], None]] = []
         self._next_devices = 0.0
         self._handled: set[str] = set()  # booking ids whose findings were handled
+        self.door_trips = self._handoff("door_trips")  # the door decider's limit trips
 
     def _handoff(self, channel: str) -> Any:
         def put(payload: Any, now: float) -> None:
@@ -145,6 +146,8 @@ class MemberServices:
             self._safely(self.bookings.on_events, payload, now)
             self._safely(self.alerts.on_events, payload, now)
             self._safely(self.print_jobs.on_events, payload, now)
+        elif channel == "door_trips":
+            self._safely(self.alerts.on_door_trips, payload, now)
 
     def _periodic(self) -> None:
         now = self.gw.clock()

@@ -130,6 +130,7 @@ class LiveCollector(Collector):
             "Door-decision audit rows dropped (backlog over its bound, or refused by the store)",
             value=gw.access.decider.audit_dropped,
         )
+        yield from _door_limit_metrics(gw)
         yield from _loop_metrics(gw)
         for name, kind, help_, value in uplink_figures(gw.uplink):
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
@@ -143,6 +144,32 @@ class LiveCollector(Collector):
                 "Live-stream clients dropped for reading too slowly",
                 value=self.stream.dropped,
             )
+
+
+def _door_limit_metrics(gw: Gateway) -> Iterator[Metric]:
+    """Door requests refused by a door's limit and lockouts, per door: only doors of the
+    building (and those a reload removed) can be labels, never a topic's segment."""
+    decider = gw.access.decider
+    limited, lockouts = decider.limiter.counts()
+    doors = sorted(set(limited) | set(lockouts) | set(gw.access.doors()))
+    refused = CounterMetricFamily(
+        "gateway_door_rate_limited",
+        "Door requests answered denied (rate_limited) by the door's rate limit or lockout",
+        labels=["door"],
+    )
+    locked = CounterMetricFamily(
+        "gateway_door_lockouts", "Lockouts after denials in a row, per door", labels=["door"]
+    )
+    for door in doors:
+        refused.add_metric([door], limited.get(door, 0))
+        locked.add_metric([door], lockouts.get(door, 0))
+    yield refused
+    yield locked
+    yield CounterMetricFamily(
+        "gateway_door_requests_not_door",
+        "Requests on the door request topic from a device whose profile is no door (ignored)",
+        value=decider.not_door,
+    )
 
 
 def _loop_metrics(gw: Gateway) -> Iterator[Metric]:

@@ -23,6 +23,9 @@ _FLOOR_KEYS = ("id", "name", "spaces")
 _SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
 _DEVICE_KEYS = ("id", "profile", "space", "model", "bridge")
 _BAD_ID_CHARS = ("/", "+", "#")
+# profiles whose device ids may span topic levels: zigbee2mqtt friendly names group devices
+# with '/' (`floor1/room2/pir` publishes on zigbee2mqtt/floor1/room2/pir)
+_SPANNING_PROFILES = ("zigbee2mqtt",)
 
 
 def _show(value: Any) -> str:
@@ -256,6 +259,22 @@ def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
     return Space(id=sid, name=name, type=stype, capacity=cap, bookable=bookable, floor=floor)
 
 
+def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
+    """A device id; a zigbee2mqtt friendly name may hold '/' between non-empty levels."""
+    value = m.get("id")
+    spans = m.get("profile") in _SPANNING_PROFILES and isinstance(value, str) and "/" in value
+    if not spans:
+        return ctx.ident(m, "id", path)
+    if any(c in value for c in "+#") or value != value.strip() or "" in value.split("/"):
+        ctx.fail(
+            m.lines["id"],
+            _join(path, "id"),
+            "expected a zigbee2mqtt friendly name: topic levels without '+', '#', empty levels "
+            f"or surrounding spaces, got {value!r}",
+        )
+    return str(value)
+
+
 def _devices(
     ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space], bridges: dict[str, Bridge]
 ) -> dict[str, DeviceBinding]:
@@ -264,7 +283,7 @@ def _devices(
     for i, value in enumerate(items):
         path = f"devices[{i}]"
         m = ctx.mapping(value, items.lines[i], path, _DEVICE_KEYS)
-        did = ctx.ident(m, "id", path)
+        did = _device_id(ctx, m, path)
         if did in devices:
             ctx.fail(m.lines["id"], f"{path}.id", f"duplicate device id {did!r}")
         profile = ctx.text(m, "profile", path, None)

@@ -8,9 +8,11 @@ themselves (Tasmota, ESPHome, Shelly, the reference devices) get patterns:
   and ``+`` for any other capture: a device may publish there, and only for itself;
 - every profile command topic with ``{device}`` becomes ``pattern read``: a device may read
   its own commands and door decisions and nobody else's;
-- every door (a device whose profile has the ``access_decision`` command) may publish door
-  requests on its own request topic (``access.request_topic`` with ``%u`` at the door's
-  segment) and read the retained revocation list (``<prefix>/access/revocations``);
+- every door (a device whose profile has the ``access_decision`` command) has its own
+  ``user`` section: it may publish door requests on its own request topic only
+  (``access.request_topic`` with the door's id at the door segment, one ``topic write`` line
+  per door, never a pattern: a pattern would let every device user ask for door decisions)
+  and read the retained revocation list (``<prefix>/access/revocations``);
 - a bridge (zigbee2mqtt, ChirpStack, a vendor relay: ``bridges:`` in the building file) is one
   user allowed to publish its own devices' topics, read their commands and own its
   ``bridge/#`` topics (``gateway.deploy.bridge_grants``);
@@ -64,6 +66,11 @@ def request_acl_topic(request_topic: str) -> str:
     return "/".join(parts)
 
 
+def door_request_topic(request_topic: str, door: str) -> str:
+    """The request topic of one door: ``door`` at the door segment, any other ``+`` kept."""
+    return "/".join(p.replace("%u", door) for p in request_acl_topic(request_topic).split("/"))
+
+
 @dataclass(frozen=True, slots=True)
 class AclPlan:
     """What the ACL grants: device write and read patterns, bridges, the gateway, HA."""
@@ -75,6 +82,7 @@ class AclPlan:
     unscoped: tuple[str, ...]  # device topics without {device}: granted to nobody
     doors: tuple[str, ...] = ()  # device ids that read the revocation list
     door_read: tuple[str, ...] = ()  # topics each door reads by name (the revocation list)
+    door_write: tuple[str, ...] = ()  # each door's own request topic, in the order of doors
     gateway_own: tuple[str, ...] = ()  # topic trees the gateway's user owns (readwrite)
     bridges: tuple[BridgeGrant, ...] = ()
     ha_read: tuple[str, ...] = ()  # Home Assistant's user (none when discovery is off)
@@ -126,9 +134,10 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         if DOOR_COMMAND in registry.profiles[b.profile].commands and b.bridge is None
     )
     door_read: tuple[str, ...] = ()
+    door_write: tuple[str, ...] = ()
     if doors:
         request = settings.access.request_topic
-        write.setdefault(request_acl_topic(request), None)
+        door_write = tuple(door_request_topic(request, d) for d in doors)
         g_read.setdefault(_CAPTURE.sub("+", request), None)
         door_read = (f"{prefix}/access/revocations",)
     users = (*(g.user for g in grants), *self_connecting(building))
@@ -140,6 +149,7 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         tuple(unscoped),
         doors,
         door_read,
+        door_write,
         tuple(own),
         grants,
         ha_read,
@@ -222,8 +232,16 @@ def render_acl(plan: AclPlan, gateway_user: str = "gateway", ha_user: str = "hom
             *(f"topic write {t}" for t in plan.ha_write),
             "",
         ]
-    if plan.doors and plan.door_read:
-        lines.append("# Doors read the gateway's retained revocation list for offline credentials.")
-    for door in plan.doors if plan.door_read else ():
-        lines += [f"user {door}", *(f"topic read {t}" for t in plan.door_read), ""]
+    if plan.doors:
+        lines += [
+            "# Doors: each asks for decisions on its own request topic only, and reads the",
+            "# gateway's retained revocation list for offline credentials.",
+        ]
+    for door, request in zip(plan.doors, plan.door_write, strict=True):
+        lines += [
+            f"user {door}",
+            f"topic write {request}",
+            *(f"topic read {t}" for t in plan.door_read),
+            "",
+        ]
     return "\n".join(lines)

@@ -38,6 +38,7 @@ devices:
   - {id: door-a, profile: ref-door, space: a}
   - {id: door-b, profile: ref-door, space: b}
   - {id: cnt-a, profile: ref-counter, space: a}
+  - {id: env-b, profile: ref-environment, space: b}
 """
 
 
@@ -103,7 +104,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict
     creds = dict(
         line.split(":", 1) for line in (tmp / "mqtt" / "credentials").read_text().splitlines()
     )
-    assert set(creds) == {"gateway", "homeassistant", "door-a", "door-b", "cnt-a"}
+    assert set(creds) == {"gateway", "homeassistant", "door-a", "door-b", "cnt-a", "env-b"}
     port = free_port()
     proc = subprocess.Popen(
         [str(MOSQUITTO), "-c", str(production_conf(tmp, port))],
@@ -183,6 +184,40 @@ def test_door_requests_reach_the_gateway_only_from_their_own_door(
     finally:
         gw.close()
         door_a.close()
+
+
+def test_devices_that_are_no_door_cannot_ask_for_decisions(
+    broker: tuple[int, dict[str, str]],
+) -> None:
+    """Request topics are granted per door: a counter or an environment sensor publishing a
+    card on a request topic (its own id's or a door's) never reaches the gateway."""
+    port, creds = broker
+    gw = Client(port, "gateway", creds["gateway"])
+    env = Client(port, "env-b", creds["env-b"])
+    counter = Client(port, "cnt-a", creds["cnt-a"])
+    door_b = Client(port, "door-b", creds["door-b"])
+    try:
+        gw.subscribe("ref/#")
+        card = '{"request": "sensor", "credential": "04A1B2C3"}'
+        env.publish("ref/door/env-b/request", card)
+        env.publish("ref/door/door-b/request", card)
+        counter.publish("ref/door/cnt-a/request", card)
+        env.publish("ref/env/env-b", '{"co2": 500}')  # its own topic: the markers
+        counter.publish("ref/counter/cnt-a", '{"count": 1}')
+        door_b.publish("ref/door/door-b/request", '{"request": "door", "credential": "x"}')
+        allowed = {"ref/counter/cnt-a", "ref/door/door-b/request", "ref/env/env-b"}
+        wait_for(lambda: allowed <= set(gw.topics()))
+        assert sorted(gw.topics()) == [
+            "ref/counter/cnt-a",
+            "ref/door/door-b/request",
+            "ref/env/env-b",
+        ]
+        assert [p for t, p in gw.got if t.endswith("/request")] == [
+            b'{"request": "door", "credential": "x"}'
+        ]
+    finally:
+        for c in (gw, env, counter, door_b):
+            c.close()
 
 
 def test_doors_read_the_revocation_list_and_counters_do_not(

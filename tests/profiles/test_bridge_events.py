@@ -56,6 +56,17 @@ def test_chirpstack_status_without_a_measured_battery_gives_no_level(
     assert readings(shipped, f"{APP}/event/status", payload) == {"online": True}
 
 
+def test_chirpstack_status_with_its_false_flags_left_out_gives_the_level(
+    shipped: ProfileRegistry,
+) -> None:
+    # proto3 JSON may omit false and 0 (Go's protojson does; chirpstack's pbjson writes them)
+    payload = {k: v for k, v in STATUS.items() if not isinstance(v, bool)}
+    assert readings(shipped, f"{APP}/event/status", payload) == {
+        "battery_pct": 85.826775,
+        "online": True,
+    }
+
+
 def test_hikvision_keep_alive_and_credential_grants(shipped: ProfileRegistry) -> None:
     # mezz64/pyHik issue #14: the alarm stream's videoloss/inactive heartbeat
     beat = {

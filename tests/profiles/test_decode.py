@@ -168,6 +168,8 @@ def test_subscriptions_cover_every_rule(shipped: ProfileRegistry) -> None:
         "octoPrint/mqtt",
         "octoPrint/+/event/+",
         "octoPrint/+/mqtt",
+        "octoPrint/progress/printing",  # read when printerData puts the state flags in it
+        "octoPrint/+/progress/printing",
     } == set(subs)
 
 
