@@ -262,8 +262,7 @@ def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
 def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
     """A device id; a zigbee2mqtt friendly name may hold '/' between non-empty levels."""
     value = m.get("id")
-    spans = m.get("profile") in _SPANNING_PROFILES and isinstance(value, str) and "/" in value
-    if not spans:
+    if not isinstance(value, str) or "/" not in value or m.get("profile") not in _SPANNING_PROFILES:
         return ctx.ident(m, "id", path)
     if any(c in value for c in "+#") or value != value.strip() or "" in value.split("/"):
         ctx.fail(
@@ -272,7 +271,7 @@ def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
             "expected a zigbee2mqtt friendly name: topic levels without '+', '#', empty levels "
             f"or surrounding spaces, got {value!r}",
         )
-    return str(value)
+    return value
 
 
 def _devices(
