@@ -13,6 +13,7 @@ from gateway.building.marked import MarkedDict, MarkedList, load_marked
 from gateway.building.members import parse_members, parse_plans
 from gateway.building.model import SPACE_TYPES, Building, DeviceBinding, Floor, Site, Space
 from gateway.errors import BuildingError
+from gateway.events import QUANTITIES
 from gateway.logtext import clean
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ _ROOT_KEYS = ("schema_version", "site", "floors", "devices", "plans", "members",
 _SITE_KEYS = ("id", "name", "timezone", "business_hours")
 _FLOOR_KEYS = ("id", "name", "spaces")
 _SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
-_DEVICE_KEYS = ("id", "profile", "space", "model", "bridge")
+_DEVICE_KEYS = ("id", "profile", "space", "model", "bridge", "entities")
 _BAD_ID_CHARS = ("/", "+", "#")
 # profiles whose device ids may span topic levels: zigbee2mqtt friendly names group devices
 # with '/' (`floor1/room2/pir` publishes on zigbee2mqtt/floor1/room2/pir)
@@ -297,5 +298,31 @@ def _devices(
                 )
         model = ctx.text(m, "model", path, None)
         bridge = bridge_of(ctx, m, path, profile, bridges)
-        devices[did] = DeviceBinding(did, profile, space, model, bridge)
+        entities = _entities(ctx, m, path)
+        devices[did] = DeviceBinding(did, profile, space, model, bridge, entities)
     return devices
+
+
+def _entities(ctx: _Ctx, m: MarkedDict, path: str) -> tuple[tuple[str, str], ...]:
+    """``entities: {living_pir: motion, "*_temp": temperature_c, status_led: ignore}``: what
+    the device's own entity names (ESPHome object ids; `*` and `?` patterns) measure."""
+    value = m.get("entities")
+    if value is None:
+        return ()
+    where = _join(path, "entities")
+    if not isinstance(value, MarkedDict) or not value:
+        ctx.fail(m.lines["entities"], where, f"expected a mapping of entity name to quantity, "
+                 f"got {_show(value)}")  # fmt: skip
+    out: list[tuple[str, str]] = []
+    for name, quantity in value.items():
+        line = value.lines[name]
+        if isinstance(name, int) and not isinstance(name, bool):
+            name = str(name)
+        if not isinstance(name, str) or not name.strip() or any(c in name for c in "/+#"):
+            ctx.fail(line, where, f"expected an entity name (one topic level), got {_show(name)}")
+        if quantity != "ignore" and quantity not in QUANTITIES:
+            known = ", ".join(sorted(QUANTITIES))
+            ctx.fail(line, f"{where}.{name}", f"expected a quantity ({known}) or ignore, "
+                     f"got {_show(quantity)}")  # fmt: skip
+        out.append((name, quantity))
+    return tuple(out)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gateway.building.hours import BusinessHours
+from gateway.profiles.patterns import NameMap
 
 if TYPE_CHECKING:
     from gateway.building.bridges import Bridge
@@ -67,6 +68,9 @@ class DeviceBinding:
     space: str | None = None
     model: str | None = None
     bridge: str | None = None  # the id of the bridge it comes through; None: connects itself
+    #: ``entities:``: the device's own names (ESPHome object ids, or `*` patterns) -> quantity
+    #: (or ``ignore``), read before the profile's defaults
+    entities: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -85,8 +89,13 @@ class Building:
     # state topic -> bridge, and bridge id -> its devices (derived)
     bridge_states: dict[str, Bridge] = field(default_factory=dict)
     bridged: dict[str, tuple[DeviceBinding, ...]] = field(default_factory=dict)
+    #: device id -> its ``entities`` binding, for the profiles' select rules (derived)
+    entities: dict[str, NameMap[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.entities:
+            bound = {d.id: NameMap(d.entities) for d in self.devices.values() if d.entities}
+            object.__setattr__(self, "entities", bound)
         if self.bridges and not self.bridged:
             via: dict[str, list[DeviceBinding]] = {b: [] for b in self.bridges}
             for dev in self.devices.values():

@@ -153,14 +153,15 @@ def parse_field(
 
 def _unit_from(
     ctx: Ctx, raw: Any, where: str, quantity: str
-) -> tuple[str, tuple[str, ...] | None, dict[str, tuple[float, float]]]:
-    """``unit_from: {key: TempUnit, units: {C: "°C", F: "°F"}}``: the payload names the unit."""
-    spec = ctx.mapping(raw, where, {"key", "units"})
+) -> tuple[str, tuple[str, ...] | None, dict[str | None, tuple[float, float]]]:
+    """``unit_from: {key: TempUnit, units: {C: "°C", F: "°F"}}``: the payload names the unit;
+    ``default: C`` is the unit of a payload without the key (older Tasmota sent no unit)."""
+    spec = ctx.mapping(raw, where, {"key", "units", "default"})
     key = ctx.string(spec.get("key"), join(where, "key"))
     units = ctx.mapping(spec.get("units"), join(where, "units"))
     if not units:
         ctx.fail(join(where, "units"), "needs at least one unit")
-    table: dict[str, tuple[float, float]] = {}
+    table: dict[str | None, tuple[float, float]] = {}
     for word, unit in units.items():
         unit = ctx.string(unit, join(join(where, "units"), word))
         linear = (1.0, 0.0) if unit == CANONICAL_UNITS.get(quantity) else None
@@ -168,6 +169,11 @@ def _unit_from(
         if linear is None:
             ctx.fail(join(join(where, "units"), word), f"cannot convert {unit!r} to {quantity}")
         table[word] = linear
+    if "default" in spec:
+        default = ctx.string(spec["default"], join(where, "default"))
+        if default not in table:
+            ctx.fail(join(where, "default"), f"is not one of the units ({', '.join(units)})")
+        table[None] = table[default]
     return key, key_path(key), table
 
 

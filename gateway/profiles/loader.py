@@ -17,6 +17,7 @@ from gateway.events import Value
 from gateway.profiles.convert import FieldSpec, TimestampSpec, TsFormat
 from gateway.profiles.fieldmap import parse_field
 from gateway.profiles.model import PayloadFormat, Predicate, Profile, Rule
+from gateway.profiles.patterns import NameMap, is_pattern
 from gateway.profiles.samples import load_samples
 from gateway.profiles.sections import fragment_fields, parse_availability, parse_commands
 from gateway.profiles.topics import TopicPattern, compile_topic
@@ -204,15 +205,24 @@ class _Reader:
             fmap = ctx.mapping(spec["fields"], join(where, "fields"))
             if not fmap:
                 ctx.fail(join(where, "fields"), "needs at least one field")
-            by = {k: self.field(ctx, k, v, join(join(where, "fields"), k)) for k, v in fmap.items()}
+            # a name (or a `*`/`?` pattern) -> its field; `ignore` reads nothing on purpose
+            at = join(where, "fields")
+            named = [
+                (k, None if v == "ignore" else self.field(ctx, k, v, join(at, k)))
+                for k, v in fmap.items()
+            ]
+            real = [(k, f) for k, f in named if f is not None]
+            if not real:
+                ctx.fail(join(where, "fields"), "needs at least one field that is not ignore")
             return Rule(
                 self.profile,
                 index,
                 topic,
                 "text",
-                tuple(by.values()),
+                tuple(f for _, f in real),
                 select=select,
-                by_capture=by,
+                by_capture={k: f for k, f in real if not is_pattern(k)},
+                names=NameMap(named),
                 **base,
             )
         if "fields" in spec:
@@ -275,6 +285,7 @@ class _Reader:
             topic,
             "json",
             tuple(fields),
+            globs=frozenset(f.key for f in fields if is_pattern(f.key)),
             timestamp=ts,
             attrs=parse_attrs(ctx, spec.get("attrs", []), join(where, "attrs")),
             device_key=device_key,
@@ -325,7 +336,7 @@ def _nested(spec: FieldSpec, under: str) -> FieldSpec:
 
 
 def _predicate(ctx: Ctx, raw: Any, where: str, topic: TopicPattern) -> Predicate:
-    spec = ctx.mapping(raw, where, {"key", "capture", "exists", "equals", "in"})
+    spec = ctx.mapping(raw, where, {"key", "capture", "exists", "equals", "in", "like"})
     if ("key" in spec) == ("capture" in spec):
         ctx.fail(where, "give one of key (a payload key) or capture (a topic level)")
     capture = "capture" in spec
@@ -333,9 +344,12 @@ def _predicate(ctx: Ctx, raw: Any, where: str, topic: TopicPattern) -> Predicate
     if capture and key not in topic.captures:
         ctx.fail(join(where, "capture"), f"the topic has no {{{key}}} capture")
     path = None if capture else key_path(key)
-    tests = [k for k in ("exists", "equals", "in") if k in spec]
+    tests = [k for k in ("exists", "equals", "in", "like") if k in spec]
     if len(tests) > 1:
-        ctx.fail(where, f"give one of exists, equals, in (got {', '.join(tests)})")
+        ctx.fail(where, f"give one of exists, equals, in, like (got {', '.join(tests)})")
+    if "like" in spec:  # a text matching a `*`/`?` pattern: `like: "temperature:*"`
+        like = ctx.string(spec["like"], join(where, "like"))
+        return Predicate(key, path, capture=capture, like=like)
     if "exists" in spec:
         exists = ctx.boolean(spec["exists"], join(where, "exists"))
         return Predicate(key, path, exists=exists, capture=capture)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from gateway.errors import DecodeError
@@ -18,6 +18,7 @@ from gateway.profiles.convert import (
     map_key,
     show,
 )
+from gateway.profiles.patterns import NameMap, compile_pattern, glob_get
 from gateway.profiles.topics import TopicPattern
 
 PayloadFormat = Literal["json", "text"]
@@ -53,6 +54,7 @@ class Predicate:
     exists: bool | None = None
     one_of: frozenset[MapKey] | None = None  # ``equals`` is a one-element ``in``
     capture: bool = False  # tests a topic capture instead of a payload key
+    like: str | None = None  # ``like: "temperature:*"``: a text matching the pattern
 
     def holds(self, obj: dict[str, Any] | None, captures: dict[str, str] | None = None) -> bool:
         if self.capture:
@@ -61,6 +63,8 @@ class Predicate:
             value = get_path(obj, self.key, self.path) if obj is not None else None
         if self.exists is not None and (value is not None) != self.exists:
             return False
+        if self.like is not None:
+            return isinstance(value, str) and compile_pattern(self.like).match(value) is not None
         if self.one_of is not None:
             key = map_key(value)
             return key is not None and key in self.one_of
@@ -68,6 +72,8 @@ class Predicate:
 
     def describe(self) -> str:
         what = "topic level" if self.capture else "key"
+        if self.like is not None:
+            return f"{what} {self.key!r} is like {self.like!r}"
         if self.one_of is not None:
             return f"{what} {self.key!r} has one of {sorted(show(k[1]) for k in self.one_of)}"
         return f"{what} {self.key!r} {'exists' if self.exists is not False else 'is absent'}"
@@ -90,6 +96,8 @@ class Rule:
     dedupe: bool = False  # several keys feed one quantity: the first present wins
     drop: bool = False  # a matching message is ignored on purpose (``ignore: true``)
     model_key: tuple[str, tuple[str, ...] | None] | None = None  # where the payload names it
+    globs: frozenset[str] = frozenset()  # field keys with a ``*``/``?`` part (``SHT3X*.Humidity``)
+    names: NameMap[FieldSpec | None] | None = None  # select rules: names, patterns; None: ignore
     select: str | None = None  # text rules: the capture choosing the field (``by_capture``)
     by_capture: dict[str, FieldSpec] | None = None
     per_field: bool = False  # some field has its own timestamp or unit_from
@@ -141,6 +149,8 @@ class Rule:
             if raw is None:
                 if spec.path is not None:
                     raw = get_path(obj, spec.key, spec.path)
+                if raw is None and self.globs and spec.key in self.globs:
+                    raw = glob_get(obj, spec.path or (spec.key,))
                 if raw is None:
                     if spec.required:
                         raise spec.fail("is missing")
@@ -172,6 +182,33 @@ class Rule:
                     out.append(_reading_with(spec, value, ts, obj, common))
         return out
 
+    def _selected(self, name: str, bound: NameMap[str] | None) -> FieldSpec | None:
+        """The field a select rule reads for the topic level ``name``; None: ignored."""
+        assert self.names is not None
+        if bound is not None:
+            found, quantity = bound.find(name)
+            if found:
+                if quantity == "ignore":
+                    return None
+                for spec in self.fields:
+                    if spec.quantity == quantity:
+                        return replace(spec, label=name, key=name)
+                have = sorted({f.quantity for f in self.fields})
+                raise DecodeError(
+                    f"the building binds {self.select} {show(name)} to {quantity}, which "
+                    f"profile {self.profile!r} does not read on this topic (it reads "
+                    f"{', '.join(have)})"
+                )
+        found, chosen = self.names.find(name)
+        if not found:
+            known = ", ".join(self.names.names()[:_MAX_NAMES])
+            raise DecodeError(
+                f"profile {self.profile!r} does not read {self.select} {show(name)} "
+                f"(it reads {known}); bind it to a quantity in the building file "
+                f"(devices[].entities) or add it to the profile"
+            )
+        return chosen
+
     @staticmethod
     def _special(
         spec: FieldSpec, raw: Any, obj: dict[str, Any], ts: float | None
@@ -183,9 +220,19 @@ class Rule:
                 ts = spec.ts.parse(raw_ts)
         return value, ts
 
-    def text_readings(self, text: str, captures: dict[str, str]) -> list[Reading]:
-        """The reading of a plain-text payload (one value)."""
-        if self.by_capture is not None:
+    def text_readings(
+        self, text: str, captures: dict[str, str], bound: NameMap[str] | None = None
+    ) -> list[Reading] | None:
+        """The reading of a plain-text payload (one value); None when the profile (or the
+        building's binding) ignores the entity on purpose.
+
+        ``bound`` is the building's binding for the device (``entities:``, name or pattern ->
+        quantity); it is looked up before the profile's own names."""
+        if self.names is not None:
+            spec = self._selected(captures.get(self.select or "", ""), bound)
+            if spec is None:
+                return None
+        elif self.by_capture is not None:
             assert self.select is not None
             name = captures.get(self.select, "")
             found = self.by_capture.get(name)

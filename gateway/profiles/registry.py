@@ -12,6 +12,7 @@ from gateway.profiles.commands import CommandError
 from gateway.profiles.convert import show
 from gateway.profiles.loader import load_profile
 from gateway.profiles.model import Decoded, Profile, Rule
+from gateway.profiles.patterns import NameMap
 from gateway.profiles.topics import TopicPattern
 
 _UNSET: Any = object()
@@ -164,13 +165,20 @@ class ProfileRegistry:
             raise CommandError(f"profile {profile!r} has no command {name!r} (it has {known})")
         return command.render(device_id, params or {})
 
-    def decode(self, topic: str, payload: bytes) -> Decoded | None:
+    def decode(
+        self,
+        topic: str,
+        payload: bytes,
+        entities: Mapping[str, NameMap[str]] | None = None,
+    ) -> Decoded | None:
         """Decode one message. None when its topic is ignored on purpose.
 
+        ``entities`` is the building's binding of topic-level names to quantities per device
+        (``devices[].entities``: ESPHome object ids); select rules look it up first.
         Raises DecodeError (and nothing else) with a reason a person can act on.
         """
         try:
-            return self._decode(topic, payload)
+            return self._decode(topic, payload, entities)
         except DecodeError:
             raise
         except Exception as err:  # a safety net: the ingest loop must only ever see DecodeError
@@ -198,7 +206,9 @@ class ProfileRegistry:
             self._topics[topic] = found
         return found  # type: ignore[no-any-return]
 
-    def _decode(self, topic: str, payload: bytes) -> Decoded | None:
+    def _decode(
+        self, topic: str, payload: bytes, entities: Mapping[str, NameMap[str]] | None
+    ) -> Decoded | None:
         matches = self._matches(topic)
         if matches is None:
             return None
@@ -249,13 +259,17 @@ class ProfileRegistry:
                     reasons.append("payload is empty")
                     continue
                 device = rule.device(captures, None)
-                readings = rule.text_readings(value, captures)
+                bound = entities.get(device) if entities and rule.names is not None else None
+                got = rule.text_readings(value, captures, bound)
+                if got is None:
+                    return None  # an entity the profile or the building ignores on purpose
+                readings = got
             if not readings:
                 if refused:  # nothing in it could be read: the message is refused whole
                     raise DecodeError("; ".join(refused[:_MAX_REASONS]))
                 if rule.ignore_empty:
                     return None
-                raise DecodeError(_no_readings(rule))
+                raise DecodeError(_no_readings(rule, obj if rule.format == "json" else None))
             if refused:
                 return Decoded(rule.profile, device, readings, model, tuple(refused))
             return Decoded(rule.profile, device, readings, model)
@@ -274,7 +288,12 @@ def _parse_json(text: str) -> tuple[Any, str]:
         return _INVALID, "payload is not valid JSON: nested too deeply"
 
 
-def _no_readings(rule: Rule) -> str:
+def _no_readings(rule: Rule, obj: Any = None) -> str:
     keys = list(dict.fromkeys(f.key for f in rule.fields))
     shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (", ..." if len(keys) > _MAX_KEYS_SHOWN else "")
-    return f"payload yields no readings (profile {rule.profile!r} reads {shown})"
+    has = ""
+    if isinstance(obj, dict) and obj:  # what it does carry, so the reason says what to map
+        names = [str(k)[:40] for k in obj]
+        has = "; it carries " + ", ".join(names[:_MAX_KEYS_SHOWN])
+        has += ", ..." if len(names) > _MAX_KEYS_SHOWN else ""
+    return f"payload yields no readings (profile {rule.profile!r} reads {shown}{has})"
