@@ -5,18 +5,34 @@ Card numbers, QR payloads and PINs are never stored or shown as read. Events kee
 mask. The hash is HMAC-SHA256 under a secret per-site key: card numbers (~32 bits) and PINs
 (4-6 digits) are too few to resist a plain hash being brute-forced from a stolen database.
 The key lives in ``access.key_dir`` next to the site's signing key (mode 0600, made at first
-start). Imports nothing else of the gateway's, so ingest and access can both use it.
+start). Imports nothing else of the gateway's but its scrubber, so ingest and access can both
+use it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
+
+from gateway.credential_scrub import CREDENTIAL_KEYS, is_credential_key, scrub_payload
+
+__all__ = [
+    "CREDENTIAL_KEYS",
+    "KEY_BYTES",
+    "KEY_FILE",
+    "CredentialHasher",
+    "credential_text",
+    "is_credential_key",
+    "is_hashed",
+    "load_or_create_hash_key",
+    "mask",
+    "normalize_credential",
+]
 
 KEY_FILE = "credential-hmac.key"
 KEY_BYTES = 32
@@ -76,9 +92,12 @@ class CredentialHasher:
         """A hasher with a fresh key kept nowhere (hashes match only within this process)."""
         return cls(site, secrets.token_bytes(KEY_BYTES))
 
-    def hash(self, raw: str) -> str:
-        """The stored form of a credential (the site is mixed in so sites do not share hashes)."""
-        msg = f"{self.site}\x00{normalize_credential(raw)}".encode()
+    def hash(self, raw: Any) -> str:
+        """The stored form of a credential of any JSON type (the site is mixed in so sites do
+        not share hashes). A number is its digits, so a card sent as ``4011223344`` hashes as
+        the string ``"4011223344"`` does; a list or object hashes as its canonical JSON."""
+        text = credential_text(raw)
+        msg = f"{self.site}\x00{normalize_credential(text)}".encode("utf-8", "surrogatepass")
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
 
     @staticmethod
@@ -91,30 +110,33 @@ class CredentialHasher:
         """A reading's value and attributes with any credential replaced by its hash.
 
         A ``badge`` reading's value is the credential itself; any reading may carry one in its
-        ``credential`` attribute (a door event). Already hashed values pass through.
+        ``credential`` attribute (a door event), or in another credential-named one. Every
+        value but null is hashed, whatever its JSON type; already hashed values pass through.
         """
-        if quantity == "badge" and isinstance(value, str) and not is_hashed(value):
+        if quantity == "badge" and value is not None and not _hashed(value):
             value = self.hash(value)
-        if attrs and isinstance(raw := attrs.get("credential"), str) and not is_hashed(raw):
-            attrs = {**attrs, "credential": self.hash(raw)}
+        if attrs:
+            found = [k for k, v in attrs.items() if is_credential_key(k) and not _hashed(v)]
+            if found:
+                attrs = {**attrs, **{k: self.hash(attrs[k]) for k in found}}
         return value, attrs
 
     def scrub(self, payload: bytes) -> bytes:
-        """A raw payload kept as a dead letter, with credential-looking JSON values masked.
-
-        Dead letters keep what the device sent, for diagnosis; card numbers and PINs are the
-        exception. Works on truncated payloads too (a regex, not a parse)."""
-        if not _CREDENTIAL_FIELD.search(payload):
-            return payload
-
-        def masked(m: re.Match[bytes]) -> bytes:
-            raw = m.group(2).decode("utf-8", "replace")
-            return m.group(1) + self.mask(self.hash(raw)).encode() + b'"'
-
-        return _CREDENTIAL_FIELD.sub(masked, payload)
+        """A raw payload kept as a dead letter, with the values of credential-named fields
+        replaced by their masked hash (see :mod:`gateway.credential_scrub`)."""
+        return scrub_payload(payload, lambda v: self.mask(self.hash(v)))
 
 
-# "credential": "...", "cardNo": "...", "card_number": "...", "pin": "..." (any case)
-_CREDENTIAL_FIELD = re.compile(
-    rb'("(?i:credential|card|card_?no|card_?number|pin|pin_?code)"\s*:\s*")([^"\\]*)"'
-)
+def _hashed(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and is_hashed(value))
+
+
+def credential_text(value: Any) -> str:
+    """A credential of any JSON type as text: a string as read, anything else its canonical
+    JSON (sorted keys, no spaces), so a number is its digits."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):  # not JSON, or nested beyond reason
+        return f"<unreadable {type(value).__name__}>"

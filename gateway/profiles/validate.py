@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn, cast
 
+from gateway.credential import is_credential_key
 from gateway.errors import ProfileError
 from gateway.profiles.convert import MapKey, map_key
 
@@ -97,4 +98,7 @@ def parse_attrs(ctx: Ctx, raw: Any, where: str) -> tuple[AttrSpec, ...]:
         for i, key in enumerate(ctx.list_of(raw, where)):
             key = ctx.string(key, join(where, i))
             pairs.append((key.rsplit(".", 1)[-1], key))
+    for name, _ in pairs:
+        if name != "credential" and is_credential_key(name):  # only that name is hashed
+            ctx.fail(join(where, name), "a credential attribute is named 'credential'")
     return tuple((name, key, key_path(key)) for name, key in pairs)

@@ -1,0 +1,97 @@
+"""A dead letter keeps what the device sent except its credentials: the value of every
+credential-named field, of any JSON type and at any depth, is masked from the parsed payload
+(or token by token when it does not parse); no reason and no log line names one."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from gateway.credential import CredentialHasher
+from gateway.credential_scrub import REDACTED
+from tests.access.test_credential_any_type import CARD, HIKVISION, Harness, h, hikvision_denied
+
+__all__ = ["h"]  # the fixture, shared with the events test
+
+SECRETS = (str(CARD), "87654321", "99887766", "1234", "9" * 40)
+
+
+def test_dead_letters_and_logs_keep_no_credential(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cut = json.dumps({"AccessControllerEvent": {"cardNo": 99887766, "employeeNoString": "m-1"}})
+    h.send(
+        # an unknown door: dead-lettered with its payload, its numeric card masked
+        ("ref/door/door-nobody/event", {"event": "granted", "credential": CARD}),
+        # Hikvision's event from a terminal not in the building (cardNo nested two deep)
+        ("hikvision/nvr-x/event", hikvision_denied(CARD)),
+        # a bound terminal whose time has no offset: refused whole, the card not in the reason
+        (HIKVISION, hikvision_denied(99887766, when="2026-11-28T10:16:40")),
+        # a member NaN next to a list of credentials: refused for the store
+        ("ref/door/door-office-101/event",
+         b'{"event": "denied", "member": NaN, "credential": ["pin:1234", 4011223344]}'),
+        # a badge at a printer not in the building; and one too long for JSON's integers
+        ("ref/printer/printer-9/badge", {"credential": 87654321}),
+        ("ref/door/door-office-101/event",
+         b'{"event": "denied", "credential": ' + b"9" * 5000 + b"}"),
+        # a payload cut short (as an oversized one is kept): scrubbed token by token
+        ("hikvision/nvr-x/event", cut[:-9].encode()),
+    )  # fmt: skip
+    letters = h.dead_letters()
+    assert len(letters) == 7
+    stored = h.dump("deadletter")
+    for digits in SECRETS:
+        assert digits not in stored, digits  # nowhere in the row: payload, reason, topic
+        assert digits not in caplog.text, digits  # nor in any log line
+    reasons = [r.reason for r in letters]
+    assert "unknown device 'door-nobody'" in reasons[0]
+    assert "without a UTC offset" in reasons[2]
+    assert "'member' is not a finite number" in reasons[3]
+    # what was sent is kept for diagnosis, the credential as its masked hash
+    mask = h.hasher.mask
+    first = json.loads(letters[0].payload)
+    assert first == {"event": "granted", "credential": mask(h.hasher.hash(CARD))}
+    nested = json.loads(letters[1].payload)["AccessControllerEvent"]
+    assert nested["cardNo"] == mask(h.hasher.hash(CARD)) and nested["subEventType"] == 6
+    assert json.loads(letters[3].payload)["credential"] == mask(h.hasher.hash(["pin:1234", CARD]))
+    assert b'"credential": "' + REDACTED.encode() + b'"' in bytes(letters[5].payload)
+    cut_kept = bytes(letters[6].payload).decode()
+    assert cut_kept == cut[:-9].replace("99887766", f'"{mask(h.hasher.hash(99887766))}"')
+
+
+def test_a_numeric_badge_is_read_and_no_reason_echoes_a_credential(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue's `field 'credential': expected a string, got 87654321`."""
+    caplog.set_level(logging.DEBUG)
+    h.send(("ref/printer/printer-1/badge", {"credential": 87654321}))
+    assert h.dead_letters() == [] and h.events()[0].value_text == h.hasher.hash(87654321)
+    # a credential field that cannot be read says its type, never its value
+    from gateway.profiles.convert import FieldSpec
+
+    spec = FieldSpec("cardNo", "cardNo", None, "door", str, "string", None,
+                     allowed=frozenset({"granted"}))  # fmt: skip
+    with pytest.raises(Exception) as err:
+        spec.convert(87654321)
+    assert "87654321" not in str(err.value) and "cardNo" in str(err.value)
+    assert "87654321" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"a": "not a \\"cardNo\\": 5 key", "pin": [1, 2,',  # a key inside a string is text
+        b'{"\\u0063ardNo": 4011223344}',  # a key spelled with escapes
+        b'{"CARD_NUMBER": 4011223344, "x": 1}',
+        b'[{"card-number": {"facility": 12, "number": 4011223344}}]',
+        '{"credential": "4011223344", "name": "Zoë"}'.encode("utf-16"),
+    ],
+)
+def test_scrub_reads_keys_not_text(payload: bytes) -> None:
+    hasher = CredentialHasher.ephemeral("s")
+    out = hasher.scrub(payload)
+    assert b"4011223344" not in out and b"1, 2" not in out
+    assert hasher.scrub(b'{"count": 4011223344}') == b'{"count": 4011223344}'  # not a card
