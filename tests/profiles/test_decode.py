@@ -159,6 +159,7 @@ def test_subscriptions_cover_every_rule(shipped: ProfileRegistry) -> None:
         "+/sensor/+/state",
         "+/binary_sensor/+/state",
         "+/events/rpc",
+        "+/status/+",  # Shelly status_ntf: <id>/status/<component>:<id>
         "+/online",
         "application/+/device/+/event/up",
         "application/+/device/+/event/status",
