@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from gateway.credential import credential_text, is_credential_key
 from gateway.errors import DecodeError
 from gateway.events import Value
 
@@ -26,12 +27,26 @@ _FALSE_WORDS = frozenset({"false"})
 _MS_THRESHOLD = 1e11
 #: Device times outside 1970..9999 are nonsense, not a clock that is a little off.
 _MAX_EPOCH = 253402300800.0
+#: Quantities whose value is a credential: read whatever its JSON type, never shown in a reason.
+CREDENTIAL_QUANTITIES = frozenset({"badge"})
 
 
 def show(value: Any) -> str:
     """A short, safe rendering of a payload value for a dead-letter reason."""
     text = repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "list" if isinstance(value, list) else "object"
 
 
 def map_key(value: Any) -> MapKey | None:
@@ -115,6 +130,12 @@ class FieldSpec:
     def fail(self, problem: str) -> DecodeError:
         return DecodeError(f"field {self.label!r}: {problem}")
 
+    def _show(self, raw: Any) -> str:
+        """``raw`` for a reason; only its JSON type when the field holds a credential."""
+        if self.quantity in CREDENTIAL_QUANTITIES or is_credential_key(self.key):
+            return f"a value of type {_json_type(raw)} (a credential, not shown)"
+        return show(raw)
+
     def convert(self, raw: Any, linear: tuple[float, float] | None = None) -> Value:
         """Turn a raw payload value into the canonical value; raises DecodeError.
 
@@ -129,26 +150,28 @@ class FieldSpec:
                 if self.skip_unmapped:
                     return SKIP  # type: ignore[no-any-return]
                 known = ", ".join(show(k[1]) for k in list(self.mapping)[:_MAX_LISTED])
-                raise self.fail(f"unknown value {show(raw)} (expected one of {known})")
+                raise self.fail(f"unknown value {self._show(raw)} (expected one of {known})")
             return value
         source = self.source
         if source == "boolean":
             return self._boolean(raw)
         if source == "string":
             if not isinstance(raw, str):
-                raise self.fail(f"expected a string, got {show(raw)}")
+                if self.quantity in CREDENTIAL_QUANTITIES:
+                    return credential_text(raw)  # a card number sent as a number, a list...
+                raise self.fail(f"expected a string, got {self._show(raw)}")
             if self.allowed is not None and raw not in self.allowed:
                 known = ", ".join(sorted(self.allowed))
-                raise self.fail(f"unknown value {show(raw)} (expected one of {known})")
+                raise self.fail(f"unknown value {self._show(raw)} (expected one of {known})")
             return raw
         num = _number(raw)
         if num is None:
             kind = "an integer" if source == "integer" else "a number"
-            raise self.fail(f"expected {kind}, got {show(raw)}")
+            raise self.fail(f"expected {kind}, got {self._show(raw)}")
         if not math.isfinite(num):
-            raise self.fail(f"{show(raw)} is out of range")
+            raise self.fail(f"{self._show(raw)} is out of range")
         if source == "integer" and not num.is_integer():
-            raise self.fail(f"expected an integer, got {show(raw)}")
+            raise self.fail(f"expected an integer, got {self._show(raw)}")
         if self.scale is not None:
             num = num * self.scale
         if self.offset is not None:
@@ -156,7 +179,7 @@ class FieldSpec:
         if linear is not None:
             num = num * linear[0] + linear[1]
         if not math.isfinite(num):
-            raise self.fail(f"{show(raw)} is out of range")
+            raise self.fail(f"{self._show(raw)} is out of range")
         return self._bounded(num)
 
     def _bounded(self, num: float) -> Value:
@@ -188,7 +211,7 @@ class FieldSpec:
                 return True
             if word in _FALSE_WORDS:
                 return False
-        raise self.fail(f"expected a boolean, got {show(raw)}")
+        raise self.fail(f"expected a boolean, got {self._show(raw)}")
 
 
 @dataclass(frozen=True, slots=True)
