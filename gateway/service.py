@@ -45,7 +45,7 @@ from gateway.settings import Settings
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
 from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.db import sqlite_file
-from gateway.store.dead_letters import prune_dead_letters
+from gateway.store.dead_letters import prune_dead_letters, scrub_dead_letters
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
 from gateway.store.writer import Batch
@@ -112,6 +112,7 @@ class Gateway:
         )
         self._unsaved = EngineOutput()
         self._last_save_error: str | None = None
+        self._scrubbed_to = 0  # dead letters up to this id are checked for clear credentials
         self._restore_engine()
         self.devices = self._load_devices()
         self._warm_engine()
@@ -333,6 +334,10 @@ class Gateway:
         try:
             gone = prune_dead_letters(
                 self.db, self.building.site.id, self.settings.dead_letters_max, self.clock()
+            )
+            # letters kept by an older gateway may hold card numbers: a chunk each pass
+            self._scrubbed_to = scrub_dead_letters(
+                self.db, self.building.site.id, self.hasher.scrub, self._scrubbed_to
             )
         except SQLAlchemyError as err:
             log.warning("dead-letter pruning skipped: %s", err)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from gateway.credential import CredentialHasher
 from gateway.credential_scrub import REDACTED
+from gateway.store.tables import DeadLetter
+from tests.access.conftest import T0, Clock, make_gateway
 from tests.access.test_credential_any_type import CARD, HIKVISION, Harness, h, hikvision_denied
 
 __all__ = ["h"]  # the fixture, shared with the events test
@@ -95,3 +99,52 @@ def test_scrub_reads_keys_not_text(payload: bytes) -> None:
     out = hasher.scrub(payload)
     assert b"4011223344" not in out and b"1, 2" not in out
     assert hasher.scrub(b'{"count": 4011223344}') == b'{"count": 4011223344}'  # not a card
+
+
+#: dead letters as the gateway wrote them before this change (the issue's reproduction)
+OLD_LETTERS = [
+    ("ref/printer/printer-1/badge", b'{"credential": 87654321}',
+     "field 'credential': expected a string, got 87654321"),
+    (HIKVISION, json.dumps(hikvision_denied(4011223344, when="2026-11-28T10:16:40")).encode(),
+     "field 'dateTime': ISO 8601 time without a UTC offset: '2026-11-28T10:16:40'"),
+    ("ref/counter/pc-orion", b'{"count": -4}', "field 'count': count -4 below bound 0"),
+]  # fmt: skip
+
+
+def test_dead_letters_kept_from_before_are_scrubbed_where_they_lie(h: Harness) -> None:
+    from gateway.store.dead_letters import scrub_dead_letters
+
+    with h.db.begin() as c:
+        for topic, payload, reason in OLD_LETTERS:
+            c.execute(DeadLetter.__table__.insert().values(  # type: ignore[attr-defined]
+                site="test-site", topic=topic, payload=payload, reason=reason, received_at=1.0
+            ))  # fmt: skip
+    before = h.dump("deadletter")
+    assert "87654321" in before and "4011223344" in before
+    last = scrub_dead_letters(h.db, "test-site", h.hasher.scrub, 0, limit=2)
+    assert last == 2  # a chunk at a time, going on from the last id looked at
+    assert scrub_dead_letters(h.db, "test-site", h.hasher.scrub, last) == 3
+    after = h.dump("deadletter")
+    assert "87654321" not in after and "4011223344" not in after
+    printer, hik, counter = h.dead_letters()
+    assert printer.reason == "field 'credential': a credential's value (not shown)"
+    assert json.loads(printer.payload)["credential"] == h.hasher.mask(h.hasher.hash(87654321))
+    assert hik.reason == OLD_LETTERS[1][2]  # a reason about another field stays as it was
+    assert (counter.payload, counter.reason) == (OLD_LETTERS[2][1], OLD_LETTERS[2][2])
+    assert scrub_dead_letters(h.db, "test-site", h.hasher.scrub, 3) == 3  # nothing new
+
+
+def test_the_gateway_scrubs_old_dead_letters_as_it_prunes(tmp_path: Path) -> None:
+    gw = make_gateway(tmp_path, Clock(T0))
+    try:
+        with gw.db.begin() as c:
+            topic, payload, reason = OLD_LETTERS[0]
+            c.execute(DeadLetter.__table__.insert().values(  # type: ignore[attr-defined]
+                site="test-site", topic=topic, payload=payload, reason=reason, received_at=1.0
+            ))  # fmt: skip
+        gw._prune_dead_letters()
+        with gw.db.connect() as c:
+            (row,) = c.execute(select(DeadLetter.payload, DeadLetter.reason)).all()  # type: ignore[call-overload]
+        assert b"87654321" not in bytes(row.payload) and "87654321" not in row.reason
+    finally:
+        gw.db.dispose()
