@@ -12,8 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gateway.service import Gateway
 from gateway.store.audit import AUDIT
 from tests.access.conftest import Site
+from tests.access.test_doors import Door, audit_rows, live  # noqa: F401 (live: a fixture)
+from tests.support import wait_for
 
 # m-2 (plan flex: hot_desk, open_area, lounge) would be granted in open-2, where env-open-2
 # (ref-environment) sits; m-1 (plan team-101) in office-101, where door-office-101 sits.
@@ -70,3 +73,20 @@ def test_a_door_that_a_reload_turns_into_a_sensor_is_no_longer_answered(site: Si
     gw.access.set_building(replace(b, devices=devices))
     assert request(site, "door-main", "d-2", M2_CARD) is None
     assert "door-main" not in gw.access.doors() and "door-orion" in gw.access.doors()
+
+
+def test_over_a_broker_a_sensor_gets_no_answer_and_a_door_does(
+    live: tuple[Gateway, Door],  # noqa: F811 (the fixture imported above)
+) -> None:
+    """The access connection of a gateway on a real broker (no ACL: any client may publish)."""
+    gw, door = live  # the door client reads ref/door/+/decision, a sensor's too
+    body = json.dumps({"request": "sensor", "credential": M2_CARD})
+    door.c.publish("ref/door/env-open-2/request", body, qos=1)
+    # the same client next, and one network thread answers in order: once the door's
+    # decision is here, one for the sensor would have come before it
+    assert door.ask("door-office-101", M1_CARD, "door")["decision"] == "granted"
+    assert door.decisions.empty()
+    # audited in order, so a row for the sensor would be written no later than the door's
+    rows = wait_for(lambda: (r := audit_rows(gw)) and r[-1]["subject"] == "door-office-101" and r)
+    assert [(r["subject"], r["result"]) for r in rows] == [("door-office-101", "granted")]
+    assert gw.access.decider.not_door == 1
