@@ -267,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every wrong/missed/extra")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="a directory of entries")
     args = parser.parse_args(argv)
-    outcomes, families, total = run(load_corpus())
+    outcomes, families, total = run(load_corpus(args.corpus))
     print(table(families, total, args.markdown))
     if args.misses:
         print()
