@@ -18,14 +18,15 @@ What the bridges publish:
 
 Policy:
 
-- A bridge's offline makes each of its devices offline at once (an ``online`` false event
-  with ``attrs.bridge``); its online gives each back its own last known availability -- a
-  device that was itself offline stays offline; one that never said comes back online, as a
-  device that speaks again does.
-- While its bridge is offline a device's own availability is remembered, not applied; any
-  reading it sends (a retained one replayed after a reconnect) is stored but leaves it
-  offline. The remembered availability is kept with the stored ``online`` reading
-  (``own``), so a restart while a bridge is down does not lose it.
+- A bridge's offline *holds* each of its devices offline at once (an ``online`` false event
+  with ``attrs.bridge``). Its online releases them, each back to its own last known
+  availability: a device that was itself offline stays offline; one that never said is
+  judged by its silence again, as before (the event carries ``attrs.own: null``). A bridge
+  heard online without having been offline (the retained state at start) changes nothing.
+- While a device is held, its own availability is remembered, not applied; any reading it
+  sends (a retained one replayed after a reconnect) is stored but leaves it offline. The
+  hold and the remembered availability are kept in the stored ``online`` reading
+  (``bridge``, ``own``), so a restart while a bridge is down loses neither.
 - A repeated state (a retained replay) changes nothing; an empty payload (the retained
   message cleared) is ignored; an unreadable one is dead-lettered and counted.
 """
@@ -126,6 +127,7 @@ class Change:
     profile: str
     online: bool
     own: bool | None  # the device's own availability, kept while its bridge is offline
+    unknown: bool = False  # released to "never said": judged by its silence again
 
 
 class BridgeWatch:
@@ -138,6 +140,7 @@ class BridgeWatch:
         self.state: dict[str, bool] = {}  # bridge id -> online; absent: not heard yet
         self.since: dict[str, float] = {}
         self.own: dict[str, bool | None] = {}  # bridged device -> its own availability
+        self.held: set[str] = set()  # devices their bridge's offline holds offline
         self.refused = 0  # unreadable state payloads
         self.lock = threading.Lock()
         self._building: Building | None = None
@@ -159,18 +162,28 @@ class BridgeWatch:
         offline, else the stored availability)."""
         for d in devices:
             kept = d.readings.get("online")
-            self.own[d.id] = kept["own"] if kept and "bridge" in kept else d.online
+            if kept and "bridge" in kept:  # held when the gateway stopped: until its bridge says
+                self.own[d.id] = kept.get("own")
+                self.held.add(d.id)
+                if not kept.get("unknown"):
+                    d.online = False
+            else:
+                self.own[d.id] = d.online
 
     def bridge_at(self, topic: str, building: Building) -> Bridge | None:
         """The bridge whose state topic this is, if any."""
         return self._for(building).get(topic)
 
     def down(self, device: str, building: Building) -> str | None:
-        """The id of the device's bridge when that bridge is known to be offline."""
+        """The id of the device's bridge when that bridge is known to be offline (the device
+        is held from then on)."""
         binding = building.devices.get(device)
         if binding is None or binding.bridge is None:
             return None
-        return binding.bridge if self.state.get(binding.bridge) is False else None
+        if self.state.get(binding.bridge) is not False:
+            return None
+        self.held.add(device)
+        return binding.bridge
 
     def heard(self, device: str, online: bool) -> None:
         """The device's own availability, as it said it."""
@@ -187,8 +200,13 @@ class BridgeWatch:
         out = []
         for dev in building.bridged.get(bridge.id, ()):
             own = self.own.get(dev.id)
-            value = (own is not False) if online else False
-            out.append(Change(dev.id, dev.space, dev.profile, value, own))
+            if not online:
+                self.held.add(dev.id)
+                out.append(Change(dev.id, dev.space, dev.profile, False, own))
+            elif dev.id in self.held:
+                self.held.discard(dev.id)
+                back = own is not False
+                out.append(Change(dev.id, dev.space, dev.profile, back, own, own is None))
         return out
 
     def view(self, building: Building) -> dict[str, dict[str, Any]]:
@@ -212,6 +230,22 @@ class BridgeWatch:
 def forced_reading(bridge: str, own: bool | None, ts: float) -> dict[str, Any]:
     """The stored ``online`` reading of a device its bridge holds offline."""
     return {"value": False, "unit": None, "ts": ts, "bridge": bridge, "own": own}
+
+
+def released_reading(bridge: str, change: Change, ts: float) -> dict[str, Any]:
+    """The stored ``online`` reading of a device its bridge released. One that never said
+    keeps the bridge's mark (``unknown``): at a restart it is held until its bridge says
+    online again, as the availability column cannot say "never said"."""
+    if change.unknown:
+        return {"value": True, "unit": None, "ts": ts, "bridge": bridge, "own": None,
+                "unknown": True}  # fmt: skip
+    return {"value": change.online, "unit": None, "ts": ts}
+
+
+def released_unknown(readings: dict[str, Any]) -> bool:
+    """The device was released to "never said" (its availability is None again)."""
+    kept = readings.get("online")
+    return bool(kept and kept.get("unknown"))
 
 
 def subscriptions(filters: Iterable[str], topics: Iterable[str]) -> list[str]:

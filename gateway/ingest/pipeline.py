@@ -21,7 +21,13 @@ from gateway.credential import CredentialHasher
 from gateway.errors import DecodeError
 from gateway.events import KIND_OF, Event
 from gateway.fastdata import positional_builder
-from gateway.ingest.bridges import BridgeWatch, forced_reading, read_state
+from gateway.ingest.bridges import (
+    BridgeWatch,
+    forced_reading,
+    read_state,
+    released_reading,
+    released_unknown,
+)
 from gateway.ingest.floods import DeadLetterLimit, UnknownDevices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.isolate import commit_isolating
@@ -322,7 +328,8 @@ class Pipeline:
             batch.events.append((ev, m.received_at))
             if q == "online":
                 online = bool(value)
-            readings[q] = {"value": value, "unit": r.unit, "ts": ts}
+            # several sensors of one quantity (Tasmota DS18B20-1, -2): the first is the live one
+            readings.setdefault(q, {"value": value, "unit": r.unit, "ts": ts})
         if held is not None:  # whatever it said, it stays offline while its bridge is
             own = self.bridges.own.get(decoded.device)
             if readings:
@@ -362,18 +369,20 @@ class Pipeline:
                  "online" if online else "offline", len(changes))  # fmt: skip
         site, ts = self.building.site.id, m.received_at
         for c in changes:
+            attrs: dict[str, Any] = {"bridge": bridge.id, "own": None} if c.unknown else {
+                "bridge": bridge.id}  # fmt: skip
             ev = _event(site, c.device, c.space, ts, "availability", "online", c.online, None,
-                        {"bridge": bridge.id})  # fmt: skip
+                        attrs)  # fmt: skip
             batch.events.append((ev, ts))
             reading = (
-                {"value": c.online, "unit": None, "ts": ts}
+                released_reading(bridge.id, c, ts)
                 if online
                 else forced_reading(bridge.id, c.own, ts)
             )
             live = self.devices.get(c.device)
             seen = live.last_seen if live is not None and live.last_seen else ts
             self._touch(batch, c.device, c.profile, c.space, True, seen, {"online": reading},
-                        c.online)  # fmt: skip
+                        None if c.unknown else c.online)  # fmt: skip
 
     def _dead(
         self,
@@ -435,8 +444,15 @@ class Pipeline:
                 continue
             if live.first_seen:
                 u.first_seen = live.first_seen
-            if u.online is None and u.readings and live.online is False:
-                u.online = True  # a device that was offline and speaks again is back
+            # a device that was offline and speaks again is back (unless its bridge just gave
+            # it back to silence)
+            if (
+                u.online is None
+                and u.readings
+                and live.online is False
+                and not released_unknown(u.readings)
+            ):
+                u.online = True
 
     def _evict(self, batch: Batch, gone: list[str]) -> None:
         """Discovered devices evicted over the cap: their rows go with this batch."""
@@ -461,3 +477,5 @@ class Pipeline:
                 live.readings.update(u.readings)
                 if u.online is not None:
                     live.online = u.online
+                elif released_unknown(u.readings):
+                    live.online = None  # its bridge is back and it never said: silence judges

@@ -47,7 +47,10 @@ def fold(s: SensorEvidence, ev: Event) -> bool:
     ts = ev.ts
     q = ev.quantity
     if q == "online":
-        s.online = bool(ev.value)
+        # a bridge back online gives a device that never said its availability back to
+        # silence (gateway.ingest.bridges: attrs own null)
+        released = ev.attrs and "bridge" in ev.attrs and ev.attrs.get("own", False) is None
+        s.online = None if released else bool(ev.value)
     elif q == "people_count":
         if ts < s.count_ts:
             return False

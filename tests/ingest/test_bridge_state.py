@@ -161,6 +161,35 @@ def test_what_a_device_says_while_its_bridge_is_down_waits_for_the_bridge(site: 
     assert site.space("booth-1") == "occupied"
 
 
+def test_a_bridge_online_at_start_vouches_for_nobody(site: Site) -> None:
+    """The retained online a gateway finds at start holds nothing to release: a device that
+    never said its availability is still judged by its silence, not made online for good."""
+    site.send("zigbee2mqtt/z-booth-1-presence", {"presence": True, "linkquality": 90})
+    site.applied.clear()
+    site.send(STATE, {"state": "online"})
+    assert site.applied == []
+    assert site.online("z-booth-1-presence") is None
+    assert site.pipeline.bridges.view(site.building)["zigbee2mqtt"]["state"] == "online"
+
+
+def test_a_device_that_never_said_goes_back_to_being_judged_by_silence(site: Site) -> None:
+    site.send(STATE, {"state": "online"})
+    site.send("zigbee2mqtt/z-booth-1-presence", {"presence": True, "linkquality": 90})
+    site.send(STATE, {"state": "offline"})
+    assert site.online("z-booth-1-presence") is False
+    assert site.space("booth-1") == "unknown"
+    site.send(STATE, {"state": "online"})
+    assert site.online("z-booth-1-presence") is None
+    (radar,) = site.engine.spaces["booth-1"].sensors
+    assert radar.online is None  # not online for good: stale after its silence timeout
+    assert site.space("booth-1") == "occupied"
+    # it speaks again: still judged by silence, not made online for good
+    site.send("zigbee2mqtt/z-booth-1-presence", {"presence": False, "linkquality": 90})
+    assert site.online("z-booth-1-presence") is None
+    assert radar.online is None
+    assert site.space("booth-1") == "vacant"
+
+
 def test_a_repeated_state_changes_nothing(site: Site) -> None:
     occupy(site)
     site.send(STATE, {"state": "offline"})
@@ -201,10 +230,30 @@ def test_a_restart_while_the_bridge_is_down_keeps_each_devices_own_availability(
     assert devices["z-booth-1-presence"].online is False
     site.devices = devices
     site.pipeline = site._pipeline(devices)
+    assert site.pipeline.bridges.held >= {"z-booth-1-presence", "z-focus-motion"}
     site.send(STATE, {"state": "offline"})
     site.send(STATE, {"state": "online"})
     assert devices["z-booth-1-presence"].online is True
     assert devices["z-focus-motion"].online is False
+
+
+def test_a_restart_after_a_release_to_silence_holds_until_the_bridge_says_online(
+    site: Site,
+) -> None:
+    site.send(STATE, {"state": "online"})
+    site.send("zigbee2mqtt/z-booth-1-presence", {"presence": True, "linkquality": 90})
+    site.send(STATE, {"state": "offline"})
+    site.send(STATE, {"state": "online"})
+    devices: dict[str, DeviceLive] = {}
+    with site.db.connect() as conn:
+        for r in conn.execute(select(Device)).all():
+            live = devices[r.id] = DeviceLive(r.id, r.profile, r.space, True, r.online)
+            live.readings = dict(r.readings or {})
+    site.devices = devices
+    site.pipeline = site._pipeline(devices)
+    assert "z-booth-1-presence" in site.pipeline.bridges.held
+    site.send(STATE, {"state": "online"})  # the retained state, found at start
+    assert devices["z-booth-1-presence"].online is None
 
 
 def test_reading_the_payload_shapes() -> None:
@@ -245,7 +294,7 @@ def test_a_chirpstack_gateway_state_ties_the_devices_of_its_bridge(tmp_path: Pat
     assert site.online("24e124136b502217") is False
     assert "env-open-2" not in site.devices  # connects itself: untouched by the gateway state
     site.send(topic, b'{"gatewayId":"0016c001f153a14c","state":"ONLINE"}')
-    assert site.online("24e124136b502217") is True
+    assert site.online("24e124136b502217") is None  # it never said: its silence judges it
     view = site.pipeline.bridges.view(site.building)
     assert view["lora"] == {
         "state": "online",
