@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.building import Building, DeviceBinding, load_building
+from gateway.building.base_topic import with_base_topic
 from gateway.errors import ConfigError, GatewayError
 from gateway.ingest import bridges
 from gateway.ingest.pipeline import DeviceLive
@@ -32,13 +33,14 @@ def reload(gw: Gateway) -> tuple[bool, str]:
     """
     with gw._reload_lock:
         try:
-            registry = ProfileRegistry.load(
-                gw.settings.profiles_dir, gw.settings.profile_variables
+            building, variables = with_base_topic(
+                with_bindings(
+                    load_building(gw.settings.building),
+                    load_bindings(gw.db, gw.building.site.id),
+                ),
+                gw.settings.profile_variables,
             )
-            building = with_bindings(
-                load_building(gw.settings.building),
-                load_bindings(gw.db, gw.building.site.id),
-            )
+            registry = ProfileRegistry.load(gw.settings.profiles_dir, variables)
             missing = sorted({d.profile for d in building.devices.values()} - set(registry.names))
             if missing:
                 raise ConfigError(f"devices name unknown profiles: {', '.join(missing)}")

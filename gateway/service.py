@@ -22,6 +22,7 @@ from gateway.access.control import AccessControl
 from gateway.access.roles import Principal
 from gateway.access.services import MemberServices
 from gateway.building import Building, load_building
+from gateway.building.base_topic import with_base_topic
 from gateway.credential import CredentialHasher
 from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
@@ -78,10 +79,14 @@ class Gateway:
         self.clock = clock
         self.started_at = clock()
         self.supervisor = Supervisor(clock)  # every long-lived thread runs under it
-        self.building: Building = load_building(settings.building)
+        # zigbee2mqtt's base topic: the building's bridges (the old setting is an alias)
+        building, variables = with_base_topic(
+            load_building(settings.building), settings.profile_variables
+        )
+        self.building: Building = building
         # the MQTT client id defaults to one of this site: two gateways on a broker both keep theirs
         settings = self.settings = settings.for_site(self.building.site.id)
-        self.registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
+        self.registry = ProfileRegistry.load(settings.profiles_dir, variables)
         missing = sorted(
             {d.profile for d in self.building.devices.values()} - set(self.registry.names)
         )

@@ -220,7 +220,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     building: Path = PACKAGE_ROOT / "examples" / "building.yaml"
     profiles_dir: Path = PACKAGE_ROOT / "device_profiles"
-    # per profile, its variables: {zigbee2mqtt: {base_topic: z2m}} (the bridge's mqtt.base_topic)
+    # per profile, its variables: {octoprint: {printer: mk4}}. zigbee2mqtt's base_topic here is
+    # a deprecated alias: give it on the bridge in the building file (gateway.building.base_topic)
     profile_variables: dict[str, dict[str, str]] = Field(default_factory=dict)
     dead_letters_max: int = Field(default=100_000, ge=0)  # oldest beyond this are pruned
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -11,14 +11,19 @@ from typing import Any
 
 def cmd_deploy_acl(args: argparse.Namespace) -> int:
     from gateway.building import load_building
+    from gateway.building.base_topic import with_base_topic
     from gateway.deploy.acl import check_users, plan_acl, render_acl
     from gateway.deploy.secrets import write_credentials, write_private
     from gateway.profiles import ProfileRegistry
     from gateway.settings import load_settings
 
     settings = load_settings(args.config)
-    building = load_building(Path(args.building or settings.building))
-    registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
+    building, variables = with_base_topic(
+        load_building(Path(args.building or settings.building)),
+        settings.profile_variables,
+        one_base=False,  # each bridge is granted its own base topic
+    )
+    registry = ProfileRegistry.load(settings.profiles_dir, variables)
     plan = plan_acl(building, registry, settings)
     ha_user = None if args.no_ha else args.ha_user
     users = check_users(plan, args.gateway_user, ha_user)

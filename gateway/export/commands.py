@@ -10,13 +10,18 @@ from typing import Any
 
 def cmd_export_brick(args: argparse.Namespace) -> int:
     from gateway.building import load_building
+    from gateway.building.base_topic import with_base_topic
     from gateway.export.brick import to_turtle
     from gateway.profiles import ProfileRegistry
     from gateway.settings import load_settings
 
     settings = load_settings(args.config)
-    building = load_building(Path(args.building or settings.building))
-    registry = ProfileRegistry.load(settings.profiles_dir, settings.profile_variables)
+    building, variables = with_base_topic(
+        load_building(Path(args.building or settings.building)),
+        settings.profile_variables,
+        one_base=False,  # nothing is decoded here
+    )
+    registry = ProfileRegistry.load(settings.profiles_dir, variables)
     stored = {} if args.no_store else _stored_quantities(settings.database_url, building.site.id)
     text = to_turtle(building, registry, stored)
     if args.output:
