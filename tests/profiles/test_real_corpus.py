@@ -15,6 +15,8 @@ import yaml
 
 from bench.profile_corpus import CORPUS_DIR, Entry, load_corpus, misses, run, score, table
 
+HOLDOUT_DIR = CORPUS_DIR.parent / "corpus_holdout"
+
 FAMILIES = {
     "zigbee2mqtt",
     "tasmota",
@@ -45,6 +47,15 @@ def test_at_least_98_percent_of_stated_quantities_are_read() -> None:
     assert total.pct >= 98.0, report
 
 
+def test_the_held_out_entries_load() -> None:
+    """corpus_holdout/ is scored and reported (bench/results), not held to the 98 %: it was
+    gathered after the profiles were fixed against the main corpus, to measure them unseen."""
+    entries = load_corpus(HOLDOUT_DIR)
+    assert entries and all(e.source for e in entries)
+    ids = {e.id for e in load_corpus()}
+    assert not ids & {e.id for e in entries}
+
+
 def _same_message(text: str) -> object:
     try:
         return json.dumps(json.loads(text), sort_keys=True)
@@ -66,7 +77,7 @@ def test_the_corpus_is_not_the_profiles_own_samples() -> None:
                 samples.add(json.dumps(payload, sort_keys=True))
     copied = [
         f"{e.family}/{e.id}"
-        for e in load_corpus()
+        for e in load_corpus() + load_corpus(HOLDOUT_DIR)
         if _same_message(e.payload.decode()) in samples and e.payload.strip().startswith(b"{")
     ]
     assert copied == []
