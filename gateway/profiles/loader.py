@@ -252,8 +252,14 @@ class _Reader:
             ctx.fail(join(where, "fields"), "is missing")
         fields: list[FieldSpec] = []
         fmap = ctx.mapping(spec.get("fields", {}), join(where, "fields"))
+        each: set[str] = set()
         for k, v in fmap.items():
-            fields += self.fields(ctx, k, v, join(join(where, "fields"), k))
+            at = join(join(where, "fields"), k)
+            if isinstance(v, dict) and "each" in v:  # a reading per sensor the key matches
+                if ctx.boolean(v["each"], join(at, "each")):
+                    each.add(k)
+                v = {key: val for key, val in v.items() if key != "each"}
+            fields += self.fields(ctx, k, v, at)
         own = {f.key for f in fields}
         for i, item in enumerate(ctx.list_of(spec.get("extend", []), join(where, "extend"))):
             at = join(join(where, "extend"), i)
@@ -286,6 +292,7 @@ class _Reader:
             "json",
             tuple(fields),
             globs=frozenset(f.key for f in fields if is_pattern(f.key)),
+            each=frozenset(each),
             timestamp=ts,
             attrs=parse_attrs(ctx, spec.get("attrs", []), join(where, "attrs")),
             device_key=device_key,

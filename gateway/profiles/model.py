@@ -18,7 +18,7 @@ from gateway.profiles.convert import (
     map_key,
     show,
 )
-from gateway.profiles.patterns import NameMap, compile_pattern, glob_get
+from gateway.profiles.patterns import NameMap, compile_pattern, glob_all, glob_get
 from gateway.profiles.topics import TopicPattern
 
 PayloadFormat = Literal["json", "text"]
@@ -98,6 +98,7 @@ class Rule:
     model_key: tuple[str, tuple[str, ...] | None] | None = None  # where the payload names it
     globs: frozenset[str] = frozenset()  # field keys with a ``*``/``?`` part (``SHT3X*.Humidity``)
     names: NameMap[FieldSpec | None] | None = None  # select rules: names, patterns; None: ignore
+    each: frozenset[str] = frozenset()  # ``each: true`` fields: one reading per matching sensor
     select: str | None = None  # text rules: the capture choosing the field (``by_capture``)
     by_capture: dict[str, FieldSpec] | None = None
     per_field: bool = False  # some field has its own timestamp or unit_from
@@ -145,6 +146,9 @@ class Rule:
         out: list[Reading] = []
         seen: set[str] | None = set() if self.dedupe else None
         for spec in self.fields:
+            if self.each and spec.key in self.each:
+                self._each(spec, obj, ts, common, out, seen, refused)
+                continue
             raw = obj.get(spec.key)
             if raw is None:
                 if spec.path is not None:
@@ -181,6 +185,47 @@ class Rule:
                 if spec.quantity not in got:  # a field of the payload says it better
                     out.append(_reading_with(spec, value, ts, obj, common))
         return out
+
+    def _each(
+        self,
+        spec: FieldSpec,
+        obj: dict[str, Any],
+        ts: float | None,
+        common: dict[str, Any] | None,
+        out: list[Reading],
+        seen: set[str] | None,
+        refused: list[str] | None,
+    ) -> None:
+        """An ``each: true`` field: a reading per sensor its key matches (payload order), each
+        with ``attrs.sensor`` naming it. Fields of the quantity that are ``each`` all read;
+        a plain field listed earlier that read the quantity stops them."""
+        quantity = spec.quantity
+        if (
+            seen is not None
+            and quantity in seen
+            and not any(r.attrs.get("sensor") is not None for r in out if r.quantity == quantity)
+        ):
+            return
+        for sensor, raw in glob_all(obj, spec.path or (spec.key,)):
+            try:
+                if self.per_field:
+                    value, at = self._special(spec, raw, obj, ts)
+                else:
+                    value, at = spec.convert(raw), ts
+            except DecodeError as err:
+                if refused is None:
+                    raise
+                refused.append(f"{err.reason} (sensor {show(sensor)})")
+                continue
+            if value is SKIP:
+                continue
+            attrs = dict(common) if common else {}
+            if spec.attrs:
+                attrs.update(_attrs(obj, spec.attrs))
+            attrs["sensor"] = sensor
+            out.append(_reading(quantity, value, spec.unit, at, attrs))
+            if seen is not None:
+                seen.add(quantity)
 
     def _selected(self, name: str, bound: NameMap[str] | None) -> FieldSpec | None:
         """The field a select rule reads for the topic level ``name``; None: ignored."""

@@ -39,6 +39,25 @@ def glob_get(obj: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
     return _walk(obj, parts, 0)
 
 
+def glob_all(obj: Mapping[str, Any], parts: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Every (name of the matching top-level key, value) at a path whose parts may be
+    patterns, in payload order: ``DS18B20*.Temperature`` gives one pair per probe."""
+    if not parts:
+        return []
+    first, rest = parts[0], parts[1:]
+    if is_pattern(first):
+        regex = compile_pattern(first)
+        keys = [k for k in obj if isinstance(k, str) and regex.match(k)]
+    else:
+        keys = [first] if first in obj else []
+    out: list[tuple[str, Any]] = []
+    for key in keys:
+        value = _walk(obj[key], rest, 0)
+        if value is not None:
+            out.append((key, value))
+    return out
+
+
 def _walk(cur: Any, parts: tuple[str, ...], i: int) -> Any:
     while i < len(parts):
         part = parts[i]

@@ -146,12 +146,15 @@ def run_sample(decoder: Decoder, profile: str, sample: Sample) -> list[str]:
 def compare(expected: tuple[ExpectedReading, ...], readings: list[Reading]) -> list[str]:
     """Differences between expected and actual readings (matched by quantity)."""
     problems: list[str] = []
-    by_quantity = {r.quantity: r for r in readings}
+    by_quantity: dict[str, list[Reading]] = {}
+    for r in readings:  # several sensors may give one quantity: matched in order
+        by_quantity.setdefault(r.quantity, []).append(r)
     for exp in expected:
-        got = by_quantity.pop(exp.quantity, None)
-        if got is None:
+        queue = by_quantity.get(exp.quantity)
+        if not queue:
             problems.append(f"missing reading {exp.quantity}")
             continue
+        got = queue.pop(0)
         if not _same(exp.value, got.value):
             problems.append(f"{exp.quantity}: value {got.value!r}, expected {exp.value!r}")
         if exp.check_unit and got.unit != exp.unit:
@@ -160,7 +163,9 @@ def compare(expected: tuple[ExpectedReading, ...], readings: list[Reading]) -> l
             problems.append(f"{exp.quantity}: ts {got.ts!r}, expected {exp.ts!r}")
         if exp.attrs is not None and got.attrs != exp.attrs:
             problems.append(f"{exp.quantity}: attrs {got.attrs!r}, expected {exp.attrs!r}")
-    problems += [f"unexpected reading {q} = {r.value!r}" for q, r in by_quantity.items()]
+    problems += [
+        f"unexpected reading {q} = {r.value!r}" for q, rs in by_quantity.items() for r in rs
+    ]
     return problems
 
 

@@ -57,6 +57,18 @@ class Site:
         """quantity -> value of the measurements a message gave (availability left out)."""
         return {e.quantity: e.value for e in self.feed(topic, payload) if e.quantity != "online"}
 
+    def each(self, topic: str, payload: object) -> list[tuple[str, object, object]]:
+        """(quantity, value, attrs.sensor) of every measurement a message gave, in order."""
+        return [
+            (e.quantity, e.value, (e.attrs or {}).get("sensor"))
+            for e in self.feed(topic, payload)
+            if e.quantity != "online"
+        ]
+
+    def live(self, device: str, quantity: str) -> object:
+        """The device's live value of ``quantity`` (what the API and the spaces show)."""
+        return self.devices[device].readings[quantity]["value"]
+
     def dead(self) -> list[tuple[str, str, str | None]]:
         """(topic, reason, device) of every dead letter, oldest first."""
         with self.db.connect() as c:

@@ -202,3 +202,63 @@ def test_unit_from_default_must_be_one_of_the_units(write_profile: WriteProfile)
     )
     with pytest.raises(ProfileError, match="default: is not one of the units"):
         load_profile(path)
+
+
+def test_each_reads_every_sensor_a_pattern_matches(
+    tmp_path: Path, write_profile: WriteProfile
+) -> None:
+    write_profile(
+        "tas",
+        """
+        schema_version: 2
+        description: t
+        source: t
+        rules:
+          - topic: tele/{device}/SENSOR
+            fields:
+              BME280.Temperature: {quantity: temperature_c, each: true}
+              DS18B20*.Temperature: {quantity: temperature_c, each: true}
+          - topic: tele/{device}/OTHER
+            fields:
+              SCD30.Temperature: temperature_c
+              DS18B20*.Temperature: {quantity: temperature_c, each: true}
+        """,
+    )
+    reg = ProfileRegistry.load(tmp_path)
+    payload = {"DS18B20-1": {"Temperature": 5.0}, "DS18B20-2": {"Temperature": 60.0},
+               "BME280": {"Temperature": 21.5}}  # fmt: skip
+    got = reg.decode("tele/t/SENSOR", json.dumps(payload).encode())
+    assert got is not None
+    assert [(r.value, r.attrs) for r in got.readings] == [
+        (21.5, {"sensor": "BME280"}),  # profile order first, then payload order
+        (5.0, {"sensor": "DS18B20-1"}),
+        (60.0, {"sensor": "DS18B20-2"}),
+    ]
+    # one probe out of bounds refuses that probe only, and says which
+    payload["DS18B20-2"] = {"Temperature": 185.0}
+    got = reg.decode("tele/t/SENSOR", json.dumps(payload).encode())
+    assert got is not None and [r.value for r in got.readings] == [21.5, 5.0]
+    assert got.refused == (
+        "field 'DS18B20*.Temperature': temperature_c 185 above bound 100 (sensor 'DS18B20-2')",
+    )
+    # a plain field listed first that read the quantity stops the `each` fields after it
+    other = {"SCD30": {"Temperature": 22.0}, "DS18B20-1": {"Temperature": 5.0}}
+    got = reg.decode("tele/t/OTHER", json.dumps(other).encode())
+    assert got is not None and [(r.value, r.attrs) for r in got.readings] == [(22.0, {})]
+
+
+def test_each_must_be_true_or_false(write_profile: WriteProfile) -> None:
+    path = write_profile(
+        "tas",
+        """
+        schema_version: 2
+        description: t
+        source: t
+        rules:
+          - topic: tele/{device}/SENSOR
+            fields:
+              X*.Temperature: {quantity: temperature_c, each: "yes"}
+        """,
+    )
+    with pytest.raises(ProfileError, match="each: expected true or false"):
+        load_profile(path)

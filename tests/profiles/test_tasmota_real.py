@@ -30,28 +30,44 @@ def site(tmp_path: Path) -> Site:
     return Site(tmp_path, BUILDING)
 
 
-def test_indexed_probes_and_mmhg_pressure_are_stored(site: Site) -> None:
+def test_every_indexed_probe_is_stored_and_mmhg_pressure_converted(site: Site) -> None:
     # ioBroker/ioBroker.sonoff issue #351 (Tasmota 13.3.0.4, SetOption24 1)
-    got = site.values(
+    got = site.each(
         "tele/tasmota_794BE8/SENSOR",
         '{"Time":"2024-02-25T11:27:00","DS18B20-1":{"Id":"3C01D0756611","Temperature":21.125},'
         '"DS18B20-2":{"Id":"3C01E076647F","Temperature":20.438},"BMP280":{"Temperature":28.520,'
         '"Pressure":753.3},"Shutter1":{"Position":50,"Direction":0,"Target":50,"Tilt":0},'
         '"TERMOSENSORS":{"TOP":21.125,"BOTTOM":20.438},"PressureUnit":"mmHg","TempUnit":"C"}',
     )
-    assert got == {"temperature_c": 28.52, "pressure_hpa": pytest.approx(1004.3176392)}
+    assert got == [
+        ("temperature_c", 28.52, "BMP280"),
+        ("temperature_c", 21.125, "DS18B20-1"),
+        ("temperature_c", 20.438, "DS18B20-2"),
+        ("pressure_hpa", pytest.approx(1004.3176392), "BMP280"),
+    ]
+    # the climate sensor, listed before the probes in the profile, is the live value
+    assert site.live("tasmota_794BE8", "temperature_c") == 28.52
     assert site.dead() == []
 
 
-def test_three_indexed_am2301_give_the_first(site: Site) -> None:
+def test_three_indexed_am2301_each_give_their_readings(site: Site) -> None:
     # arendst/Tasmota issue #5047
-    got = site.values(
+    got = site.each(
         "tele/d1mini2/SENSOR",
         '{"Time":"2019-01-27T20:51:59","AM2301-00":{"Temperature":24.2,"Humidity":46.6},'
         '"AM2301-01":{"Temperature":25.5,"Humidity":44.3},"AM2301-02":{"Temperature":24.3,'
         '"Humidity":53.7},"TempUnit":"C"}',
     )
-    assert got == {"temperature_c": 24.2, "humidity_pct": 46.6}
+    assert got == [
+        ("temperature_c", 24.2, "AM2301-00"),
+        ("temperature_c", 25.5, "AM2301-01"),
+        ("temperature_c", 24.3, "AM2301-02"),
+        ("humidity_pct", 46.6, "AM2301-00"),
+        ("humidity_pct", 44.3, "AM2301-01"),
+        ("humidity_pct", 53.7, "AM2301-02"),
+    ]
+    assert site.live("d1mini2", "temperature_c") == 24.2
+    assert site.live("d1mini2", "humidity_pct") == 46.6
 
 
 @pytest.mark.parametrize("name", ["SCD40", "SCD41", "SCD43"])
