@@ -40,22 +40,38 @@ def glob_get(obj: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
 
 
 def glob_all(obj: Mapping[str, Any], parts: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """Every (name of the matching top-level key, value) at a path whose parts may be
-    patterns, in payload order: ``DS18B20*.Temperature`` gives one pair per probe."""
-    if not parts:
-        return []
-    first, rest = parts[0], parts[1:]
-    if is_pattern(first):
-        regex = compile_pattern(first)
-        keys = [k for k in obj if isinstance(k, str) and regex.match(k)]
-    else:
-        keys = [first] if first in obj else []
+    """Every (sensor name, value) at a path whose parts may be patterns, in payload order.
+
+    The sensor name is the key a pattern part matched (``DS18B20*.Temperature`` gives
+    ``DS18B20-1``, ``params.temperature:*.tC`` gives ``temperature:100``), or the first part
+    when no part is a pattern."""
     out: list[tuple[str, Any]] = []
-    for key in keys:
-        value = _walk(obj[key], rest, 0)
-        if value is not None:
-            out.append((key, value))
+    _walk_all(obj, parts, 0, None, out)
+    if out and not any(is_pattern(p) for p in parts):
+        out = [(parts[0], out[0][1])]
     return out
+
+
+def _walk_all(
+    cur: Any, parts: tuple[str, ...], i: int, name: str | None, out: list[tuple[str, Any]]
+) -> None:
+    if cur is None:
+        return
+    if i == len(parts):
+        out.append((name or "", cur))
+        return
+    part = parts[i]
+    if isinstance(cur, dict):
+        if is_pattern(part):
+            regex = compile_pattern(part)
+            for key, value in cur.items():
+                if isinstance(key, str) and regex.match(key):
+                    _walk_all(value, parts, i + 1, key, out)
+            return
+        _walk_all(cur.get(part), parts, i + 1, name, out)
+    elif isinstance(cur, list) and part.isdigit():
+        index = int(part)
+        _walk_all(cur[index] if index < len(cur) else None, parts, i + 1, name, out)
 
 
 def _walk(cur: Any, parts: tuple[str, ...], i: int) -> Any:
