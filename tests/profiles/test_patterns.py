@@ -10,7 +10,7 @@ import pytest
 
 from gateway.errors import DecodeError, ProfileError
 from gateway.profiles import ProfileRegistry, load_profile
-from gateway.profiles.patterns import NameMap, compile_pattern, glob_get
+from gateway.profiles.patterns import NameMap, compile_pattern, glob_all, glob_get
 from tests.profiles.conftest import WriteProfile
 
 
@@ -35,6 +35,18 @@ def test_glob_get_takes_the_first_match_that_has_a_value() -> None:
     assert glob_get(obj, ("AM2301*", "Temperature")) == 25.1
     assert glob_get(obj, ("DS18B20*", "Temperature")) is None
     assert glob_get({"a": [{"b": 1}]}, ("?", "0", "b")) == 1
+
+
+def test_glob_all_names_the_key_each_pattern_matched() -> None:
+    params = {"params": {"switch:0": {"temperature": {"tC": 41.7}},
+                         "temperature:100": {"tC": 21.4}, "temperature:101": {"tC": None},
+                         "temperature:102": {"tC": 19.6}}}  # fmt: skip
+    assert glob_all(params, ("params", "temperature:*", "tC")) == [
+        ("temperature:100", 21.4),
+        ("temperature:102", 19.6),
+    ]
+    assert glob_all({"SCD30": {"Temperature": 22.0}}, ("SCD30", "Temperature")) == [("SCD30", 22.0)]
+    assert glob_all({"SCD30": {}}, ("SCD30", "Temperature")) == []
 
 
 def test_name_map_exact_names_win_then_patterns_in_order() -> None:
