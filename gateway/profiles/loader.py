@@ -12,8 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from gateway.errors import DecodeError
-from gateway.events import Value
 from gateway.profiles.convert import FieldSpec, TimestampSpec, TsFormat
 from gateway.profiles.fieldmap import parse_field
 from gateway.profiles.model import PayloadFormat, Predicate, Profile, Rule
@@ -32,7 +30,7 @@ _V1_TOP = {"schema_version", "description", "source", "format", "timestamp", "ig
 _TOP_KEYS = frozenset(_V1_TOP | {"samples", "availability", "commands", "variables"})
 _V1_RULE = {"topic", "format", "when", "device_key", "timestamp", "fields", "value", "attrs"}
 _V2_RULE = {"extend", "model", "select", "ignore"}
-_RULE_KEYS = frozenset(_V1_RULE | _V2_RULE | {"on_empty", "description", "device", "always"})
+_RULE_KEYS = frozenset(_V1_RULE | _V2_RULE | {"on_empty", "description", "device"})
 
 
 def load_profile(path: Path, variables: Mapping[str, str] | None = None) -> Profile:
@@ -166,15 +164,20 @@ class _Reader:
         if "description" in spec:
             ctx.string(spec["description"], join(where, "description"))
         on_empty = ctx.choice(
-            spec.get("on_empty", "error"), join(where, "on_empty"), ("error", "ignore")
+            spec.get("on_empty", "error"), join(where, "on_empty"), ("error", "ignore", "seen")
         )
         when = tuple(
             _predicate(ctx, p, join(join(where, "when"), i), topic)
             for i, p in enumerate(ctx.list_of(spec.get("when", []), join(where, "when")))
         )
-        base = {"when": when, "ignore_empty": on_empty == "ignore", "device_id": device_id}
+        base = {
+            "when": when,
+            "ignore_empty": on_empty == "ignore",
+            "seen_empty": on_empty == "seen",  # a message that only says the device is alive
+            "device_id": device_id,
+        }
         if drop:
-            for key in ("fields", "value", "select", "extend", "device", "always"):
+            for key in ("fields", "value", "select", "extend", "device"):
                 if key in spec:
                     ctx.fail(join(where, key), "an ignore rule reads nothing")
             return Rule(self.profile, index, topic, fmt, (), drop=True, **base)  # type: ignore[arg-type]
@@ -191,7 +194,7 @@ class _Reader:
         base: dict[str, Any],
     ) -> Rule:
         ctx = self.ctx
-        for key in ("timestamp", "attrs", "device_key", "extend", "model", "always"):
+        for key in ("timestamp", "attrs", "device_key", "extend", "model"):
             if key in spec:
                 ctx.fail(join(where, key), "does not apply to a text rule (it has one value)")
         if any(not p.capture for p in base["when"]):
@@ -248,7 +251,8 @@ class _Reader:
         for key in ("value", "select"):
             if key in spec:
                 ctx.fail(join(where, key), "only a text rule has it; use fields")
-        if "fields" not in spec and "extend" not in spec and "always" not in spec:
+        seen = base["seen_empty"]  # a join or a keep-alive may read nothing at all
+        if "fields" not in spec and "extend" not in spec and not seen:
             ctx.fail(join(where, "fields"), "is missing")
         fields: list[FieldSpec] = []
         fmap = ctx.mapping(spec.get("fields", {}), join(where, "fields"))
@@ -272,9 +276,8 @@ class _Reader:
                 under = ctx.string(ref["under"], join(at, "under"))
                 extra = [_nested(f, under) for f in extra]
             fields += [f for f in extra if f.key not in own]  # the rule's own fields win
-        always = self.always(ctx, spec.get("always"), join(where, "always"))
-        if not fields and not always:
-            ctx.fail(join(where, "fields"), "needs at least one field (or extend, or always)")
+        if not fields and not seen:
+            ctx.fail(join(where, "fields"), "needs at least one field (or extend)")
         quantities = [f.quantity for f in fields]
         ts = (
             _timestamp(ctx, spec["timestamp"], join(where, "timestamp"))
@@ -299,26 +302,8 @@ class _Reader:
             dedupe=len(set(quantities)) != len(quantities),
             model_key=model_key,
             per_field=any(f.ts is not None or f.unit_from is not None for f in fields),
-            always=always,
             **base,
         )
-
-    def always(self, ctx: Ctx, raw: Any, where: str) -> tuple[tuple[FieldSpec, Value], ...]:
-        """``always: {online: true}``: readings every message of the rule gives, whatever it
-        carries (a LoRaWAN join or a heartbeat says the device is alive and nothing more)."""
-        if raw is None:
-            return ()
-        out: list[tuple[FieldSpec, Value]] = []
-        for quantity, value in ctx.mapping(raw, where).items():
-            at = join(where, quantity)
-            spec = self.field(ctx, quantity, {"quantity": quantity}, at)
-            try:
-                out.append((spec, spec.convert(value)))
-            except DecodeError as err:
-                ctx.fail(at, err.reason)
-        if not out:
-            ctx.fail(where, "needs at least one quantity: value")
-        return tuple(out)
 
 
 def _device_id(

@@ -103,7 +103,7 @@ class Rule:
     by_capture: dict[str, FieldSpec] | None = None
     per_field: bool = False  # some field has its own timestamp or unit_from
     device_id: str | None = None  # ``device:``: the device a topic naming none stands for
-    always: tuple[tuple[FieldSpec, Value], ...] = ()  # readings every message gives
+    seen_empty: bool = False  # ``on_empty: seen``: no reading, but the device was heard
 
     def rejects(self, obj: dict[str, Any] | None, captures: dict[str, str]) -> str | None:
         """Why this rule does not apply to ``obj``, or None when it does."""
@@ -179,11 +179,6 @@ class Rule:
                 out.append(_reading(spec.quantity, value, spec.unit, at, {}))
             else:
                 out.append(_reading_with(spec, value, at, obj, common))
-        if self.always:
-            got = {r.quantity for r in out}
-            for spec, value in self.always:
-                if spec.quantity not in got:  # a field of the payload says it better
-                    out.append(_reading_with(spec, value, ts, obj, common))
         return out
 
     def _each(

@@ -265,6 +265,8 @@ class ProfileRegistry:
                     return None  # an entity the profile or the building ignores on purpose
                 readings = got
             if not readings:
+                if rule.seen_empty:  # the device was heard: it is seen, its refusals kept
+                    return Decoded(rule.profile, device, readings, model, tuple(refused))
                 if refused:  # nothing in it could be read: the message is refused whole
                     raise DecodeError("; ".join(refused[:_MAX_REASONS]))
                 if rule.ignore_empty:

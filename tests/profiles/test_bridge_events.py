@@ -1,5 +1,9 @@
 """ChirpStack status/join, Hikvision keep-alives and grants, OctoPrint's default base topic;
-the `always:` and `device:` rule keys they use."""
+the `on_empty: seen` and `device:` rule keys they use.
+
+A join or a keep-alive says the device is alive and nothing more: it decodes to no reading
+(the ingest marks the device heard, its silence timeout judges it) rather than to an
+`online: true` that would hold a silent LoRaWAN sensor online forever."""
 
 from __future__ import annotations
 
@@ -32,16 +36,12 @@ def readings(reg: ProfileRegistry, topic: str, payload: object) -> dict[str, obj
     return {r.quantity: r.value for r in got.readings}
 
 
-def test_chirpstack_status_gives_the_battery_and_join_says_online(
+def test_chirpstack_status_gives_the_battery_and_a_join_is_heard(
     shipped: ProfileRegistry,
 ) -> None:
-    assert readings(shipped, f"{APP}/event/status", STATUS) == {
-        "battery_pct": 85.826775,
-        "online": True,
-    }
+    assert readings(shipped, f"{APP}/event/status", STATUS) == {"battery_pct": 85.826775}
     joined = shipped.decode(f"{APP}/event/join", json.dumps({"devAddr": "01fb24a8"}).encode())
-    assert joined is not None and joined.device == "70b3d52dd300ed31"
-    assert [(r.quantity, r.value) for r in joined.readings] == [("online", True)]
+    assert joined is not None and (joined.device, joined.readings) == ("70b3d52dd300ed31", [])
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_chirpstack_status_without_a_measured_battery_gives_no_level(
 ) -> None:
     # pbjson emit_fields writes batteryLevel 0 with these flags: it is no reading of 0 %
     payload = {**STATUS, "batteryLevel": 0, **flags}
-    assert readings(shipped, f"{APP}/event/status", payload) == {"online": True}
+    assert readings(shipped, f"{APP}/event/status", payload) == {}
 
 
 def test_chirpstack_status_with_its_false_flags_left_out_gives_the_level(
@@ -61,10 +61,7 @@ def test_chirpstack_status_with_its_false_flags_left_out_gives_the_level(
 ) -> None:
     # proto3 JSON may omit false and 0 (Go's protojson does; chirpstack's pbjson writes them)
     payload = {k: v for k, v in STATUS.items() if not isinstance(v, bool)}
-    assert readings(shipped, f"{APP}/event/status", payload) == {
-        "battery_pct": 85.826775,
-        "online": True,
-    }
+    assert readings(shipped, f"{APP}/event/status", payload) == {"battery_pct": 85.826775}
 
 
 def test_hikvision_keep_alive_and_credential_grants(shipped: ProfileRegistry) -> None:
@@ -76,11 +73,10 @@ def test_hikvision_keep_alive_and_credential_grants(shipped: ProfileRegistry) ->
         "activePostCount": 0,
         "channelID": 1,
     }
-    assert readings(shipped, "hikvision/t1/event", beat) == {"online": True}
-    assert (
-        shipped.decode("hikvision/t1/event", json.dumps({**beat, "eventState": "active"}).encode())
-        is None
-    )
+    assert readings(shipped, "hikvision/t1/event", beat) == {}
+    heartbeat = {"eventType": "AccessControllerEvent",
+                 "AccessControllerEvent": {"majorEventType": 5, "subEventType": 0x83}}  # fmt: skip
+    assert readings(shipped, "hikvision/t1/event", heartbeat) == {}
     for minor, door in [
         (1, "granted"),
         (2, "granted"),
@@ -132,44 +128,45 @@ RULE = """
     source: test
     rules:
       - topic: acme/{device}/hello
-        always: {online: true}
-        fields: {up: {quantity: online, map: {no: false}}}
+        on_empty: seen
+      - topic: acme/{device}/status
+        on_empty: seen
+        fields: {battery: battery_pct}
       - topic: acme/gateway
         device: acme-gw
-        always: {online: true}
+        on_empty: seen
 """
 
 
-def test_always_gives_its_reading_unless_a_field_gives_the_quantity(
+def test_seen_rules_decode_to_no_reading_and_keep_what_they_refuse(
     write_profile: WriteProfile,
 ) -> None:
     reg = ProfileRegistry.load(write_profile("acme", RULE).parent)
-    assert readings(reg, "acme/d1/hello", {}) == {"online": True}
-    assert readings(reg, "acme/d1/hello", {"up": "no"}) == {"online": False}
-    got = reg.decode("acme/gateway", b"{}")
-    assert got is not None and got.device == "acme-gw"
+    hello = reg.decode("acme/d1/hello", b"{}")
+    assert hello is not None and (hello.device, hello.readings, hello.refused) == ("d1", [], ())
+    assert readings(reg, "acme/d1/status", {"battery": 80}) == {"battery_pct": 80.0}
+    bad = reg.decode("acme/d1/status", b'{"battery": 180}')
+    assert bad is not None and bad.readings == []
+    assert bad.refused == ("field 'battery': battery_pct 180 above bound 100",)
+    gw = reg.decode("acme/gateway", b"{}")
+    assert gw is not None and gw.device == "acme-gw"
 
 
 @pytest.mark.parametrize(
     ("rule", "error"),
     [
-        ("{topic: 'acme/{device}/x', always: {online: maybe}}", "always.online: field 'online'"),
-        ("{topic: 'acme/{device}/x', always: {wattage: 1}}", "unknown quantity 'wattage'"),
-        ("{topic: 'acme/{device}/x', always: {}}", "needs at least one quantity"),
-        ("{topic: 'acme/{device}/x', device: d1, always: {online: true}}", "already names"),
+        ("{topic: 'acme/{device}/x', on_empty: maybe}", "expected one of error, ignore, seen"),
+        ("{topic: 'acme/{device}/x'}", "fields: is missing"),
+        ("{topic: 'acme/{device}/x', device: d1, on_empty: seen}", "already names"),
         ("{topic: acme/x, fields: {a: online}}", "needs a {device} capture"),
         ("{topic: acme/x, device: d1, ignore: true}", "an ignore rule reads nothing"),
-        (
-            "{topic: acme/x, device: d1, format: text, always: {online: true}, value: online}",
-            "does not apply to a text rule",
-        ),
     ],
 )
-def test_bad_always_or_device_is_refused(
+def test_bad_on_empty_or_device_is_refused(
     write_profile: WriteProfile, rule: str, error: str
 ) -> None:
     text = f"schema_version: 2\ndescription: t\nsource: t\nrules:\n  - {rule}\n"
     path: Path = write_profile("acme", text)
-    with pytest.raises(ProfileError, match=None) as err:
+    with pytest.raises(ProfileError) as err:
         ProfileRegistry.load(path.parent)
     assert error in str(err.value)

@@ -48,7 +48,9 @@ def check(topic: str, payload: bytes) -> None:
         assert isinstance(err.reason, str) and err.reason
         assert not err.reason.startswith("cannot decode payload"), err.reason  # no safety net
         return
-    assert got is None or (isinstance(got, Decoded) and got.readings and got.device)
+    assert got is None or (isinstance(got, Decoded) and got.device)
+    if got is not None and not got.readings:  # only a rule that says `on_empty: seen`
+        assert any(r.seen_empty for r in REGISTRY.profiles[got.profile].rules)
 
 
 @FAST
