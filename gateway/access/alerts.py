@@ -7,6 +7,10 @@ opens a work order unless that fault already has one that is not done. Condition
 - ``printer_jam`` (``jam`` true), ``out_of_paper`` / ``toner_low`` (at or below
   ``alerts.paper_low_pct`` / ``toner_low_pct``), ``printer_offline`` (``printer_state``);
 - ``device_offline``: availability says offline, or silent past its silence timeout;
+- ``bridge_offline``: a bridge (``gateway.ingest.bridges``) says offline, one alert (and one
+  work order) for all the devices it takes with it, keyed by the bridge id; cleared when it is
+  back. A device its bridge holds offline raises no ``device_offline`` of its own, while one
+  that was itself offline (or silent) before keeps its own alert as it would without a bridge;
 - ``co2_high``, ``temperature_out_of_range``, ``humidity_out_of_range``: outside the comfort
   limits of the space's type (``alerts.env_by_type``, else ``alerts.env``); cleared once back
   inside by a margin (50 ppm, 0.5 °C, 2 %) so a reading hovering at a limit does not flap;
@@ -54,6 +58,7 @@ TITLES = {
     "toner_low": "toner low",
     "printer_offline": "printer offline",
     "device_offline": "device offline",
+    "bridge_offline": "bridge offline",
     "co2_high": "CO2 above limit",
     "temperature_out_of_range": "temperature outside comfort",
     "humidity_out_of_range": "humidity outside comfort",
@@ -80,6 +85,9 @@ class Alerts:
         active = self.active
         for ev in events:
             q = ev.quantity
+            bridge = ev.attrs.get("bridge") if q == "online" else None
+            if isinstance(bridge, str) and self._bridge_event(ev, bridge, now):
+                continue  # the bridge's alert speaks for the device
             if q != "online" and (ev.device, "device_offline") in active:
                 self.clear(ev.device, "device_offline", now)  # it speaks again
             if q not in WATCHED:
@@ -96,6 +104,27 @@ class Alerts:
             elif on is False and (subject, kind) in active:
                 self.clear(subject, kind, now)
 
+    def _bridge_event(self, ev: Event, bridge: str, now: float) -> bool:
+        """An availability its bridge gave the device (``attrs.bridge``): True when the
+        bridge's alert stands for it. Offline and the device not offline of its own: the
+        bridge is down (``bridge_offline`` raised once). Online: the bridge is back (its alert
+        cleared), and the device's own alert is judged as usual. Offline of its own (a device
+        the bridge released offline, or held while it had said offline): as usual too."""
+        if ev.value:
+            self.clear(bridge, "bridge_offline", now)
+            return False
+        if self.gw.bridges.own.get(ev.device) is False:
+            return False
+        self._raise_bridge(bridge, now)
+        return True
+
+    def _raise_bridge(self, bridge: str, now: float) -> None:
+        if (bridge, "bridge_offline") in self.active:
+            return
+        n = len(self.gw.building.bridged.get(bridge, ()))
+        msg = f"bridge {bridge} offline: its {n} device{'' if n == 1 else 's'} with it"
+        self.raise_("bridge_offline", bridge, None, None, msg, float(n), now)
+
     def on_door_trips(self, trips: Iterable[Trip], now: float) -> None:
         """Raise ``door_rate_limited`` when a door trips its limit, clear it at its release."""
         for t in trips:
@@ -108,12 +137,26 @@ class Alerts:
                 self.clear(t.door, "door_rate_limited", now)
 
     def check_devices(self, now: float) -> None:
-        """Raise or clear ``device_offline`` from each bound device's availability."""
+        """Raise or clear ``device_offline`` from each bound device's availability, and
+        ``bridge_offline`` from each bridge's state. A device its bridge holds offline is
+        judged by its own availability only when that says offline (else left as it was)."""
         with self.gw.pipeline.lock:
             lives = [
-                (d.id, d.space, d.online, d.last_seen) for d in self.gw.devices.values() if d.bound
+                (d.id, d.space, d.online, d.last_seen, _held(d.readings))
+                for d in self.gw.devices.values()
+                if d.bound
             ]
-        for dev, space, online, last_seen in lives:
+        for bid, view in self.gw.bridges.view(self.gw.building).items():
+            if view["state"] == "online":
+                self.clear(bid, "bridge_offline", now)
+            elif view["state"] == "offline" and view["devices"]:
+                self._raise_bridge(bid, now)
+        for dev, space, online, last_seen, held in lives:
+            if held is not None:
+                if held.get("own") is False:
+                    self.raise_("device_offline", dev, dev, space, f"{dev} reports offline",
+                                None, now)  # fmt: skip
+                continue  # its bridge's alert speaks for it
             if online is None and last_seen is None:
                 continue  # never heard from: nothing to say yet
             silence = self.gw.device_silence_s(dev)
@@ -277,6 +320,15 @@ class Alerts:
                 select(ALERTS).where(*conds).order_by(A.id.desc()).limit(limit).offset(offset)
             ).all()
         return [dict(r._mapping) for r in rows], int(total)
+
+
+def _held(readings: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored ``online`` reading of a device its bridge holds offline, else None
+    (``gateway.ingest.bridges.forced_reading``; a release to silence keeps ``unknown``)."""
+    kept = readings.get("online")
+    if kept and "bridge" in kept and not kept.get("unknown"):
+        return kept
+    return None
 
 
 def _band(x: float, lo: float, hi: float, margin: float) -> bool | None:
