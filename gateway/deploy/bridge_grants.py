@@ -13,6 +13,11 @@ commands. The layouts come from the bridges' own documentation and source:
   ack, txack, log, location, integration) and reads ``.../device/<dev_eui>/command/<command>``;
 - any other profile (a vendor relay): every rule topic of the profile with ``{device}`` set to
   each of its devices (other captures ``+``), and its command topics to read.
+
+The gateway may write each command topic with ``+`` for the device (``<base>/+/set``), and,
+for a device whose name spans levels (a zigbee2mqtt friendly name grouped with ``/``, which
+``+`` does not match), that device's own command topic (``<base>/floor1/room2/pir/set``):
+never ``<base>/#``, which would let it write the bridge's ``bridge/request/...`` API too.
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ def grant(bridge: Bridge, building: Building, registry: ProfileRegistry) -> Brid
         for pattern in commands:
             if "{device}" in pattern:
                 read.setdefault(for_device(pattern, dev.id), None)
+                if "/" in dev.id:  # '+' in the gateway's filter is one level: not this name
+                    g_write.setdefault(for_device(pattern, dev.id), None)
         if bridge.profile == "zigbee2mqtt":
             base = f"{bridge.base_topic}/{dev.id}"
             for extra in ("set", "set/#", "get", "get/#"):
