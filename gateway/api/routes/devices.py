@@ -1,4 +1,10 @@
-"""Devices: bound and discovered, with availability and latest readings."""
+"""Devices: bound and discovered, with availability and latest readings.
+
+A device id may hold ``/`` (a zigbee2mqtt friendly name grouped by floor and room,
+``floor1/room2/pir``), sent as is or as ``%2F``: the routes read it with the ``path``
+converter. ``/{device_id}/binding`` is registered before ``/{device_id}`` so its suffix is
+matched first; a GET of ``.../binding`` still fetches a device whose name ends that way.
+"""
 
 from __future__ import annotations
 
@@ -55,18 +61,6 @@ def list_devices(
     return DevicesPublic(data=data, count=len(data))
 
 
-@router.get(
-    "/{device_id}", response_model=DevicePublic, responses={404: {"description": "no such device"}}
-)
-def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
-    """One device."""
-    with gw.pipeline.lock:
-        d = gw.devices.get(device_id)
-        if d is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
-        return device_public(gw, d, gw.clock())
-
-
 class BindingIn(BaseModel):
     """Where a device is: its space (null for none) and, optionally, its profile."""
 
@@ -77,7 +71,7 @@ class BindingIn(BaseModel):
 
 
 @router.put(
-    "/{device_id}/binding",
+    "/{device_id:path}/binding",
     response_model=DevicePublic,
     dependencies=[AdminOnly],
     responses={
@@ -99,3 +93,17 @@ async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> Device
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
     with gw.pipeline.lock:
         return device_public(gw, live, gw.clock())
+
+
+@router.get(
+    "/{device_id:path}",
+    response_model=DevicePublic,
+    responses={404: {"description": "no such device"}},
+)
+def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
+    """One device."""
+    with gw.pipeline.lock:
+        d = gw.devices.get(device_id)
+        if d is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
+        return device_public(gw, d, gw.clock())
