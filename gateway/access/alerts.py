@@ -108,11 +108,13 @@ class Alerts:
         """An availability its bridge gave the device (``attrs.bridge``): True when the
         bridge's alert stands for it. Offline and the device not offline of its own: the
         bridge is down (``bridge_offline`` raised once). Online: the bridge is back (its alert
-        cleared), and the device's own alert is judged as usual. Offline of its own (a device
-        the bridge released offline, or held while it had said offline): as usual too."""
+        cleared), and the device's own alert is judged as usual: by ``check_devices`` for one
+        released to "never said" (``attrs.own`` null), so a silent one keeps its alert.
+        Offline of its own (a device the bridge released offline, or held while it had said
+        offline): as usual too."""
         if ev.value:
             self.clear(bridge, "bridge_offline", now)
-            return False
+            return "own" in ev.attrs and ev.attrs["own"] is None
         if self.gw.bridges.own.get(ev.device) is False:
             return False
         self._raise_bridge(bridge, now)

@@ -99,3 +99,26 @@ def test_a_device_offline_of_its_own_keeps_its_alert_through_the_bridge(site: Si
     site.send("zigbee2mqtt/z-focus-motion/availability", {"state": "online"})
     tick(site)
     assert alerts(site, "device_offline") == []
+
+
+def test_a_silent_device_keeps_its_one_alert_through_the_bridge(site: Site) -> None:
+    for dev in Z2M[:3]:
+        site.send(f"zigbee2mqtt/{dev}/availability", {"state": "online"})
+    site.send(STATE, {"state": "online"})
+    # the temperature sensor never says its availability: its silence judges it
+    site.send("zigbee2mqtt/z-office-101-temp", {"temperature": 21.5, "linkquality": 90})
+    silence = site.gw.device_silence_s("z-office-101-temp")
+    site.advance(site.clock.t + silence + 60, step=3600)
+    (silent,) = alerts(site, "device_offline")
+    assert silent["subject"] == "z-office-101-temp"
+    site.send(STATE, {"state": "offline"})
+    tick(site)
+    assert [a["id"] for a in alerts(site, "device_offline")] == [silent["id"]]
+    assert len(alerts(site, "bridge_offline")) == 1
+    site.send(STATE, {"state": "online"})
+    tick(site)
+    assert alerts(site, "bridge_offline") == []
+    assert [a["id"] for a in alerts(site, "device_offline")] == [silent["id"]]  # never cleared
+    assert alerts(site, "device_offline", "cleared") == []
+    site.send("zigbee2mqtt/z-office-101-temp", {"temperature": 21.0, "linkquality": 90})
+    assert alerts(site, "device_offline") == []  # it speaks again
