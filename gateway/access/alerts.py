@@ -264,7 +264,7 @@ class Alerts:
         title = f"{subject}: {TITLES.get(kind, kind)}"
         with self.gw.db.begin() as conn:
             aid = int(conn.execute(insert(ALERTS).returning(A.id), [row]).scalar_one())
-            order, created = self.orders.open_for_fault(conn, kind, subject, title, aid)
+            order, created = self.orders.open_for_fault(conn, kind, subject, title, aid, message)
             conn.execute(update(ALERTS).where(A.id == aid).values(work_order=order))
         self.active[(subject, kind)] = aid
         log.info(

@@ -74,9 +74,16 @@ class WorkOrders:
         return row
 
     def open_for_fault(
-        self, conn: Connection, kind: str, subject: str, title: str, alert: int
+        self,
+        conn: Connection,
+        kind: str,
+        subject: str,
+        title: str,
+        alert: int,
+        description: str = "",
     ) -> tuple[int, bool]:
-        """The open order for this fault, or a new one: (order id, created)."""
+        """The open order for this fault, or a new one (``description``: what the alert
+        says): (order id, created)."""
         with self._lock:
             found = conn.execute(
                 select(W.id).where(
@@ -86,7 +93,14 @@ class WorkOrders:
             if found is not None:
                 return int(found.id), False
             row = self.create(
-                kind, subject, title, "gateway", source="alert", alert=alert, conn=conn
+                kind,
+                subject,
+                title,
+                "gateway",
+                description=description,
+                source="alert",
+                alert=alert,
+                conn=conn,
             )
             return int(row["id"]), True
 

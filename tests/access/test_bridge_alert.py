@@ -66,6 +66,7 @@ def test_a_dead_bridge_is_one_alert_and_one_work_order(site: Site) -> None:
     assert alerts(site, "device_offline") == []
     (order,) = orders(site, "bridge_offline")
     assert order["subject"] == "zigbee2mqtt" and bridge["work_order"] == order["id"]
+    assert "zigbee2mqtt" in order["title"] and "4 devices" in order["description"]
     assert orders(site, "device_offline") == []
 
     # what a held device says meanwhile (a retained reading replayed) changes nothing
