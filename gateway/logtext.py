@@ -15,9 +15,7 @@ def escape(text: str) -> str:
     """``text`` with every escaped character written as ``\\uXXXX``: one line, inert."""
     if text.isprintable():  # the common case, at C speed
         return text
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in ESCAPED else c for c in text
-    )
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ESCAPED else c for c in text)
 
 
 def clean(text: object, limit: int = 200) -> str:

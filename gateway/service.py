@@ -20,12 +20,12 @@ from sqlmodel import col
 from gateway import reconfigure
 from gateway.access.control import AccessControl
 from gateway.access.roles import Principal
-from gateway.access.services import MemberServices
 from gateway.building import Building, load_building
 from gateway.building.base_topic import with_base_topic
 from gateway.credential import CredentialHasher
 from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
+from gateway.facility.services import MemberServices
 from gateway.hub import Hub
 from gateway.ingest import bridges
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers

@@ -1,1 +1,1 @@
-"""Member services: tokens and roles, members and plans, grants, door decisions, credentials."""
+"""Access control: tokens and roles, members and plans, grants, door decisions, credentials."""

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from gateway.access.bookings import booking_for
 from gateway.access.members import MemberDirectory
-from gateway.access.tables import GrantRow
 from gateway.building import Building
 from gateway.errors import GatewayError
+from gateway.facility.bookings import booking_for
+from gateway.store.access_tables import GrantRow
 from gateway.store.audit import Audit, record
 
 GRANTS = GrantRow.__table__  # type: ignore[attr-defined]

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
-from gateway.access.tables import CredentialRow, MemberRow, PlanRow
 from gateway.building import Building
 from gateway.building.members import MemberSpec
 from gateway.credential import CredentialHasher, mask, normalize_credential
 from gateway.errors import GatewayError
+from gateway.store.access_tables import CredentialRow, MemberRow, PlanRow
 
 __all__ = ["MemberDirectory", "MemberError", "mask", "normalize_credential"]
 

@@ -24,10 +24,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from gateway.access.roles import Principal, Role
-from gateway.access.tables import ApiToken
 from gateway.access.tokens_member import MemberTokens
 from gateway.errors import GatewayError
 from gateway.logtext import clean
+from gateway.store.access_tables import ApiToken
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Path, status
 from pydantic import AfterValidator, BaseModel, Field
 
-from gateway.access.service_errors import (
+from gateway.api.validation import field_error
+from gateway.facility.service_errors import (
     Conflict,
     Forbidden,
     Invalid,
@@ -18,7 +19,6 @@ from gateway.access.service_errors import (
     ServiceError,
     Unavailable,
 )
-from gateway.api.validation import field_error
 
 STATUS = {
     NotFound: status.HTTP_404_NOT_FOUND,

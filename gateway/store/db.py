@@ -10,11 +10,17 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import create_engine
 
-# registers the tables (the ingest's, the engine's) on SQLModel.metadata
-from gateway.access import tables as access_tables  # noqa: F401
 from gateway.errors import ConfigError
 from gateway.private_files import private_dir, touch_private
-from gateway.store import audit, engine_tables, member_tables, tables  # noqa: F401
+
+# registers the tables (the ingest's, the engine's) on SQLModel.metadata
+from gateway.store import (  # noqa: F401
+    access_tables,  # noqa: F401
+    audit,
+    engine_tables,
+    member_tables,
+    tables,
+)
 
 
 def db_error(err: BaseException) -> str:

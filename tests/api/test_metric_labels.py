@@ -82,4 +82,3 @@ def test_random_methods_and_paths_do_not_grow_the_metrics(client: TestClient) ->
         "/api/v1/spaces/{space_id}",
         "/metrics",
     }, routes
-

@@ -152,8 +152,7 @@ def test_bad_ids(tmp_path: Path) -> None:
 def test_not_a_mapping(tmp_path: Path) -> None:
     msg = load(tmp_path, "- site\n- floors\n")
     assert (
-        msg
-        == "FILE:1: expected a mapping with keys schema_version, site, floors, devices, plans, "
+        msg == "FILE:1: expected a mapping with keys schema_version, site, floors, devices, plans, "
         "members, bridges, got a list"
     )
     assert load(tmp_path, "") == "FILE:1: the building file is empty (expected site, floors)"

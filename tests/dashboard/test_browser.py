@@ -199,10 +199,7 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
     if page.is_visible("#alerts") and "co2" in page.inner_text("#alerts").lower():
         site["pub"].publish("ref/env/env-open-2", {"co2": 600})
         page.wait_for_selector('#notices li[data-notice="alert_cleared"]', timeout=10_000)
-        until(
-            page,
-            "!document.getElementById('alerts').textContent.toLowerCase().includes('co2')"
-        )
+        until(page, "!document.getElementById('alerts').textContent.toLowerCase().includes('co2')")
         assert page.is_visible("#notices")
 
     # filters by floor and type

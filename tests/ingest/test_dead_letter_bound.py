@@ -38,4 +38,3 @@ def test_gateway_prunes_oldest_dead_letters(tmp_path: Path) -> None:
         assert pruned_count(gw.db, gw.building.site.id) == 7
     finally:
         gw.db.dispose()
-

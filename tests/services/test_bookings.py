@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.access.bookings import has_booking
+from gateway.facility.bookings import has_booking
 from gateway.store.audit import AUDIT
 from tests.services.conftest import T0, Site, iso, make_site
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from gateway.access.service_errors import Invalid
 from gateway.api.deps import (
     AppOrStaff,
     CallerMemberFacing,
@@ -20,6 +19,7 @@ from gateway.api.deps import (
     owned,
 )
 from gateway.api.service_http import Id, PathId, Time, epoch, errors, http_errors, iso
+from gateway.facility.service_errors import Invalid
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 

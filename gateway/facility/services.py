@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.access.alerts import Alerts
-from gateway.access.bookings import Bookings
-from gateway.access.print_jobs import PrintJobs
-from gateway.access.work_orders import WorkOrders
 from gateway.errors import GatewayError
+from gateway.facility.alerts import Alerts
+from gateway.facility.bookings import Bookings
+from gateway.facility.print_jobs import PrintJobs
+from gateway.facility.work_orders import WorkOrders
 
 if TYPE_CHECKING:
     from gateway.service import Gateway

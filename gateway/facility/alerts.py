@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select, update
 
 from gateway.access.door_limits import Trip
-from gateway.access.work_orders import WorkOrders
 from gateway.events import Event
+from gateway.facility.work_orders import WorkOrders
 from gateway.settings import EnvLimits
 from gateway.store.member_tables import ALERTS
 

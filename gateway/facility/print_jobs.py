@@ -16,14 +16,14 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from gateway.access.service_errors import (
+from gateway.events import Event
+from gateway.facility.service_errors import (
     Conflict,
     Forbidden,
     NotFound,
     ServiceError,
     Unavailable,
 )
-from gateway.events import Event
 from gateway.logtext import clean
 from gateway.profiles.commands import CommandError
 from gateway.store.audit import Audit, record

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Row
 
-from gateway.access.service_errors import NotFound
 from gateway.events import Event
+from gateway.facility.service_errors import NotFound
 from gateway.logtext import clean
 from gateway.occupancy.accumulate import Finding
 from gateway.occupancy.bookings import BookingWindow

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.access.service_errors import Conflict, Invalid, NotFound
+from gateway.facility.service_errors import Conflict, Invalid, NotFound
 from gateway.store.member_tables import WORK_ORDERS
 
 if TYPE_CHECKING:

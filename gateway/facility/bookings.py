@@ -16,8 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from gateway.access.booking_feed import LIVE, B, BookingFeed, released_notice
-from gateway.access.service_errors import Conflict, Invalid, NotFound
+from gateway.facility.booking_feed import LIVE, B, BookingFeed, released_notice
+from gateway.facility.service_errors import Conflict, Invalid, NotFound
 from gateway.store.audit import record
 from gateway.store.member_tables import BOOKINGS
 

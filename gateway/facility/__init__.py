@@ -1,0 +1,1 @@
+"""Facility services for members and staff: bookings, print release, alerts, work orders."""
