@@ -1,0 +1,1 @@
+"""What the running gateway knows now: its configuration snapshot and its live state."""
