@@ -106,7 +106,7 @@ def run_once(seed: int, speed: float, hours: float, sample_s: float, quiet: bool
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
     from gateway.settings import load_settings
 
     tu = Tunables()

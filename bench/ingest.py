@@ -291,8 +291,8 @@ def child_ceiling(port: int, client_id: str, n: int) -> None:
 
 
 def child_gateway(port: int, client_id: str, db: str) -> None:
-    from gateway.runtime import tune_gc
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
+    from gateway.runtime.gctune import tune_gc
     from gateway.settings import load_settings
 
     settings = load_settings(

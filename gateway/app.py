@@ -18,7 +18,7 @@ from gateway.api.main import api_router
 from gateway.api.metrics import LatencyMiddleware
 from gateway.api.metrics import router as metrics_router
 from gateway.api.stream import StreamHub
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 STATIC = Path(__file__).parent / "api" / "static"
 

@@ -38,8 +38,8 @@ def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.runtime import tune_gc
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
+    from gateway.runtime.gctune import tune_gc
 
     gw = Gateway(settings)
     gw.install_sighup()
@@ -85,7 +85,7 @@ def _announce(server: object, url: str, sign_in: str) -> None:
 
 def _busy_start(gw: object) -> datetime:
     """Half an hour after opening on the latest weekday the site is open: people arriving."""
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
     assert isinstance(gw, Gateway)
     site = gw.building.site
@@ -100,7 +100,7 @@ def _busy_start(gw: object) -> datetime:
 
 
 def _simulate_when_ready(gw: object, speed: float, stop: threading.Event) -> None:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
     from gateway.simulate import Simulator
 
     assert isinstance(gw, Gateway)

@@ -20,7 +20,7 @@ from gateway.store.bindings import load_bindings, save_binding, with_bindings
 from gateway.store.sync import sync_building
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 from gateway.supervisor import FAILING_AFTER, Supervisor
 from tests.support import FIXTURES, Broker, Publisher, wait_for

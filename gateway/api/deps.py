@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from gateway.access.roles import Principal as Principal  # re-exported for the routers
 from gateway.access.roles import Role as Role
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token (GATEWAY_ADMIN_TOKEN)")
 

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Auth, GatewayDep
 from gateway.publish.uplink_wiring import uplink_figures
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 router = APIRouter(tags=["status"])
 

@@ -30,7 +30,7 @@ from typing import Any
 from gateway.api.deps import Principal
 from gateway.api.routes.devices import device_public
 from gateway.api.routes.spaces import space_public
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

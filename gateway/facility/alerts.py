@@ -35,7 +35,7 @@ from gateway.settings import EnvLimits
 from gateway.store.member_tables import ALERTS
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from gateway.store.audit import Audit, record
 from gateway.store.member_tables import BOOKINGS
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

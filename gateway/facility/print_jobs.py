@@ -30,7 +30,7 @@ from gateway.store.audit import Audit, record
 from gateway.store.member_tables import PRINT_JOBS
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from gateway.facility.print_jobs import PrintJobs
 from gateway.facility.work_orders import WorkOrders
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 

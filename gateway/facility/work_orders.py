@@ -16,7 +16,7 @@ from gateway.facility.service_errors import Conflict, Invalid, NotFound
 from gateway.store.member_tables import WORK_ORDERS
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 W = WORK_ORDERS.c
 STATUSES = ("open", "assigned", "in_progress", "done")

@@ -16,7 +16,7 @@ from gateway.settings import MqttSettings
 from gateway.store import rollups
 
 if TYPE_CHECKING:
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
 
 
 def build_uplink(gw: Gateway) -> Uplink | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.store.audit import AUDIT
 from tests.access.conftest import Site
 from tests.access.test_doors import Door, audit_rows, live  # noqa: F401 (live: a fixture)

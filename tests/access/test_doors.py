@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from tests.access.conftest import ADMIN, BUILDING, Clock, make_gateway
 from tests.support import Broker, GatewayProcess, wait_for
 

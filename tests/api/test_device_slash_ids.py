@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.ingest import RawMessage
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 from tests.building.test_bridged_names import BUILDING
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.ingest import RawMessage
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from tests.api.test_engine_api import T0, Clock, day, get, gw, iso  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]

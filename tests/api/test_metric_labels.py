@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 from tests.services.conftest import BUILDING
 

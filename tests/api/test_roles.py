@@ -21,7 +21,7 @@ from fastapi.dependencies.models import Dependant
 
 from gateway.access.roles import Role
 from gateway.app import create_app
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 from tests.support import FIXTURES, Broker, GatewayProcess
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from gateway.publish.spool import Spool
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

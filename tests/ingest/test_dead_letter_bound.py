@@ -13,7 +13,7 @@ from tests.support import FIXTURES, ROOT
 
 def test_gateway_prunes_oldest_dead_letters(tmp_path: Path) -> None:
     from gateway.ingest import RawMessage
-    from gateway.service import Gateway
+    from gateway.runtime import Gateway
     from gateway.store.dead_letters import pruned_count
 
     settings = load_settings(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 from tests.support import FIXTURES, Broker, Publisher, wait_for
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings, site_client_id
 from tests.support import FIXTURES, Broker, Publisher, wait_for
 

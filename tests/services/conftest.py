@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.ingest import RawMessage
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.settings import load_settings
 
 HERE = Path(__file__).resolve().parent

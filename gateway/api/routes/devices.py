@@ -16,7 +16,7 @@ from gateway.api.deps import AdminOnly, Auth, GatewayDep
 from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
 from gateway.errors import ConfigError
 from gateway.ingest.pipeline import DeviceLive
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 router = APIRouter(prefix="/devices", tags=["devices"], dependencies=[Auth])
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from gateway.api.deps import Auth, GatewayDep
 from gateway.api.schemas import SpacePublic, SpacesPublic, iso, space_fields
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 
 router = APIRouter(prefix="/spaces", tags=["spaces"], dependencies=[Auth])
 

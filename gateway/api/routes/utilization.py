@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from gateway.api.deps import Auth, GatewayDep
 from gateway.occupancy.report import build_report, group_key, split_window
-from gateway.service import Gateway
+from gateway.runtime import Gateway
 from gateway.store import rollups
 
 router = APIRouter(tags=["utilization"], dependencies=[Auth])

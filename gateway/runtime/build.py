@@ -32,7 +32,7 @@ from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
 from gateway.ingest.floods import DeadLetterLimit
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
-from gateway.ingest.pipeline import DeviceLive, Pipeline
+from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.screen import Screen
 from gateway.ingest.transport import MqttTransport
 from gateway.occupancy import OccupancyEngine
@@ -43,6 +43,7 @@ from gateway.profiles import ProfileRegistry
 from gateway.publish import SpacePublisher
 from gateway.publish.uplink_wiring import build_uplink, episode_notice
 from gateway.settings import Settings
+from gateway.state.devices import DeviceLive, DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db, rollups
 from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.db import sqlite_file
@@ -119,7 +120,7 @@ class Gateway:
         self._last_save_error: str | None = None
         self._scrubbed_to = 0  # dead letters up to this id are checked for clear credentials
         self._restore_engine()
-        self.devices = self._load_devices()
+        self.devices = DeviceTable(self._load_devices().values())
         self._warm_engine()
         m = settings.mqtt
         self.queue = Handoff(maxsize=m.queue_size)
@@ -138,9 +139,7 @@ class Gateway:
             clock=clock,
         )
         # the last time the store heard any device: how long a backlog the broker may hold
-        self.transport.away_since = max(
-            (d.last_seen for d in self.devices.values() if d.last_seen), default=None
-        )
+        self.transport.away_since = self.devices.latest_seen()
         self.pipeline = ReloadablePipeline(
             self.building,
             self.registry,
@@ -459,7 +458,7 @@ class Gateway:
         self.engine.apply_all(
             (
                 Event(site, d.id, d.space, float(r["ts"]), kind_of(q), q, r["value"], r.get("unit"))
-                for d in self.devices.values()
+                for d in self.devices.all()
                 if d.bound and d.space is not None
                 for q, r in d.readings.items()
             ),
