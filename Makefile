@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo run test lint lock profiles-check bench clean
+.PHONY: setup demo run test lint lock profiles-check bench clean docs
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,13 @@ run: setup
 
 test: setup
 	$(VENV)/bin/gateway profiles check
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 	$(PY) -m pytest -q
+
+# docs/configuration.md is generated from gateway/settings.py; then the site, into site/
+docs: setup
+	$(PY) docs/gen_configuration.py
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 lint: setup
 	$(VENV)/bin/ruff check gateway tests bench
