@@ -24,6 +24,7 @@ from gateway.building import load_building  # noqa: E402
 from gateway.ingest import Pipeline, RawMessage  # noqa: E402
 from gateway.profiles import ProfileRegistry  # noqa: E402
 from gateway.simulate import Traffic  # noqa: E402
+from gateway.state.devices import DeviceTable  # noqa: E402
 from gateway.store import BatchWriter, create_db_engine, init_db  # noqa: E402
 from gateway.store.sync import sync_building  # noqa: E402
 
@@ -48,7 +49,9 @@ def run_pipeline(msgs: list[RawMessage], batch: int) -> float:
         db = create_db_engine(f"sqlite:///{tmp}/bench.db")
         init_db(db)
         sync_building(db, building)
-        pipe = Pipeline(building, registry, BatchWriter(db), devices={}, apply=lambda e, n: None)
+        pipe = Pipeline(
+            building, registry, BatchWriter(db), devices=DeviceTable(), apply=lambda e, n: None
+        )
         t0 = time.perf_counter()
         for i in range(0, len(msgs), batch):
             pipe.process(msgs[i : i + batch])

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from gateway.building import Building
 from gateway.building.bridges import Z2M_BASE, Bridge
-from gateway.ingest.live import DeviceLive
+from gateway.state.devices import DeviceLive
 
 BridgeState = Literal["online", "offline", "unknown"]
 _WORDS = {"online": True, "offline": False}
@@ -157,18 +157,20 @@ class BridgeWatch:
         """The state topics to subscribe to."""
         return sorted(self._for(building))
 
-    def seed(self, devices: Iterable[DeviceLive]) -> None:
+    def seed(self, devices: Iterable[DeviceLive]) -> list[str]:
         """Own availabilities from the stored devices (the ``own`` kept while a bridge was
-        offline, else the stored availability)."""
+        offline, else the stored availability); the devices still held offline by it."""
+        offline: list[str] = []
         for d in devices:
             kept = d.readings.get("online")
             if kept and "bridge" in kept:  # held when the gateway stopped: until its bridge says
                 self.own[d.id] = kept.get("own")
                 self.held.add(d.id)
                 if not kept.get("unknown"):
-                    d.online = False
+                    offline.append(d.id)
             else:
                 self.own[d.id] = d.online
+        return offline
 
     def bridge_at(self, topic: str, building: Building) -> Bridge | None:
         """The bridge whose state topic this is, if any."""
@@ -240,12 +242,6 @@ def released_reading(bridge: str, change: Change, ts: float) -> dict[str, Any]:
         return {"value": True, "unit": None, "ts": ts, "bridge": bridge, "own": None,
                 "unknown": True}  # fmt: skip
     return {"value": change.online, "unit": None, "ts": ts}
-
-
-def released_unknown(readings: dict[str, Any]) -> bool:
-    """The device was released to "never said" (its availability is None again)."""
-    kept = readings.get("online")
-    return bool(kept and kept.get("unknown"))
 
 
 def subscriptions(filters: Iterable[str], topics: Iterable[str]) -> list[str]:

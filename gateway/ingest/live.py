@@ -1,29 +1,8 @@
-"""What the worker keeps in memory: each device's live view, and the ingest counters."""
+"""The ingest counters (each device's live view is ``gateway.state.devices``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-
-@dataclass(slots=True)
-class DeviceLive:
-    """A device's live view: binding, availability, last seen and latest readings."""
-
-    id: str
-    profile: str
-    space: str | None
-    bound: bool
-    online: bool | None = None
-    first_seen: float | None = None
-    last_seen: float | None = None
-    readings: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def is_online(self, now: float, stale_s: float) -> bool:
-        """Its own availability when it has one, else heard from within ``stale_s``."""
-        if self.online is not None:
-            return self.online
-        return self.last_seen is not None and now - self.last_seen <= stale_s
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)

@@ -26,22 +26,22 @@ from gateway.ingest.bridges import (
     forced_reading,
     read_state,
     released_reading,
-    released_unknown,
 )
 from gateway.ingest.floods import DeadLetterLimit, UnknownDevices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.isolate import commit_isolating
-from gateway.ingest.live import DeviceLive, IngestStats
+from gateway.ingest.live import IngestStats
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.screen import DEAD_LETTER_PREFIX, Screen, fingerprint
 from gateway.ingest.storable import PROFILE_MAX, clean_device, clean_text, refusal
 from gateway.ingest.worker import run_worker
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store.refusals import StoreDataError
 from gateway.store.writer import Batch, BatchWriter, DeviceUpdate
 from gateway.supervisor import Supervisor
 
-__all__ = ["DeviceLive", "IngestStats", "Pipeline"]
+__all__ = ["IngestStats", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Pipeline:
         registry: ProfileRegistry,
         writer: BatchWriter,
         *,
-        devices: dict[str, DeviceLive],
+        devices: DeviceTable,
         apply: Callable[[list[Event], float], None],
         ack: Callable[[int, int], None] = lambda mid, qos: None,
         ack_message: Callable[[RawMessage], bool] | None = None,
@@ -77,7 +77,7 @@ class Pipeline:
         self.building = building
         # each bridge's state, and what its devices said of themselves meanwhile
         self.bridges = bridges if bridges is not None else BridgeWatch(building)
-        self.bridges.seed(devices.values())
+        devices.force_offline(self.bridges.seed(devices.all()))
         # credentials are hashed with the site's key; without one, a key of this pipeline's own
         self.hasher = hasher or CredentialHasher.ephemeral(building.site.id)
         self.registry = registry
@@ -102,7 +102,6 @@ class Pipeline:
         # since when (monotonic) the store has refused batches: the broker holds the stream
         # meanwhile, and what it queued is a backlog when the store is back
         self.refused_since: float | None = None
-        self.lock = threading.Lock()  # guards devices while the API reads them
         # batches prepared and not yet committed (the live worker runs one ahead)
         self._in_flight = 0
         self._flight = threading.Condition()
@@ -110,7 +109,7 @@ class Pipeline:
         self.dead_letter_limit = dead_letter_limit
         self.unknown = UnknownDevices(max_unknown_devices) if max_unknown_devices else None
         if self.unknown is not None:
-            self.unknown.load({d.id: d.last_seen or 0.0 for d in devices.values() if not d.bound})
+            self.unknown.load(devices.unbound_seen())
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, source: Handoff, stop: threading.Event) -> None:
@@ -379,8 +378,7 @@ class Pipeline:
                 if online
                 else forced_reading(bridge.id, c.own, ts)
             )
-            live = self.devices.get(c.device)
-            seen = live.last_seen if live is not None and live.last_seen else ts
+            seen = self.devices.last_seen(c.device) or ts
             self._touch(batch, c.device, c.profile, c.space, True, seen, {"online": reading},
                         None if c.unknown else c.online)  # fmt: skip
 
@@ -436,23 +434,7 @@ class Pipeline:
         self._settle_devices(batch)
 
     def _settle_devices(self, batch: Batch) -> None:
-        """What a batch's device updates take from the live view, read just before the write
-        (so after every earlier batch is applied): first seen, and back online."""
-        for (_site, dev_id), u in batch.devices.items():
-            live = self.devices.get(dev_id)
-            if live is None:
-                continue
-            if live.first_seen:
-                u.first_seen = live.first_seen
-            # a device that was offline and speaks again is back (unless its bridge just gave
-            # it back to silence)
-            if (
-                u.online is None
-                and u.readings
-                and live.online is False
-                and not released_unknown(u.readings)
-            ):
-                u.online = True
+        self.devices.settle(batch.devices)
 
     def _evict(self, batch: Batch, gone: list[str]) -> None:
         """Discovered devices evicted over the cap: their rows go with this batch."""
@@ -463,19 +445,4 @@ class Pipeline:
             batch.evicted.append((site, dev))
 
     def _apply_devices(self, batch: Batch) -> None:
-        with self.lock:
-            for _site, dev_id in batch.evicted:
-                live = self.devices.get(dev_id)
-                if live is not None and not live.bound:
-                    del self.devices[dev_id]
-            for (_site, dev_id), u in batch.devices.items():
-                live = self.devices.get(dev_id)
-                if live is None:
-                    live = self.devices[dev_id] = DeviceLive(dev_id, u.profile, u.space, u.bound)
-                live.first_seen = live.first_seen or u.first_seen
-                live.last_seen = max(live.last_seen or 0.0, u.last_seen)
-                live.readings.update(u.readings)
-                if u.online is not None:
-                    live.online = u.online
-                elif released_unknown(u.readings):
-                    live.online = None  # its bridge is back and it never said: silence judges
+        self.devices.apply(batch.devices, batch.evicted)

@@ -23,8 +23,8 @@ from gateway.access.members import Member
 from gateway.building import load_building
 from gateway.credential import CredentialHasher
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.live import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter
@@ -66,7 +66,7 @@ class Harness:
         init_db(self.db)
         sync_building(self.db, self.building)
         self.hasher = CredentialHasher.ephemeral(self.building.site.id)
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.pipeline = Pipeline(
             self.building,
             ProfileRegistry.load(ROOT / "device_profiles"),

@@ -16,8 +16,8 @@ from gateway.cli import main
 from gateway.errors import ConfigError
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.pipeline import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from tests.support import ROOT
@@ -58,11 +58,11 @@ class Run:
             b,
             ProfileRegistry.load(ROOT / "device_profiles", variables),
             BatchWriter(db),
-            devices={},
+            devices=DeviceTable(),
             apply=lambda evs, now: self.events.extend(evs),
             clock=lambda: T0,
         )
-        self.devices: dict[str, DeviceLive] = self.pipeline.devices
+        self.devices = self.pipeline.devices
         self.mid = 0
 
     def feed(self, topic: str, payload: object) -> list[tuple[str, str, object]]:

@@ -13,8 +13,8 @@ from gateway.building import load_building
 from gateway.errors import BuildingError
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.pipeline import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from tests.support import ROOT
@@ -45,7 +45,7 @@ class Run:
         init_db(db)
         sync_building(db, self.building)
         self.events: list[Event] = []
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.pipeline = Pipeline(
             self.building,
             ProfileRegistry.load(ROOT / "device_profiles"),

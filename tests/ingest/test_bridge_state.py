@@ -27,10 +27,10 @@ from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest.bridges import read_state, state_topics
-from gateway.ingest.pipeline import DeviceLive
 from gateway.occupancy import OccupancyEngine
 from gateway.profiles import ProfileRegistry
 from gateway.settings import OccupancySettings
+from gateway.state.devices import DeviceLive, DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import Device
@@ -57,12 +57,12 @@ class Site:
         sync_building(self.db, self.building)
         self.engine = OccupancyEngine(self.building, OccupancySettings(), T0)
         self.applied: list[Event] = []
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.pipeline = self._pipeline(self.devices)
         self.mid = 0
         self.now = T0
 
-    def _pipeline(self, devices: dict[str, DeviceLive]) -> Pipeline:
+    def _pipeline(self, devices: DeviceTable) -> Pipeline:
         def apply(evs: list[Event], now: float) -> None:
             self.applied.extend(evs)
             self.engine.apply_all(evs, now)
@@ -228,13 +228,13 @@ def test_a_restart_while_the_bridge_is_down_keeps_each_devices_own_availability(
             live = devices[r.id] = DeviceLive(r.id, r.profile, r.space, True, r.online)
             live.readings = dict(r.readings or {})
     assert devices["z-booth-1-presence"].online is False
-    site.devices = devices
-    site.pipeline = site._pipeline(devices)
+    site.devices = DeviceTable(devices.values())
+    site.pipeline = site._pipeline(site.devices)
     assert site.pipeline.bridges.held >= {"z-booth-1-presence", "z-focus-motion"}
     site.send(STATE, {"state": "offline"})
     site.send(STATE, {"state": "online"})
-    assert devices["z-booth-1-presence"].online is True
-    assert devices["z-focus-motion"].online is False
+    assert site.devices["z-booth-1-presence"].online is True
+    assert site.devices["z-focus-motion"].online is False
 
 
 def test_a_restart_after_a_release_to_silence_holds_until_the_bridge_says_online(
@@ -249,11 +249,11 @@ def test_a_restart_after_a_release_to_silence_holds_until_the_bridge_says_online
         for r in conn.execute(select(Device)).all():
             live = devices[r.id] = DeviceLive(r.id, r.profile, r.space, True, r.online)
             live.readings = dict(r.readings or {})
-    site.devices = devices
-    site.pipeline = site._pipeline(devices)
+    site.devices = DeviceTable(devices.values())
+    site.pipeline = site._pipeline(site.devices)
     assert "z-booth-1-presence" in site.pipeline.bridges.held
     site.send(STATE, {"state": "online"})  # the retained state, found at start
-    assert devices["z-booth-1-presence"].online is None
+    assert site.devices["z-booth-1-presence"].online is None
 
 
 def test_reading_the_payload_shapes() -> None:

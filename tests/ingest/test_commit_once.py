@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.ingest import Pipeline, RawMessage
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import Event as EventRow
@@ -44,7 +45,7 @@ def test_a_commit_retried_after_a_fault_past_its_write_stores_it_once(
         building,
         ProfileRegistry.load(ROOT / "device_profiles"),
         BatchWriter(db),
-        devices={},
+        devices=DeviceTable(),
         apply=lambda evs, now: None,
         ack=ack,
     )

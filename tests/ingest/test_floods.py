@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest.floods import DeadLetterLimit
-from gateway.ingest.live import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter, Device
@@ -33,7 +33,7 @@ def test_twenty_thousand_fresh_topics_stay_bounded(
     db = create_db_engine(f"sqlite:///{tmp_path}/f.db")
     init_db(db)
     sync_building(db, building)
-    devices: dict[str, DeviceLive] = {}
+    devices = DeviceTable()
     limit = DeadLetterLimit(rate_per_s=50.0, burst=1_000, lines_per_period=100)
     pipe = Pipeline(
         building,
@@ -69,7 +69,7 @@ def test_twenty_thousand_fresh_topics_stay_bounded(
         letters = count(DeadLetter)
         stored = count(EventRow, EventRow.device == "pc-orion")
     assert stored == good  # good traffic kept flowing
-    assert unbound == CAP and sum(1 for d in devices.values() if not d.bound) == CAP
+    assert unbound == CAP and sum(1 for d in devices.all() if not d.bound) == CAP
     assert pipe.stats.unknown_evicted == FRESH - CAP
     assert "fresh-19999" in devices and "fresh-0" not in devices  # the oldest seen went
     # 1,000 of burst plus 50 a second over the 20 s of the flood

@@ -12,6 +12,7 @@ from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest.screen import MAX_TRACKED_TOPICS, Screen
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter, IngestFingerprint
@@ -42,7 +43,7 @@ class Harness:
             self.building,
             self.registry,
             self.writer,
-            devices={},
+            devices=DeviceTable(),
             apply=lambda evs, now: self.applied.extend(evs),
             ack=lambda mid, qos: self.acked.append(mid),
             screen=self.screen,

@@ -15,9 +15,9 @@ from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest import pipeline as pipeline_module
-from gateway.ingest.live import DeviceLive
 from gateway.ingest.storable import clean_text
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter
@@ -76,7 +76,7 @@ class Harness:
         sync_building(self.db, self.building)
         self.writer = BatchWriter(self.db)
         self.applied: list[Event] = []
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.acked: list[int] = []
         self.pipeline = Pipeline(
             self.building,

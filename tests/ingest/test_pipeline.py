@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.pipeline import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter
@@ -32,7 +32,7 @@ class Harness:
         self.writer = BatchWriter(self.db)
         self.applied: list[Event] = []
         self.acked: list[int] = []
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.pipeline = Pipeline(
             self.building,
             self.registry,

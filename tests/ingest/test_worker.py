@@ -14,6 +14,7 @@ from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest.handoff import Handoff
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import Event as EventRow
@@ -50,7 +51,7 @@ class Harness:
             building,
             ProfileRegistry.load(ROOT / "device_profiles"),
             self.writer,
-            devices={},
+            devices=DeviceTable(),
             apply=lambda evs, now: self.applied.extend(evs),
             ack_batch=lambda ms: self.acks.append([m.mid for m in ms]),
             batch_size=10,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest.pipeline import DeviceLive
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter
@@ -30,7 +30,7 @@ class Site:
         init_db(self.db)
         sync_building(self.db, self.building)
         self.events: list[Event] = []
-        self.devices: dict[str, DeviceLive] = {}
+        self.devices = DeviceTable()
         self.pipeline = Pipeline(
             self.building,
             ProfileRegistry.load(ROOT / "device_profiles"),
