@@ -13,9 +13,9 @@ from gateway.building import Building, DeviceBinding, load_building
 from gateway.building.base_topic import with_base_topic
 from gateway.errors import ConfigError, GatewayError
 from gateway.ingest import bridges
-from gateway.ingest.pipeline import DeviceLive
 from gateway.logtext import clean
 from gateway.profiles import ProfileRegistry
+from gateway.state.devices import DeviceLive
 from gateway.store.bindings import load_bindings, save_binding, with_bindings
 from gateway.store.sync import sync_building
 
@@ -69,12 +69,7 @@ def reload(gw: Gateway) -> tuple[bool, str]:
             gw.pipeline.registry, gw.pipeline.building = registry, building
             gw.registry, gw.building = registry, building
             gw.access.set_building(building, registry)
-            with gw.pipeline.lock:
-                for live in gw.devices.values():
-                    binding = building.devices.get(live.id)
-                    live.bound = binding is not None
-                    if binding is not None:
-                        live.profile, live.space = binding.profile, binding.space
+            gw.devices.rebind(building)
         if added:
             gw.transport.topics = sorted({*gw.transport.topics, *added})
             if gw.transport.connected.is_set():
@@ -126,10 +121,7 @@ def bind_device(gw: Gateway, device_id: str, space: str | None, profile: str | N
         sync_building(gw.db, building)
         with gw.pipeline.swap_lock:
             gw.pipeline.building = gw.building = building
-            with gw.pipeline.lock:
-                if live is None:
-                    live = gw.devices[device_id] = DeviceLive(device_id, profile, space, True)
-                live.bound, live.profile, live.space = True, profile, space
+            live = gw.devices.bind(device_id, profile, space)
         with gw.state_lock:
             gw.silence_s = gw._silence_timeouts()
             gw.engine.silence_s = gw.silence_s

@@ -116,14 +116,12 @@ class LiveCollector(Collector):
             spaces.add_metric([k], by_state.get(k, 0))
         yield spaces
         yield GaugeMetricFamily("gateway_spaces_idle", "Spaces idle now", value=idle)
-        with gw.pipeline.lock:
-            bound = [d for d in gw.devices.values() if d.bound]
-            online = sum(1 for d in bound if d.is_online(now, gw.device_silence_s(d.id)))
+        online, offline = gw.devices.online_counts(now, gw.device_silence_s)
         devices = GaugeMetricFamily(
             "gateway_devices", "Bound devices by availability", labels=["online"]
         )
         devices.add_metric(["true"], online)
-        devices.add_metric(["false"], len(bound) - online)
+        devices.add_metric(["false"], offline)
         yield devices
         yield CounterMetricFamily(
             "gateway_door_audit_dropped",

@@ -217,21 +217,20 @@ class StreamHub:
                     if sid in gw.building.spaces
                 ]
             out += [("space", v) for v in views]
-        with gw.pipeline.lock:
-            devices = dict(gw.devices)
-            changed = set(p.devices)
-            if check_devices:
-                for did, d in devices.items():
-                    online = d.is_online(now, gw.device_silence_s(did))
-                    if self._online.get(did) != online:
-                        if did in self._online:
-                            changed.add(did)
-                        self._online[did] = online
-            views = [
-                device_public(gw, devices[did], now).model_dump(mode="json")
-                for did in sorted(changed)
-                if did in devices
-            ]
+        devices = {d.id: d for d in gw.devices.all()}
+        changed = set(p.devices)
+        if check_devices:
+            for did, d in devices.items():
+                online = d.is_online(now, gw.device_silence_s(did))
+                if self._online.get(did) != online:
+                    if did in self._online:
+                        changed.add(did)
+                    self._online[did] = online
+        views = [
+            device_public(gw, devices[did], now).model_dump(mode="json")
+            for did in sorted(changed)
+            if did in devices
+        ]
         for v in views:
             self._online[v["id"]] = v["online"]
         out += [("device", v) for v in views]

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from gateway.api.deps import AdminOnly, Auth, GatewayDep
 from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
 from gateway.errors import ConfigError
-from gateway.ingest.pipeline import DeviceLive
 from gateway.runtime import Gateway
+from gateway.state.devices import DeviceLive
 
 router = APIRouter(prefix="/devices", tags=["devices"], dependencies=[Auth])
 
@@ -48,14 +48,13 @@ def list_devices(
 ) -> DevicesPublic:
     """Every device; ``bound=false`` lists devices that publish but are not in the building."""
     now = gw.clock()
-    with gw.pipeline.lock:
-        data = [
-            device_public(gw, d, now)
-            for d in sorted(gw.devices.values(), key=lambda d: d.id)
-            if (space is None or d.space == space)
-            and (profile is None or d.profile == profile)
-            and (bound is None or d.bound == bound)
-        ]
+    data = [
+        device_public(gw, d, now)
+        for d in gw.devices.all()
+        if (space is None or d.space == space)
+        and (profile is None or d.profile == profile)
+        and (bound is None or d.bound == bound)
+    ]
     if online is not None:
         data = [d for d in data if d.online == online]
     return DevicesPublic(data=data, count=len(data))
@@ -91,8 +90,7 @@ async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> Device
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
     except ConfigError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
-    with gw.pipeline.lock:
-        return device_public(gw, live, gw.clock())
+    return device_public(gw, live, gw.clock())
 
 
 @router.get(
@@ -102,8 +100,7 @@ async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> Device
 )
 def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
     """One device."""
-    with gw.pipeline.lock:
-        d = gw.devices.get(device_id)
-        if d is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
-        return device_public(gw, d, gw.clock())
+    d = gw.devices.get(device_id)
+    if d is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
+    return device_public(gw, d, gw.clock())
