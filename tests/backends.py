@@ -53,7 +53,7 @@ def _emptied_migrated(dsn: str) -> str:
 
     import psycopg
 
-    from gateway.store.db import create_db_engine, init_db
+    from gateway.store import create_db_engine, init_db
 
     name = _migrated.get(dsn)
     if name is not None:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.building import Building
-from gateway.building.members import MemberSpec
+from gateway.building.model import MemberSpec
 from gateway.credential import CredentialHasher, mask, normalize_credential
 from gateway.errors import GatewayError
 from gateway.store.access_tables import CredentialRow, MemberRow, PlanRow

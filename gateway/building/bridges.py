@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gateway.building.loader import _Ctx
     from gateway.building.marked import MarkedDict
+    from gateway.building.reader import Reader
 
 # profiles whose devices always come through a bridge (one MQTT client for many devices)
 BRIDGED_PROFILES: tuple[str, ...] = ("zigbee2mqtt", "chirpstack")
@@ -46,7 +46,7 @@ class Bridge:
     implicit: bool = False  # not in the file: made for devices of a bridged profile
 
 
-def parse_bridges(ctx: _Ctx, root: MarkedDict) -> dict[str, Bridge]:
+def parse_bridges(ctx: Reader, root: MarkedDict) -> dict[str, Bridge]:
     """The ``bridges:`` section (empty when absent)."""
     items = ctx.seq(root, "bridges", "")
     out: dict[str, Bridge] = {}
@@ -71,7 +71,7 @@ def parse_bridges(ctx: _Ctx, root: MarkedDict) -> dict[str, Bridge]:
     return out
 
 
-def _topic(ctx: _Ctx, m: MarkedDict, key: str, path: str) -> str | None:
+def _topic(ctx: Reader, m: MarkedDict, key: str, path: str) -> str | None:
     value = m.get(key)
     if value is None:
         return None
@@ -81,7 +81,7 @@ def _topic(ctx: _Ctx, m: MarkedDict, key: str, path: str) -> str | None:
 
 
 def bridge_of(
-    ctx: _Ctx, m: MarkedDict, path: str, profile: str, bridges: dict[str, Bridge]
+    ctx: Reader, m: MarkedDict, path: str, profile: str, bridges: dict[str, Bridge]
 ) -> str | None:
     """The bridge a device comes through (adding an implicit one to ``bridges`` if needed)."""
     named: Any = m.get("bridge")

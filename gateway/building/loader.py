@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.building.bridges import Bridge, bridge_of, parse_bridges
@@ -12,6 +12,7 @@ from gateway.building.hours import DAYS, BusinessHours, Span, merge_spans, parse
 from gateway.building.marked import MarkedDict, MarkedList, load_marked
 from gateway.building.members import parse_members, parse_plans
 from gateway.building.model import SPACE_TYPES, Building, DeviceBinding, Floor, Site, Space
+from gateway.building.reader import Reader, join, show
 from gateway.errors import BuildingError
 from gateway.events import QUANTITIES
 from gateway.logtext import clean
@@ -23,103 +24,22 @@ _SITE_KEYS = ("id", "name", "timezone", "business_hours")
 _FLOOR_KEYS = ("id", "name", "spaces")
 _SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
 _DEVICE_KEYS = ("id", "profile", "space", "model", "bridge", "entities")
-_BAD_ID_CHARS = ("/", "+", "#")
 # profiles whose device ids may span topic levels: zigbee2mqtt friendly names group devices
 # with '/' (`floor1/room2/pir` publishes on zigbee2mqtt/floor1/room2/pir)
 _SPANNING_PROFILES = ("zigbee2mqtt",)
 
 
-def _show(value: Any) -> str:
-    """A value as the YAML author wrote it, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-class _Ctx:
-    """The file label, for error messages."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def fail(self, line: int, path: str, expected: str) -> NoReturn:
-        where = f"{path}: " if path else ""
-        raise BuildingError(f"{self.label}:{line}: {where}{expected}")
-
-    def mapping(self, value: Any, line: int, path: str, keys: tuple[str, ...]) -> MarkedDict:
-        if not isinstance(value, MarkedDict):
-            self.fail(
-                line, path, f"expected a mapping with keys {', '.join(keys)}, got {_show(value)}"
-            )
-        for key in value:
-            if key not in keys:
-                self.fail(
-                    value.lines[key],
-                    f"{path}.{key}" if path else str(key),
-                    f"unknown key (expected one of {', '.join(keys)})",
-                )
-        return value
-
-    def seq(self, m: MarkedDict, key: str, path: str) -> MarkedList:
-        value = m.get(key)
-        if value is None:
-            value = MarkedList()
-            value.line, value.lines = m.line, []
-        if not isinstance(value, MarkedList):
-            self.fail(m.lines[key], _join(path, key), f"expected a list, got {_show(value)}")
-        return value
-
-    def ident(self, m: MarkedDict, key: str, path: str) -> str:
-        value = m.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not value.strip():
-            self.missing_or_bad(m, key, path, "expected a non-empty string", value)
-        if any(c in value for c in _BAD_ID_CHARS) or value != value.strip():
-            self.fail(
-                m.lines[key],
-                _join(path, key),
-                f"expected an id without '/', '+', '#' or surrounding spaces, got {value!r}",
-            )
-        return value
-
-    def text(self, m: MarkedDict, key: str, path: str, default: str | None) -> str | None:
-        value = m.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.missing_or_bad(m, key, path, "expected a non-empty string", value)
-        return value
-
-    def missing_or_bad(self, m: MarkedDict, key: str, path: str, expected: str, v: Any) -> NoReturn:
-        if key not in m:
-            self.fail(m.line, path, f"missing key '{key}' ({expected})")
-        self.fail(m.lines[key], _join(path, key), f"{expected}, got {_show(v)}")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def load_building(path: str | Path) -> Building:
     """Load a building file; raise BuildingError naming the file, line and field on any problem."""
     label = str(path)
-    ctx = _Ctx(label)
+    ctx = Reader(label)
     data = load_marked(Path(path), label)
     if data is None:
         raise BuildingError(f"{label}:1: the building file is empty (expected site, floors)")
     root = ctx.mapping(data, getattr(data, "line", 1), "", _ROOT_KEYS)
     version = root.get("schema_version", 1)
     if version != 1 or isinstance(version, bool):
-        ctx.fail(
-            root.lines["schema_version"], "schema_version", f"expected 1, got {_show(version)}"
-        )
+        ctx.fail(root.lines["schema_version"], "schema_version", f"expected 1, got {show(version)}")
     if "site" not in root:
         ctx.fail(root.line, "", "missing key 'site'")
     if "floors" not in root:
@@ -147,7 +67,7 @@ def load_building(path: str | Path) -> Building:
     )
 
 
-def _site(ctx: _Ctx, value: Any, line: int) -> Site:
+def _site(ctx: Reader, value: Any, line: int) -> Site:
     m = ctx.mapping(value, line, "site", _SITE_KEYS)
     site_id = ctx.ident(m, "id", "site")
     name = ctx.text(m, "name", "site", site_id) or site_id
@@ -169,11 +89,11 @@ def _site(ctx: _Ctx, value: Any, line: int) -> Site:
     return Site(id=site_id, name=name, timezone=tz_name, tz=tz, business_hours=hours)
 
 
-def _hours(ctx: _Ctx, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
+def _hours(ctx: Reader, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
     path = "site.business_hours"
     if not isinstance(value, MarkedDict):
         ctx.fail(
-            line, path, f"expected a mapping from day or day range to spans, got {_show(value)}"
+            line, path, f"expected a mapping from day or day range to spans, got {show(value)}"
         )
     week: list[list[Span]] = [[] for _ in DAYS]
     seen: dict[int, str] = {}
@@ -183,13 +103,13 @@ def _hours(ctx: _Ctx, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
         try:
             days = parse_days(str(key)) if isinstance(key, str) else parse_days("")
         except ValueError as err:
-            ctx.fail(kline, kpath, f"{err}, got {_show(key)}")
+            ctx.fail(kline, kpath, f"{err}, got {show(key)}")
         items = [] if spans is None else spans if isinstance(spans, list) else [spans]
         for i, item in enumerate(items):
             ipath = f"{kpath}[{i}]" if isinstance(spans, list) else kpath
             iline = spans.lines[i] if isinstance(spans, MarkedList) else kline
             if not isinstance(item, str):
-                ctx.fail(iline, ipath, f"expected a span 'HH:MM-HH:MM', got {_show(item)}")
+                ctx.fail(iline, ipath, f"expected a span 'HH:MM-HH:MM', got {show(item)}")
             try:
                 span = parse_span(item)
             except ValueError as err:
@@ -209,7 +129,7 @@ def _hours(ctx: _Ctx, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
     return BusinessHours(tz, tuple(merged))
 
 
-def _floors(ctx: _Ctx, root: MarkedDict) -> tuple[Floor, ...]:
+def _floors(ctx: Reader, root: MarkedDict) -> tuple[Floor, ...]:
     items = ctx.seq(root, "floors", "")
     floor_ids: set[str] = set()
     space_where: dict[str, str] = {}
@@ -241,7 +161,7 @@ def _floors(ctx: _Ctx, root: MarkedDict) -> tuple[Floor, ...]:
     return tuple(floors)
 
 
-def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
+def _space(ctx: Reader, m: MarkedDict, path: str, floor: str) -> Space:
     sid = ctx.ident(m, "id", path)
     name = ctx.text(m, "name", path, sid) or sid
     stype = m.get("type")
@@ -255,12 +175,12 @@ def _space(ctx: _Ctx, m: MarkedDict, path: str, floor: str) -> Space:
         ctx.fail(
             m.lines["bookable"],
             f"{path}.bookable",
-            f"expected true or false, got {_show(bookable)}",
+            f"expected true or false, got {show(bookable)}",
         )
     return Space(id=sid, name=name, type=stype, capacity=cap, bookable=bookable, floor=floor)
 
 
-def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
+def _device_id(ctx: Reader, m: MarkedDict, path: str) -> str:
     """A device id; a zigbee2mqtt friendly name may hold '/' between non-empty levels."""
     value = m.get("id")
     if not isinstance(value, str) or "/" not in value or m.get("profile") not in _SPANNING_PROFILES:
@@ -268,7 +188,7 @@ def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
     if any(c in value for c in "+#") or value != value.strip() or "" in value.split("/"):
         ctx.fail(
             m.lines["id"],
-            _join(path, "id"),
+            join(path, "id"),
             "expected a zigbee2mqtt friendly name: topic levels without '+', '#', empty levels "
             f"or surrounding spaces, got {value!r}",
         )
@@ -276,7 +196,7 @@ def _device_id(ctx: _Ctx, m: MarkedDict, path: str) -> str:
 
 
 def _devices(
-    ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space], bridges: dict[str, Bridge]
+    ctx: Reader, root: MarkedDict, spaces: dict[str, Space], bridges: dict[str, Bridge]
 ) -> dict[str, DeviceBinding]:
     items = ctx.seq(root, "devices", "")
     devices: dict[str, DeviceBinding] = {}
@@ -303,26 +223,26 @@ def _devices(
     return devices
 
 
-def _entities(ctx: _Ctx, m: MarkedDict, path: str) -> tuple[tuple[str, str], ...]:
+def _entities(ctx: Reader, m: MarkedDict, path: str) -> tuple[tuple[str, str], ...]:
     """``entities: {living_pir: motion, "*_temp": temperature_c, status_led: ignore}``: what
     the device's own entity names (ESPHome object ids; `*` and `?` patterns) measure."""
     value = m.get("entities")
     if value is None:
         return ()
-    where = _join(path, "entities")
+    where = join(path, "entities")
     if not isinstance(value, MarkedDict) or not value:
         ctx.fail(m.lines["entities"], where, f"expected a mapping of entity name to quantity, "
-                 f"got {_show(value)}")  # fmt: skip
+                 f"got {show(value)}")  # fmt: skip
     out: list[tuple[str, str]] = []
     for name, quantity in value.items():
         line = value.lines[name]
         if isinstance(name, int) and not isinstance(name, bool):
             name = str(name)
         if not isinstance(name, str) or not name.strip() or any(c in name for c in "/+#"):
-            ctx.fail(line, where, f"expected an entity name (one topic level), got {_show(name)}")
+            ctx.fail(line, where, f"expected an entity name (one topic level), got {show(name)}")
         if quantity != "ignore" and quantity not in QUANTITIES:
             known = ", ".join(sorted(QUANTITIES))
             ctx.fail(line, f"{where}.{name}", f"expected a quantity ({known}) or ignore, "
-                     f"got {_show(quantity)}")  # fmt: skip
+                     f"got {show(quantity)}")  # fmt: skip
         out.append((name, quantity))
     return tuple(out)

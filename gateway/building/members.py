@@ -15,42 +15,21 @@ gateway keeps only their hash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.building.marked import MarkedDict, MarkedList
-from gateway.building.model import SPACE_TYPES, Floor, Space
+from gateway.building.model import SPACE_TYPES, Floor, MemberSpec, PlanSpec, Space
 
 if TYPE_CHECKING:
-    from gateway.building.loader import _Ctx
+    from gateway.building.reader import Reader
 
 PLAN_KEYS = ("id", "name", "spaces", "floors", "space_types")
 MEMBER_KEYS = ("id", "name", "company", "plan", "credentials")
 
 
-@dataclass(frozen=True, slots=True)
-class PlanSpec:
-    """A plan as the file gives it."""
-
-    id: str
-    name: str
-    spaces: tuple[str, ...] = ()
-    floors: tuple[str, ...] = ()
-    space_types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class MemberSpec:
-    """A member as the file gives it; ``credentials`` are raw and only hashed when stored."""
-
-    id: str
-    name: str
-    company: str | None = None
-    plan: str | None = None
-    credentials: tuple[str, ...] = ()
-
-
-def _strings(ctx: _Ctx, m: MarkedDict, key: str, path: str, allowed: set[str] | None) -> list[str]:
+def _strings(
+    ctx: Reader, m: MarkedDict, key: str, path: str, allowed: set[str] | None
+) -> list[str]:
     items = ctx.seq(m, key, path)
     out: list[str] = []
     for k, v in enumerate(items):
@@ -67,7 +46,7 @@ def _strings(ctx: _Ctx, m: MarkedDict, key: str, path: str, allowed: set[str] | 
 
 
 def parse_plans(
-    ctx: _Ctx, root: MarkedDict, spaces: dict[str, Space], floors: tuple[Floor, ...]
+    ctx: Reader, root: MarkedDict, spaces: dict[str, Space], floors: tuple[Floor, ...]
 ) -> dict[str, PlanSpec]:
     items: MarkedList = ctx.seq(root, "plans", "")
     plans: dict[str, PlanSpec] = {}
@@ -87,7 +66,9 @@ def parse_plans(
     return plans
 
 
-def parse_members(ctx: _Ctx, root: MarkedDict, plans: dict[str, PlanSpec]) -> dict[str, MemberSpec]:
+def parse_members(
+    ctx: Reader, root: MarkedDict, plans: dict[str, PlanSpec]
+) -> dict[str, MemberSpec]:
     items: MarkedList = ctx.seq(root, "members", "")
     members: dict[str, MemberSpec] = {}
     seen_credentials: dict[str, str] = {}

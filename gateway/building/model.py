@@ -11,7 +11,6 @@ from gateway.profiles.patterns import NameMap
 
 if TYPE_CHECKING:
     from gateway.building.bridges import Bridge
-    from gateway.building.members import MemberSpec, PlanSpec
 
 SPACE_TYPES: tuple[str, ...] = (
     "private_office",
@@ -21,6 +20,28 @@ SPACE_TYPES: tuple[str, ...] = (
     "phone_booth",
     "lounge",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpec:
+    """A plan as the file gives it."""
+
+    id: str
+    name: str
+    spaces: tuple[str, ...] = ()
+    floors: tuple[str, ...] = ()
+    space_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSpec:
+    """A member as the file gives it; ``credentials`` are raw and only hashed when stored."""
+
+    id: str
+    name: str
+    company: str | None = None
+    plan: str | None = None
+    credentials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,10 +90,3 @@ def create_db_engine(url: str, busy_timeout_ms: int = 5_000) -> Engine:
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
-
-
-def init_db(engine: Engine) -> None:
-    """Bring the store's schema to the newest migration (creating it in an empty store)."""
-    from gateway.store.migrate import ensure
-
-    ensure(engine)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from gateway.errors import StoreError
+from gateway.store import db  # registers every table on the metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -74,10 +75,13 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def init_db(engine: Engine) -> None:
+    """Bring the store's schema to the newest migration (creating it in an empty store)."""
+    ensure(engine)
+
+
 def ensure(engine: Engine) -> None:
     """Bring the store to head the quickest way (see the module's notes)."""
-    from gateway.store import db  # noqa: F401 - registers every table on the metadata
-
     with engine.begin() as conn:
         _lock(conn)
         names = set(inspect(conn).get_table_names())
@@ -118,9 +122,7 @@ def revision(message: str, autogenerate: bool = True) -> Path:
     from alembic import command
 
     with tempfile.TemporaryDirectory() as tmp:
-        from gateway.store.db import create_db_engine
-
-        scratch = create_db_engine(f"sqlite:///{tmp}/scratch.db")
+        scratch = db.create_db_engine(f"sqlite:///{tmp}/scratch.db")
         try:
             upgrade(scratch)
             with scratch.begin() as conn:

@@ -12,8 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from gateway.store import migrate
-from gateway.store.db import create_db_engine, init_db
+from gateway.store import create_db_engine, init_db, migrate
 
 
 def drift(url: str) -> list[Any]:
@@ -139,7 +138,7 @@ def test_starting_on_a_store_at_head_does_not_load_alembic(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path}/g.db"
     script = (
         "import sys\n"
-        "from gateway.store.db import create_db_engine, init_db\n"
+        "from gateway.store import create_db_engine, init_db\n"
         f"init_db(create_db_engine({url!r}))\n"
         "print('alembic' in sys.modules)\n"
     )
