@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from gateway.building import DeviceBinding
-from gateway.simulate.core import SimDevice
-
-if TYPE_CHECKING:
-    from gateway.simulate.traffic import Traffic
+from gateway.simulate.core import SimDevice, World
 
 #: (start, end) epoch seconds of one person's stay.
 Visit = tuple[float, float]
@@ -38,6 +35,21 @@ class Script:
 
     visits: dict[str, list[Visit]] = field(default_factory=dict)
     outages: list[Outage] = field(default_factory=list)
+
+
+class _Visitors(Protocol):
+    scripted: dict[str, list[Visit]]
+
+
+class Traffic(Protocol):
+    """What a script plays on: the world, its people and its devices by id."""
+
+    @property
+    def world(self) -> World: ...
+    @property
+    def people(self) -> _Visitors: ...
+    @property
+    def by_id(self) -> dict[str, tuple[DeviceBinding, SimDevice]]: ...
 
 
 def device_topic(binding: DeviceBinding, device: SimDevice) -> str:
