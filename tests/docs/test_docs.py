@@ -4,6 +4,7 @@ stays a short front page whose links lead to pages that exist, and the site buil
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+README_MAX_BYTES = 10_240
 
 
 def _generator() -> ModuleType:
@@ -52,6 +55,23 @@ def test_configuration_page_names_every_setting() -> None:
         return out
 
     missing = [v for v in names(Settings, "GATEWAY_") if f"| `{v}` |" not in page]
+    assert not missing
+
+
+def test_readme_is_short() -> None:
+    assert len(README.read_bytes()) <= README_MAX_BYTES
+
+
+def test_readme_cites_nothing_outside_the_repository() -> None:
+    assert "SPEC section" not in README.read_text(encoding="utf-8")
+
+
+def test_readme_links_lead_to_existing_files() -> None:
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [link for link in links if "://" not in link]
+    assert local, "the README should point into docs/"
+    missing = [link for link in local if not (ROOT / link).exists()]
     assert not missing
 
 
