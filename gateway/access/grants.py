@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 from gateway.access.members import MemberDirectory
 from gateway.building import Building
 from gateway.errors import GatewayError
-from gateway.facility.bookings import booking_for
 from gateway.store.access_tables import GrantRow
 from gateway.store.audit import Audit, record
+from gateway.store.booking_lookup import booking_for
 
 GRANTS = GrantRow.__table__  # type: ignore[attr-defined]
 MAX_WINDOW_S = 366 * 86_400  # a grant is for a visit or a term, not forever
