@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gateway.profiles.model import Decoded
+from gateway.profiles.profile import Decoded
 from gateway.store.tables import DeadLetter, Device
 from gateway.store.tables import Event as EventRow
 

@@ -42,7 +42,8 @@ message is dead-lettered with. When several profiles match a topic, the first by
 from gateway.profiles.check import CheckResult, check_profiles
 from gateway.profiles.commands import CommandError, CommandSpec
 from gateway.profiles.loader import SCHEMA_VERSION, load_profile
-from gateway.profiles.model import CANONICAL_UNITS, Decoded, Profile
+from gateway.profiles.model import CANONICAL_UNITS
+from gateway.profiles.profile import Decoded, Profile
 from gateway.profiles.registry import ProfileRegistry
 
 __all__ = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gateway.errors import ProfileError
 from gateway.profiles.loader import load_profile
-from gateway.profiles.model import Profile
+from gateway.profiles.profile import Profile
 from gateway.profiles.registry import ProfileRegistry, profile_files
 from gateway.profiles.samples import run_sample
 

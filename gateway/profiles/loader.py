@@ -14,8 +14,10 @@ from typing import Any, cast
 
 from gateway.profiles.convert import FieldSpec, TimestampSpec, TsFormat
 from gateway.profiles.fieldmap import parse_field
-from gateway.profiles.model import PayloadFormat, Predicate, Profile, Rule
+from gateway.profiles.model import PayloadFormat, Rule
 from gateway.profiles.patterns import NameMap, is_pattern
+from gateway.profiles.predicates import Predicate
+from gateway.profiles.profile import Profile
 from gateway.profiles.samples import load_samples
 from gateway.profiles.sections import fragment_fields, parse_availability, parse_commands
 from gateway.profiles.topics import TopicPattern, compile_topic

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from gateway.errors import DecodeError
 from gateway.events import Reading, Value
 from gateway.fastdata import positional_builder
-from gateway.profiles.commands import CommandSpec
 from gateway.profiles.convert import (
     SKIP,
     FieldSpec,
-    MapKey,
     TimestampSpec,
     get_path,
-    map_key,
     show,
 )
-from gateway.profiles.patterns import NameMap, compile_pattern, glob_all, glob_get
+from gateway.profiles.patterns import NameMap, glob_all, glob_get
+from gateway.profiles.predicates import Predicate
 from gateway.profiles.topics import TopicPattern
 
 PayloadFormat = Literal["json", "text"]
@@ -43,40 +41,6 @@ CANONICAL_UNITS: dict[str, str | None] = {
     "paper_pct": "%",
     "toner_pct": "%",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Predicate:
-    """A rule applies only when its predicates hold: a key exists (or not), equals, or is in."""
-
-    key: str
-    path: tuple[str, ...] | None
-    exists: bool | None = None
-    one_of: frozenset[MapKey] | None = None  # ``equals`` is a one-element ``in``
-    capture: bool = False  # tests a topic capture instead of a payload key
-    like: str | None = None  # ``like: "temperature:*"``: a text matching the pattern
-
-    def holds(self, obj: dict[str, Any] | None, captures: dict[str, str] | None = None) -> bool:
-        if self.capture:
-            value: Any = (captures or {}).get(self.key)
-        else:
-            value = get_path(obj, self.key, self.path) if obj is not None else None
-        if self.exists is not None and (value is not None) != self.exists:
-            return False
-        if self.like is not None:
-            return isinstance(value, str) and compile_pattern(self.like).match(value) is not None
-        if self.one_of is not None:
-            key = map_key(value)
-            return key is not None and key in self.one_of
-        return True
-
-    def describe(self) -> str:
-        what = "topic level" if self.capture else "key"
-        if self.like is not None:
-            return f"{what} {self.key!r} is like {self.like!r}"
-        if self.one_of is not None:
-            return f"{what} {self.key!r} has one of {sorted(show(k[1]) for k in self.one_of)}"
-        return f"{what} {self.key!r} {'exists' if self.exists is not False else 'is absent'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,83 +279,3 @@ def _reading_with(
     else:
         return _reading(spec.quantity, value, spec.unit, ts, {})
     return _reading(spec.quantity, value, spec.unit, ts, attrs)
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """What one message decodes to: the profile that read it, the device, its readings."""
-
-    profile: str
-    device: str
-    readings: list[Reading]
-    model: str | None = None  # when the payload names the device model
-    #: why some fields of the message gave no reading while others did (one reason a field)
-    refused: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedReading:
-    """One reading a sample must produce; unit, ts and attrs are checked when given."""
-
-    quantity: str
-    value: Value
-    unit: str | None = None
-    check_unit: bool = False
-    ts: float | None = None
-    attrs: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """A recorded payload and what decoding it must give."""
-
-    index: int
-    topic: str
-    payload: bytes
-    name: str | None = None
-    device: str | None = None
-    expect: tuple[ExpectedReading, ...] | None = None
-    reject: str | None = None  # a substring of the expected DecodeError reason
-    ignored: bool = False
-    refused: str | None = None  # a substring of the reason one field is refused with
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """A loaded profile file."""
-
-    name: str
-    path: str
-    description: str
-    source: str
-    rules: tuple[Rule, ...]
-    ignore: tuple[TopicPattern, ...]
-    samples: tuple[Sample, ...]
-    schema_version: int = 2
-    availability: Availability | None = None
-    commands: dict[str, CommandSpec] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Availability:
-    """How long a device of this profile may stay silent before it counts as offline.
-
-    ``timeouts`` is per power class (``mains``, ``battery``); ``models`` puts a model in a class;
-    ``default`` is the class of a device whose model is unknown.
-    """
-
-    default: str
-    timeouts: dict[str, float]
-    models: dict[str, str]
-
-    def silence_timeout(self, model: str | None) -> float:
-        """The timeout of ``model``'s class: an exact model name, else the longest model name
-        it starts with (Shelly ids are ``<model>-<mac>``), else the default class."""
-        cls = self.default
-        if model is not None:
-            found = self.models.get(model)
-            if found is None:
-                prefixes = [m for m in self.models if model.startswith(m)]
-                found = self.models[max(prefixes, key=len)] if prefixes else None
-            cls = found or cls
-        return self.timeouts[cls]

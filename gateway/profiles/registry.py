@@ -11,8 +11,9 @@ from gateway.errors import DecodeError, ProfileError
 from gateway.profiles.commands import CommandError
 from gateway.profiles.convert import show
 from gateway.profiles.loader import load_profile
-from gateway.profiles.model import Decoded, Profile, Rule
+from gateway.profiles.model import Rule
 from gateway.profiles.patterns import NameMap
+from gateway.profiles.profile import Decoded, Profile
 from gateway.profiles.topics import TopicPattern
 
 _UNSET: Any = object()

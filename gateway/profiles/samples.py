@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gateway.errors import DecodeError
 from gateway.events import QUANTITIES, Reading
 from gateway.profiles.convert import TimestampSpec
-from gateway.profiles.model import Decoded, ExpectedReading, Sample
+from gateway.profiles.profile import Decoded, ExpectedReading, Sample
 
 if TYPE_CHECKING:
     from gateway.profiles.validate import Ctx

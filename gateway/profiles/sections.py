@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway.profiles.commands import CommandSpec
 from gateway.profiles.convert import FieldSpec
-from gateway.profiles.model import Availability
+from gateway.profiles.profile import Availability
 from gateway.profiles.validate import Ctx, join
 from gateway.profiles.yamlfile import read_yaml
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.errors import DecodeError
-from gateway.profiles.model import Profile
+from gateway.profiles.profile import Profile
 from gateway.profiles.registry import ProfileRegistry
 from gateway.profiles.topics import TopicPattern
 
