@@ -53,29 +53,9 @@ def parse_field(
     if isinstance(raw, str):
         raw = {"quantity": raw}  # shorthand: `temperature: temperature_c`
     spec = ctx.mapping(raw, where, _FIELD_KEYS)
-    if "quantity" not in spec:
-        ctx.fail(join(where, "quantity"), "is missing")
-    quantity = ctx.string(spec["quantity"], join(where, "quantity"))
-    if quantity not in QUANTITIES:
-        ctx.fail(
-            join(where, "quantity"),
-            f"unknown quantity {quantity!r} (known: {', '.join(sorted(QUANTITIES))})",
-        )
+    quantity = _quantity(ctx, spec, where)
     out_type = QUANTITIES[quantity]
-    canonical = CANONICAL_UNITS.get(quantity)
-    unit = canonical
-    linear: tuple[float, float] | None = None
-    if "unit" in spec:
-        given = ctx.string(spec["unit"], join(where, "unit"))
-        if given != canonical:
-            linear = conversion(quantity, given)
-            if linear is None:
-                ctx.fail(
-                    join(where, "unit"),
-                    f"{quantity} is reported in {canonical!r} and cannot be converted from "
-                    f"{given!r} (known: {', '.join(units_of(quantity)) or 'none'})"
-                    "; convert with scale and offset",
-                )
+    linear = _linear(ctx, spec, where, quantity)
     allowed = ENUMS.get(quantity)
     mapping = None
     if "map" in spec:
@@ -83,36 +63,9 @@ def parse_field(
             if key_ in spec:
                 ctx.fail(join(where, key_), "does not apply together with map")
         mapping = _map(ctx, spec["map"], join(where, "map"), quantity, out_type, allowed)
-    default_source = _SOURCE_OF[out_type]
-    source = cast(
-        SourceType,
-        ctx.choice(
-            spec.get("type", default_source),
-            join(where, "type"),
-            ("boolean", "integer", "number", "string"),
-        ),
-    )
+    source = _source(ctx, spec, where, quantity, out_type)
     numeric = out_type in (int, float)
-    if numeric != (source in ("integer", "number")) or (not numeric and source != default_source):
-        ctx.fail(
-            join(where, "type"),
-            f"a {source} cannot become {quantity} "
-            f"({out_type.__name__}); use map for other kinds of values",
-        )
-    nums: dict[str, float | None] = {}
-    for key_ in ("scale", "offset", "min", "max"):
-        nums[key_] = ctx.number(spec[key_], join(where, key_)) if key_ in spec else None
-        if nums[key_] is not None and not numeric:
-            ctx.fail(join(where, key_), f"only numeric quantities take {key_}, not {quantity}")
-    if nums["scale"] == 0:
-        ctx.fail(join(where, "scale"), "must not be 0")
-    if linear is not None:  # fold the unit conversion into scale and offset
-        scale, offset = nums["scale"] or 1.0, nums["offset"] or 0.0
-        nums["scale"], nums["offset"] = scale * linear[0], offset * linear[0] + linear[1]
-    if numeric:  # a physical range applies unless the profile narrows or widens it
-        low, high = BOUNDS.get(quantity, (None, None))
-        nums["min"] = low if nums["min"] is None else nums["min"]
-        nums["max"] = high if nums["max"] is None else nums["max"]
+    nums = _numbers(ctx, spec, where, quantity, numeric, linear)
     required = ctx.boolean(spec.get("required", False), join(where, "required"))
     unmapped = ctx.choice(
         spec.get("unmapped", "reject"), join(where, "unmapped"), ("reject", "skip")
@@ -136,7 +89,7 @@ def parse_field(
         quantity=quantity,
         out_type=out_type,
         source=source,
-        unit=unit,
+        unit=CANONICAL_UNITS.get(quantity),
         scale=nums["scale"],
         offset=nums["offset"],
         minimum=nums["min"],
@@ -149,6 +102,87 @@ def parse_field(
         skip_unmapped=unmapped == "skip",
         unit_from=unit_from,
     )
+
+
+def _quantity(ctx: Ctx, spec: dict[str, Any], where: str) -> str:
+    if "quantity" not in spec:
+        ctx.fail(join(where, "quantity"), "is missing")
+    quantity = ctx.string(spec["quantity"], join(where, "quantity"))
+    if quantity not in QUANTITIES:
+        ctx.fail(
+            join(where, "quantity"),
+            f"unknown quantity {quantity!r} (known: {', '.join(sorted(QUANTITIES))})",
+        )
+    return quantity
+
+
+def _linear(
+    ctx: Ctx, spec: dict[str, Any], where: str, quantity: str
+) -> tuple[float, float] | None:
+    """(factor, offset) from the ``unit`` given to the canonical one; None: it is canonical."""
+    if "unit" not in spec:
+        return None
+    canonical = CANONICAL_UNITS.get(quantity)
+    given = ctx.string(spec["unit"], join(where, "unit"))
+    if given == canonical:
+        return None
+    linear = conversion(quantity, given)
+    if linear is None:
+        ctx.fail(
+            join(where, "unit"),
+            f"{quantity} is reported in {canonical!r} and cannot be converted from "
+            f"{given!r} (known: {', '.join(units_of(quantity)) or 'none'})"
+            "; convert with scale and offset",
+        )
+    return linear
+
+
+def _source(
+    ctx: Ctx, spec: dict[str, Any], where: str, quantity: str, out_type: type
+) -> SourceType:
+    default_source = _SOURCE_OF[out_type]
+    source = cast(
+        SourceType,
+        ctx.choice(
+            spec.get("type", default_source),
+            join(where, "type"),
+            ("boolean", "integer", "number", "string"),
+        ),
+    )
+    numeric = out_type in (int, float)
+    if numeric != (source in ("integer", "number")) or (not numeric and source != default_source):
+        ctx.fail(
+            join(where, "type"),
+            f"a {source} cannot become {quantity} "
+            f"({out_type.__name__}); use map for other kinds of values",
+        )
+    return source
+
+
+def _numbers(
+    ctx: Ctx,
+    spec: dict[str, Any],
+    where: str,
+    quantity: str,
+    numeric: bool,
+    linear: tuple[float, float] | None,
+) -> dict[str, float | None]:
+    """scale, offset, min and max, with the unit conversion and physical range folded in."""
+    nums: dict[str, float | None] = {}
+    for key_ in ("scale", "offset", "min", "max"):
+        nums[key_] = ctx.number(spec[key_], join(where, key_)) if key_ in spec else None
+        if nums[key_] is not None and not numeric:
+            ctx.fail(join(where, key_), f"only numeric quantities take {key_}, not {quantity}")
+    if nums["scale"] == 0:
+        ctx.fail(join(where, "scale"), "must not be 0")
+    if linear is not None:  # fold the unit conversion into scale and offset
+        scale, offset = nums["scale"] or 1.0, nums["offset"] or 0.0
+        nums["scale"], nums["offset"] = scale * linear[0], offset * linear[0] + linear[1]
+    if numeric:  # a physical range applies unless the profile narrows or widens it
+        low, high = BOUNDS.get(quantity, (None, None))
+        nums["min"] = low if nums["min"] is None else nums["min"]
+        nums["max"] = high if nums["max"] is None else nums["max"]
+    return nums
 
 
 def _unit_from(
