@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from gateway.errors import DecodeError, ProfileError
+from gateway.events import Reading
 from gateway.profiles.commands import CommandError
 from gateway.profiles.convert import show
 from gateway.profiles.loader import load_profile
 from gateway.profiles.model import Rule
 from gateway.profiles.patterns import NameMap
 from gateway.profiles.profile import Decoded, Profile
-from gateway.profiles.topics import TopicPattern
+from gateway.profiles.topic_index import TopicIndex
 
 _UNSET: Any = object()
 _INVALID: Any = object()
 _MAX_KEYS_SHOWN = 8
 _MAX_REASONS = 3
-T = TypeVar("T")
 
 
 def profile_files(directory: Path) -> list[Path]:
@@ -33,71 +33,7 @@ def profile_files(directory: Path) -> list[Path]:
     )
 
 
-_MEMO_MAX = 8192
 _TOPICS_MAX = 65_536  # topics whose matching rules are remembered
-
-
-def _levels(pattern: TopicPattern) -> tuple[int, bool]:
-    """(number of '/' in the pattern, whether it ends in '#')."""
-    return pattern.pattern.count("/"), pattern.pattern.endswith("#") or pattern.multi
-
-
-def _fits(levels: tuple[int, bool], depth: int) -> bool:
-    slashes, multi = levels
-    return depth >= slashes - 1 if multi else depth == slashes
-
-
-class TopicIndex(Generic[T]):
-    """Items keyed by topic pattern, looked up by a topic's first two levels.
-
-    Lookup returns every item whose pattern could match, in the order given; the caller still
-    matches the regex. Patterns starting with a wildcard never match ``$`` topics (MQTT 4.7.2).
-    """
-
-    def __init__(self, items: list[tuple[TopicPattern, T]]) -> None:
-        self._memo: dict[tuple[str, str, int], tuple[T, ...]] = {}
-        self._depth = {id(item): _levels(pat) for pat, item in items}
-        self._wild = tuple(item for pat, item in items if pat.first is None)
-        self._by: dict[str, tuple[dict[str, tuple[T, ...]], tuple[T, ...]]] = {}
-        for first in {pat.first for pat, _ in items if pat.first is not None}:
-            fits = [
-                (pat, item)
-                for pat, item in items
-                if pat.first == first or (pat.first is None and not first.startswith("$"))
-            ]
-            seconds = {pat.second for pat, _ in fits if pat.second is not None}
-            by_second = {
-                second: tuple(item for pat, item in fits if pat.second in (None, second))
-                for second in seconds
-            }
-            others = tuple(item for pat, item in fits if pat.second is None)
-            self._by[first] = (by_second, others)
-
-    def lookup(self, topic: str) -> tuple[T, ...]:
-        """The candidates for ``topic``, narrowed by its number of levels and memoized per
-        (first level, second level, depth): wildcard-first patterns (ESPHome, Shelly) would
-        otherwise be tried on every message."""
-        first, _, rest = topic.partition("/")
-        depth = topic.count("/")
-        key = (first, rest.partition("/")[0], depth)
-        found = self._memo.get(key)
-        if found is None:
-            found = tuple(
-                item for item in self._lookup(topic) if _fits(self._depth[id(item)], depth)
-            )
-            if len(self._memo) < _MEMO_MAX:
-                self._memo[key] = found
-        return found
-
-    def _lookup(self, topic: str) -> tuple[T, ...]:
-        first, _, rest = topic.partition("/")
-        entry = self._by.get(first)
-        if entry is None:
-            return () if first.startswith("$") else self._wild
-        by_second, others = entry
-        if not by_second:
-            return others
-        return by_second.get(rest.partition("/")[0], others)
 
 
 class ProfileRegistry:
@@ -219,12 +155,7 @@ class ProfileRegistry:
         json_error = ""
         for rule, captures in matches:
             if text is None:
-                try:
-                    text = bytes(payload).decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise DecodeError(
-                        f"payload is not valid UTF-8: {err.reason} at byte {err.start}"
-                    ) from err
+                text = _utf8(payload)
             model = None
             refused: list[str] = []
             if rule.format == "json":
@@ -265,21 +196,40 @@ class ProfileRegistry:
                 if got is None:
                     return None  # an entity the profile or the building ignores on purpose
                 readings = got
-            if not readings:
-                if rule.seen_empty:  # the device was heard: it is seen, its refusals kept
-                    return Decoded(rule.profile, device, readings, model, tuple(refused))
-                if refused:  # nothing in it could be read: the message is refused whole
-                    raise DecodeError("; ".join(refused[:_MAX_REASONS]))
-                if rule.ignore_empty:
-                    return None
-                raise DecodeError(_no_readings(rule, obj if rule.format == "json" else None))
-            if refused:
-                return Decoded(rule.profile, device, readings, model, tuple(refused))
-            return Decoded(rule.profile, device, readings, model)
+            return _outcome(rule, device, readings, model, refused, obj)
         if not reasons:
             raise DecodeError(f"no profile matches topic {show(topic)}")
         # every rule for this topic refused the payload: say why, each reason once
         raise DecodeError("; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]))
+
+
+def _utf8(payload: bytes) -> str:
+    try:
+        return bytes(payload).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DecodeError(f"payload is not valid UTF-8: {err.reason} at byte {err.start}") from err
+
+
+def _outcome(
+    rule: Rule,
+    device: str,
+    readings: list[Reading],
+    model: str | None,
+    refused: list[str],
+    obj: Any,
+) -> Decoded | None:
+    """What the rule that read a message makes of it: its readings, or why it gave none."""
+    if not readings:
+        if rule.seen_empty:  # the device was heard: it is seen, its refusals kept
+            return Decoded(rule.profile, device, readings, model, tuple(refused))
+        if refused:  # nothing in it could be read: the message is refused whole
+            raise DecodeError("; ".join(refused[:_MAX_REASONS]))
+        if rule.ignore_empty:
+            return None
+        raise DecodeError(_no_readings(rule, obj if rule.format == "json" else None))
+    if refused:
+        return Decoded(rule.profile, device, readings, model, tuple(refused))
+    return Decoded(rule.profile, device, readings, model)
 
 
 def _parse_json(text: str) -> tuple[Any, str]:

@@ -51,23 +51,10 @@ def compile_topic(pattern: str) -> TopicPattern:
             parts.append("[^/]*")
             filters.append("+")
         elif level.startswith("{") and level.endswith("}"):
-            name = level[1:-1]
-            spans = name.endswith("#")  # zigbee2mqtt friendly names may contain '/'
-            if spans:
-                if multi:
-                    raise ValueError(f"only one {{name#}} capture is allowed in {pattern!r}")
-                name, multi = name[:-1], True
-            if not _NAME.match(name):
-                raise ValueError(f"capture {level!r} is not a valid name in {pattern!r}")
-            if name in captures:
-                raise ValueError(f"capture {level!r} appears twice in {pattern!r}")
-            captures.append(name)
-            if spans:  # one or more whole levels, none of them empty
-                parts.append(f"(?P<{name}>[^/]+(?:/[^/]+)*)")
-                filters.append("#")
-                continue
-            parts.append(f"(?P<{name}>[^/]+)")
-            filters.append("+")
+            part, spans = _capture(level, pattern, captures, multi)
+            multi = multi or spans
+            parts.append(part)
+            filters.append("#" if spans else "+")
         elif any(c in level for c in "+#{}"):
             raise ValueError(
                 f"level {level!r} of {pattern!r} mixes text with a wildcard or capture;"
@@ -90,6 +77,25 @@ def compile_topic(pattern: str) -> TopicPattern:
         captures=tuple(captures),
         multi=multi,
     )
+
+
+def _capture(level: str, pattern: str, captures: list[str], multi: bool) -> tuple[str, bool]:
+    """The regex of one ``{name}`` or ``{name#}`` level and whether it spans levels; adds the
+    name to ``captures``."""
+    name = level[1:-1]
+    spans = name.endswith("#")  # zigbee2mqtt friendly names may contain '/'
+    if spans:
+        if multi:
+            raise ValueError(f"only one {{name#}} capture is allowed in {pattern!r}")
+        name = name[:-1]
+    if not _NAME.match(name):
+        raise ValueError(f"capture {level!r} is not a valid name in {pattern!r}")
+    if name in captures:
+        raise ValueError(f"capture {level!r} appears twice in {pattern!r}")
+    captures.append(name)
+    if spans:  # one or more whole levels, none of them empty
+        return f"(?P<{name}>[^/]+(?:/[^/]+)*)", True
+    return f"(?P<{name}>[^/]+)", False
 
 
 def _literal(level: str) -> bool:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.profiles.registry import TopicIndex
+from gateway.profiles.topic_index import TopicIndex
 from gateway.profiles.topics import compile_topic
 
 
