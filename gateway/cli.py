@@ -13,12 +13,13 @@ from datetime import time as dtime
 from pathlib import Path
 
 from gateway.access.token_cli import add_commands as add_token_commands
+from gateway.admin_token import check_admin_token
 from gateway.deploy.commands import add_deploy_parser
 from gateway.errors import GatewayError
 from gateway.export.commands import add_export_parser
 from gateway.logtext import LineFormatter
 from gateway.reports.cli import add_commands as add_report_commands
-from gateway.settings import Settings, check_admin_token, load_settings
+from gateway.settings import Settings, load_settings
 from gateway.store.db_cli import add_db_parser
 
 log = logging.getLogger("gateway")

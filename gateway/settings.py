@@ -6,50 +6,18 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.broker_url import parse_broker_url
 from gateway.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _NOT_CLIENT_ID = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerUrl:
-    """Where the broker is: ``mqtt://[user:pass@]host[:port]`` or ``mqtts://`` for TLS."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None = None
-    password: str | None = None
-
-    def __str__(self) -> str:  # never shows the password
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-def parse_broker_url(url: str) -> BrokerUrl:
-    """Parse a broker URL; raise ConfigError naming what is wrong."""
-    parts = urlsplit(url)
-    tls = {"mqtt": False, "tcp": False, "mqtts": True, "ssl": True}.get(parts.scheme)
-    if tls is None or not parts.hostname:
-        raise ConfigError(
-            f"broker URL: expected mqtt://host:port or mqtts://host:port, got {url!r}"
-        )
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError as err:
-        raise ConfigError(f"broker URL: bad port in {url!r}") from err
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return BrokerUrl(parts.hostname, port, tls, user, password)
 
 
 class MqttSettings(BaseModel):
@@ -293,33 +261,3 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         return Settings(**values)
     except ValueError as err:
         raise ConfigError(f"invalid settings: {err}") from err
-
-
-#: The admin token of deploy/gateway.env.example: a copied example must not open the gateway.
-ADMIN_TOKEN_PLACEHOLDER = "change-me-to-a-long-random-token"
-ADMIN_TOKEN_MIN_CHARS = 24
-ADMIN_TOKEN_FILE = Path(".gateway") / "admin-token"
-
-
-def check_admin_token(settings: Settings) -> None:
-    """Refuse, before ``gateway run`` starts anything, an admin token short enough to guess
-    or still the example's placeholder (``gateway demo`` and tests skip this)."""
-    if settings.admin_token is not None:
-        token, where = settings.admin_token.get_secret_value().strip(), "GATEWAY_ADMIN_TOKEN"
-    elif ADMIN_TOKEN_FILE.is_file():
-        token, where = ADMIN_TOKEN_FILE.read_text().strip(), str(ADMIN_TOKEN_FILE.resolve())
-    else:
-        return  # the gateway generates one (32 characters) at start
-    fix = (
-        "set a long random one (python3 -c 'import secrets; print(secrets.token_urlsafe(32))'),"
-        f" or unset GATEWAY_ADMIN_TOKEN and remove {ADMIN_TOKEN_FILE} to have one generated"
-    )
-    if token == ADMIN_TOKEN_PLACEHOLDER:
-        raise ConfigError(
-            f"the admin token in {where} is the placeholder of gateway.env.example: {fix}"
-        )
-    if len(token) < ADMIN_TOKEN_MIN_CHARS:
-        raise ConfigError(
-            f"the admin token in {where} has {len(token)} characters, fewer than the "
-            f"{ADMIN_TOKEN_MIN_CHARS} required: {fix}"
-        )

@@ -16,7 +16,7 @@ To simulate a new device kind: write a ``SimDevice`` subclass that listens to it
 in ``Traffic._make``.
 """
 
-from gateway.settings import BrokerUrl, parse_broker_url
+from gateway.broker_url import BrokerUrl, parse_broker_url
 from gateway.simulate.simulator import Simulator, default_start
 from gateway.simulate.traffic import Traffic
 

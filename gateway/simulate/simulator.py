@@ -13,9 +13,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.broker_url import parse_broker_url
 from gateway.building import Building
 from gateway.errors import ConfigError, GatewayError
-from gateway.settings import parse_broker_url
 from gateway.simulate.core import Behaviour, Message
 from gateway.simulate.script import Script
 from gateway.simulate.traffic import Traffic

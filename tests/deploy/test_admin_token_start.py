@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.admin_token import ADMIN_TOKEN_PLACEHOLDER, check_admin_token
 from gateway.errors import ConfigError
-from gateway.settings import ADMIN_TOKEN_PLACEHOLDER, check_admin_token, load_settings
+from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "deploy" / "gateway.env.example"
