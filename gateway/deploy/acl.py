@@ -128,18 +128,7 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         g_read.setdefault(topics.ha_status, None)
         ha_read = (f"{topics.discovery_prefix}/#", f"{prefix}/#")
         ha_write = (topics.ha_status,)
-    doors = tuple(
-        d
-        for d, b in sorted(building.devices.items())
-        if DOOR_COMMAND in registry.profiles[b.profile].commands and b.bridge is None
-    )
-    door_read: tuple[str, ...] = ()
-    door_write: tuple[str, ...] = ()
-    if doors:
-        request = settings.access.request_topic
-        door_write = tuple(door_request_topic(request, d) for d in doors)
-        g_read.setdefault(_CAPTURE.sub("+", request), None)
-        door_read = (f"{prefix}/access/revocations",)
+    doors, door_read, door_write = _doors(building, registry, settings, prefix, g_read)
     users = (*(g.user for g in grants), *self_connecting(building))
     return AclPlan(
         tuple(write),
@@ -156,6 +145,28 @@ def plan_acl(building: Building, registry: ProfileRegistry, settings: Settings) 
         ha_write,
         users,
     )
+
+
+def _doors(
+    building: Building,
+    registry: ProfileRegistry,
+    settings: Settings,
+    prefix: str,
+    g_read: dict[str, None],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The doors that connect themselves, what they read and the request topic each writes;
+    the gateway reads the requests (added to ``g_read``)."""
+    doors = tuple(
+        d
+        for d, b in sorted(building.devices.items())
+        if DOOR_COMMAND in registry.profiles[b.profile].commands and b.bridge is None
+    )
+    if not doors:
+        return (), (), ()
+    request = settings.access.request_topic
+    g_read.setdefault(_CAPTURE.sub("+", request), None)
+    door_write = tuple(door_request_topic(request, d) for d in doors)
+    return doors, (f"{prefix}/access/revocations",), door_write
 
 
 def self_connecting(building: Building) -> list[str]:
