@@ -167,26 +167,32 @@ def to_turtle(
             g.add((s, RDFS.comment, Literal(f"{sp.type}, capacity {sp.capacity}, id {sp.id}")))
             part(fl, s)
     for dev in building.devices.values():
-        if dev.profile not in registry.profiles:
-            continue
-        d = _iri(bldg, "device", dev.id)
-        quantities = device_quantities(dev, registry, stored)
-        g.add((d, RDF.type, brick.Access_Reader if "door" in quantities else brick.Equipment))
-        g.add((d, RDFS.label, Literal(dev.id)))
-        g.add((d, RDFS.comment, Literal(f"profile {dev.profile}")))
-        space = None
-        if dev.space is not None and dev.space in building.spaces:
-            space = _iri(bldg, "space", dev.space)
-            g.add((d, brick.hasLocation, space))
-            g.add((space, brick.isLocationOf, d))
-        for q in quantities:
-            p = _iri(bldg, "point", f"{dev.id}.{q}")
-            g.add((p, RDF.type, brick[QUANTITY_CLASSES.get(q, "Point")]))
-            g.add((p, RDFS.label, Literal(f"{dev.id} {q}")))
-            g.add((d, brick.hasPoint, p))
-            g.add((p, brick.isPointOf, d))
-            if q in UNITS:
-                g.add((p, brick.hasUnit, unit[UNITS[q]]))
-            if space is not None:
-                g.add((space, brick.hasPoint, p))
+        if dev.profile in registry.profiles:
+            _device(g, bldg, building, dev, device_quantities(dev, registry, stored))
     return g.serialize(format="turtle")
+
+
+def _device(
+    g: Graph, bldg: Namespace, building: Building, dev: DeviceBinding, quantities: tuple[str, ...]
+) -> None:
+    """One device, located in its space, with a point per quantity it reports."""
+    brick, unit = Namespace(BRICK), Namespace(QUDT_UNIT)
+    d = _iri(bldg, "device", dev.id)
+    g.add((d, RDF.type, brick.Access_Reader if "door" in quantities else brick.Equipment))
+    g.add((d, RDFS.label, Literal(dev.id)))
+    g.add((d, RDFS.comment, Literal(f"profile {dev.profile}")))
+    space = None
+    if dev.space is not None and dev.space in building.spaces:
+        space = _iri(bldg, "space", dev.space)
+        g.add((d, brick.hasLocation, space))
+        g.add((space, brick.isLocationOf, d))
+    for q in quantities:
+        p = _iri(bldg, "point", f"{dev.id}.{q}")
+        g.add((p, RDF.type, brick[QUANTITY_CLASSES.get(q, "Point")]))
+        g.add((p, RDFS.label, Literal(f"{dev.id} {q}")))
+        g.add((d, brick.hasPoint, p))
+        g.add((p, brick.isPointOf, d))
+        if q in UNITS:
+            g.add((p, brick.hasUnit, unit[UNITS[q]]))
+        if space is not None:
+            g.add((space, brick.hasPoint, p))
