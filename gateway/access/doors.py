@@ -21,20 +21,19 @@ keeps the member.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.access.door_limits import RATE_LIMITED, DoorLimiter, Trip
+from gateway.access.door_requests import Decision, door_of, parse_request, rarely
 from gateway.access.grants import GrantBook
 from gateway.access.members import MemberDirectory, mask
-from gateway.building import Building
+from gateway.building import Building, DeviceBinding
 from gateway.events import Event, kind_of
 from gateway.profiles import ProfileRegistry
 from gateway.profiles.commands import CommandError
@@ -49,28 +48,6 @@ PRUNE_S = 60.0  # how often grants past their window are dropped from memory
 
 Evidence = Callable[[list[Event], float], None]
 Trips = Callable[[list[Trip], float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    granted: bool
-    reason: str
-    member: str | None
-    grant: str | None = None
-
-
-def door_of(pattern: str, topic: str) -> str | None:
-    """The door id: the topic's segment where ``pattern`` has ``+`` (None if it does not match)."""
-    p, t = pattern.split("/"), topic.split("/")
-    if len(p) != len(t):
-        return None
-    door = None
-    for a, b in zip(p, t, strict=True):
-        if a == "+":
-            door = b
-        elif a != b:
-            return None
-    return door
 
 
 class DoorDecider:
@@ -129,30 +106,18 @@ class DoorDecider:
         binding = self.building.devices.get(door or "")
         if binding is not None and not self._is_door(binding.profile):
             self.not_door += 1
-            if self.not_door <= 10 or self.not_door % 1000 == 0:
-                log.warning(
-                    "request on %s ignored: %s is no door (%d so far)",
-                    topic,
-                    binding.id,
-                    self.not_door,
-                )
+            if rarely(self.not_door):
+                what = "request on %s ignored: %s is no door (%d so far)"
+                log.warning(what, topic, binding.id, self.not_door)
             return None
         try:
-            body = json.loads(payload)
-            request, credential = body["request"], body["credential"]
-            if not isinstance(request, str | int) or credential is None:  # a card: any type
-                raise TypeError("request must be a string or number, credential not null")
+            request, credential = parse_request(payload)
         except Exception as err:  # any undecodable body is malformed, even a RecursionError
             self.malformed += 1
-            if self.malformed <= 10 or self.malformed % 1000 == 0:
-                log.warning(
-                    "door request on %s refused (%d so far): %s",
-                    topic,
-                    self.malformed,
-                    type(err).__name__,
-                )
+            if rarely(self.malformed):
+                what = "door request on %s refused (%d so far): %s"
+                log.warning(what, topic, self.malformed, type(err).__name__)
             return None
-        request = str(request)[:128]
         cred_hash = self.directory.hasher.hash(credential)
         if binding is None:
             self._audit(
@@ -166,7 +131,7 @@ class DoorDecider:
                     "unknown door",
                     None,
                     mask(cred_hash),
-                    {"request": str(request)},
+                    {"request": request},
                 )
             )
             return None
@@ -177,22 +142,42 @@ class DoorDecider:
         else:  # the credential decides nothing; the audit still says whose it was
             known = self.directory.by_hash(cred_hash)
             d = Decision(False, RATE_LIMITED, None if known is None else known.id)
+        out = self._answer(binding, request, d)
+        self.decided += 1
+        self._record(binding, now, request, cred_hash, d, limit, trip)
+        return out
+
+    def _answer(
+        self, binding: DeviceBinding, request: str, d: Decision
+    ) -> tuple[str, bytes] | None:
+        """The door profile's answer command; None (logged) when it cannot be rendered."""
         try:
-            out = self.registry.render_command(
+            return self.registry.render_command(
                 binding.profile,
                 binding.id,
                 COMMAND,
                 {
-                    "request": str(request),
+                    "request": request,
                     "decision": "granted" if d.granted else "denied",
                     "open_s": self.open_s if d.granted else 0,
                 },
             )
         except CommandError as err:
             log.error("door %s cannot be answered: %s", binding.id, err)
-            out = None
-        self.decided += 1
-        detail: dict[str, object] = {"request": str(request)}
+            return None
+
+    def _record(
+        self,
+        binding: DeviceBinding,
+        now: float,
+        request: str,
+        cred_hash: str,
+        d: Decision,
+        limit: str | None,
+        trip: Trip | None,
+    ) -> None:
+        """Queue the decision's audit row, and its badge for the engine when granted."""
+        detail: dict[str, object] = {"request": request}
         if d.grant is not None:
             detail["grant"] = d.grant
         if limit is not None:
@@ -225,7 +210,6 @@ class DoorDecider:
                 attrs,
             )
         self._audit(entry, badge, trip)
-        return out
 
     def _is_door(self, profile: str) -> bool:
         found = self.registry.profiles.get(profile)
