@@ -16,68 +16,37 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from gateway.access.grant_types import (
+    GRANTS,
+    BookingCheck,
+    Grant,
+    GrantError,
+    GrantNotFound,
+    GrantRefused,
+    booked,
+    check_request,
+    grant_of,
+    row_of,
+)
 from gateway.access.members import MemberDirectory
 from gateway.building import Building
-from gateway.errors import GatewayError
-from gateway.store.access_tables import GrantRow
 from gateway.store.audit import Audit, record
-from gateway.store.booking_lookup import booking_for
 
-GRANTS = GrantRow.__table__  # type: ignore[attr-defined]
-MAX_WINDOW_S = 366 * 86_400  # a grant is for a visit or a term, not forever
-
-
-class GrantError(GatewayError):
-    """The grant request itself is wrong (unknown member, door or space, bad window)."""
-
-
-class GrantNotFound(GrantError):
-    """No grant with that id."""
-
-
-class GrantRefused(GatewayError):
-    """The member may not have this grant; ``reason`` says why (an HTTP 403)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def booked(db: Engine, site: str, member: str, space: str, start: float, end: float) -> str | None:
-    """The live booking of ``space`` by ``member`` over the whole window (its id), if any."""
-    with db.connect() as conn:
-        return booking_for(conn, site, member, space, start, end)
-
-
-BookingCheck = Callable[[Engine, str, str, str, float, float], str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    id: str
-    member: str
-    door: str | None
-    space: str | None
-    valid_from: float
-    valid_until: float
-    basis: str
-    created_at: float
-    created_by: str
-    revoked_at: float | None = None
-    booking: str | None = None  # the booking the grant rests on (None: the member's plan)
-
-    def live(self, now: float) -> bool:
-        return self.revoked_at is None and self.valid_from <= now < self.valid_until
-
-
-def grant_of(r: object) -> Grant:
-    return Grant(**{f.name: getattr(r, f.name) for f in fields(Grant)})
+__all__ = [
+    "GRANTS",
+    "Grant",
+    "GrantBook",
+    "GrantError",
+    "GrantNotFound",
+    "GrantRefused",
+    "grant_of",
+]
 
 
 class GrantBook:
@@ -153,19 +122,8 @@ class GrantBook:
         actor: str,
     ) -> Grant:
         """Issue a grant, or raise GrantRefused (with the reason, audited) or GrantError."""
-        if (door is None) == (space is None):
-            raise GrantError("a grant is for exactly one of: door, space")
-        if door is not None and (door not in self.building.devices or not self.is_door(door)):
-            raise GrantError(f"unknown door {door!r}")
-        if space is not None and space not in self.building.spaces:
-            raise GrantError(f"unknown space {space!r}")
-        if not valid_from < valid_until:
-            raise GrantError("valid_until must be after valid_from")
-        if valid_until - valid_from > MAX_WINDOW_S:
-            raise GrantError(f"a grant may last at most {MAX_WINDOW_S // 86_400} days")
         now = self.clock()
-        if valid_until <= now:
-            raise GrantError("valid_until is in the past")
+        check_request(self.building, self.is_door, door, space, valid_from, valid_until, now)
         subject = door if door is not None else f"space:{space}"
         try:
             basis, booking = self._basis(member, door, space, valid_from, valid_until)
@@ -185,21 +143,11 @@ class GrantBook:
             booking=booking,
         )
         with self.db.begin() as conn:
-            conn.execute(GRANTS.insert().values(site=self.site, **_row(g)))
+            conn.execute(GRANTS.insert().values(site=self.site, **row_of(g)))
+            window = {"grant": g.id, "valid_from": valid_from, "valid_until": valid_until}
             record(
                 conn,
-                [
-                    self._entry(
-                        actor,
-                        "grant_issued",
-                        subject,
-                        member,
-                        "ok",
-                        basis,
-                        now,
-                        {"grant": g.id, "valid_from": valid_from, "valid_until": valid_until},
-                    )
-                ],
+                [self._entry(actor, "grant_issued", subject, member, "ok", basis, now, window)],
             )
         with self._lock:
             self._by_member.setdefault(member, []).append(g)
@@ -221,21 +169,10 @@ class GrantBook:
                     .values(revoked_at=now)
                 )
                 subject = g.door if g.door is not None else f"space:{g.space}"
-                record(
-                    conn,
-                    [
-                        self._entry(
-                            actor,
-                            "grant_revoked",
-                            subject,
-                            g.member,
-                            "ok",
-                            reason,
-                            now,
-                            {"grant": g.id},
-                        )
-                    ],
+                entry = self._entry(
+                    actor, "grant_revoked", subject, g.member, "ok", reason, now, {"grant": g.id}
                 )
+                record(conn, [entry])
                 g = replace(g, revoked_at=now)
         with self._lock:
             live = self._by_member.get(g.member, [])
@@ -332,18 +269,8 @@ class GrantBook:
         now: float,
         detail: dict[str, object] | None = None,
     ) -> Audit:
-        return Audit(
-            self.site,
-            now,
-            actor,
-            action,
-            subject,
-            result,
-            reason,
-            member,
-            None,
-            dict(detail) if detail else None,
-        )
+        kept = dict(detail) if detail else None
+        return Audit(self.site, now, actor, action, subject, result, reason, member, None, kept)
 
     def _audit(
         self,
@@ -357,7 +284,3 @@ class GrantBook:
     ) -> None:
         with self.db.begin() as conn:
             record(conn, [self._entry(actor, action, subject, member, result, reason, now)])
-
-
-def _row(g: Grant) -> dict[str, object]:
-    return asdict(g)
