@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from gateway.building import Space
-
-
-def iso(ts: float | None) -> datetime | None:
-    """An aware UTC datetime from epoch seconds."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+from gateway.timefmt import iso as iso  # the routes take it from here
 
 
 class LoopStatus(BaseModel):

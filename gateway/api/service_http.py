@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Path, status
@@ -19,6 +19,8 @@ from gateway.facility.service_errors import (
     ServiceError,
     Unavailable,
 )
+from gateway.timefmt import epoch as epoch  # the routes take them from here
+from gateway.timefmt import iso as iso
 
 STATUS = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -52,11 +54,6 @@ def http_errors() -> Iterator[None]:
         raise HTTPException(code, str(err)) from err
 
 
-def epoch(dt: datetime) -> float:
-    """Epoch seconds; a time without offset is UTC."""
-    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
-
-
 def _in_range(dt: datetime) -> datetime:
     if not MIN_TS <= epoch(dt) < MAX_TS:
         raise ValueError("must be between 1970-01-01 and 3000-01-01")
@@ -69,7 +66,3 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$
 Text = r"^[^\x00]*$"
 PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
 PathNumber = Annotated[int, Path(ge=1, le=2**62)]  # a 64-bit row id
-
-
-def iso(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
