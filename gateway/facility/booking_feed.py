@@ -12,26 +12,32 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from gateway.events import Event
+from gateway.facility.ports import (
+    BookingGrants,
+    Bus,
+    ConfigSource,
+    LiveView,
+    MemberLookup,
+    SiteStore,
+)
+from gateway.facility.rows import one
 from gateway.facility.service_errors import NotFound
 from gateway.logtext import clean
 from gateway.occupancy.accumulate import Finding
 from gateway.occupancy.bookings import BookingWindow
-from gateway.occupancy.fusion import OCCUPIED
+from gateway.settings import BookingSettings
 from gateway.store.audit import Audit, record
+from gateway.store.booking_lookup import LIVE
 from gateway.store.member_tables import BOOKINGS
-
-if TYPE_CHECKING:
-    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 
-LIVE = ("booked", "checked_in")
 B = BOOKINGS.c
 COMPLETE_EVERY_S = 30.0  # how often bookings that ended are marked completed
 
@@ -39,18 +45,29 @@ COMPLETE_EVERY_S = 30.0  # how often bookings that ended are marked completed
 class BookingFeed:
     """Keeps the engine's booking windows current and records what it concludes."""
 
-    def __init__(self, gw: Gateway) -> None:
-        self.gw = gw
-        self.site = gw.building.site.id
-        self.grace_s = gw.settings.bookings.grace_s
-        self.auto_release = gw.settings.bookings.auto_release
+    def __init__(
+        self,
+        store: SiteStore,
+        settings: BookingSettings,
+        *,
+        config: ConfigSource,
+        live: LiveView,
+        bus: Bus,
+        members: MemberLookup | None = None,
+        grants: BookingGrants | None = None,
+    ) -> None:
+        self.db, self.clock, self.site = store.db, store.clock, store.site
+        self.config, self.live, self.bus = config, live, bus
+        self.members, self.grants = members, grants
+        self.grace_s = settings.grace_s
+        self.auto_release = settings.auto_release
         self._lock = threading.Lock()  # overlap check and insert are one step
         self._next_complete = 0.0
 
     # -- the engine and what it finds --------------------------------------------------------
     def feed(self, space: str, now: float) -> None:
         """Hand the engine the space's live bookings still inside their grace period."""
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(B.id, B.start, B.end, B.requires_checkin, B.status).where(
                     B.site == self.site,
@@ -64,13 +81,11 @@ class BookingFeed:
         windows: list[BookingWindow] = [
             (r.id, r.start, r.end, bool(r.requires_checkin) and r.status == "booked") for r in rows
         ]
-        with self.gw.state_lock:
-            if space in self.gw.engine.spaces:
-                self.gw.engine.set_bookings(space, windows, now)
+        self.live.set_bookings(space, windows, now)
 
     def restore(self, now: float) -> int:
         """At start: feed every space that has live bookings; how many spaces were fed."""
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             spaces = conn.execute(
                 select(B.space)
                 .where(B.site == self.site, B.status.in_(LIVE), B.end > now)
@@ -88,7 +103,7 @@ class BookingFeed:
             if not isinstance(f, Finding) or f.kind not in ("ghost_booking", "unverified_booking"):
                 continue
             outcome = "ghost" if f.kind == "ghost_booking" else "unverified"
-            with self._lock, self.gw.db.begin() as conn:
+            with self._lock, self.db.begin() as conn:
                 try:
                     row = self._get(conn, f.ref)
                 except NotFound:
@@ -111,19 +126,18 @@ class BookingFeed:
                 released.append(row)
                 log.info("ghost booking %s of %s released", row["id"], clean(row["space"]))
                 self.revoke_grants(row["id"], "gateway", "booking released as a ghost")
-                self.gw.hub.publish("notices", released_notice(row, now), now)
+                self.bus.publish("notices", released_notice(row, now), now)
         return released
 
     def revoke_grants(self, booking_id: str, actor: str, why: str) -> None:
         """Revoke the access grants a booking was the basis of (it no longer holds)."""
-        access = getattr(self.gw, "access", None)
-        if access is not None:
-            access.grants.revoke_for_booking(booking_id, actor, why)
+        if self.grants is not None:
+            self.grants.revoke_for_booking(booking_id, actor, why)
 
     def check_in(self, ids: Sequence[str], at: float, via: str, now: float) -> list[str]:
         """Mark booked bookings checked in; the ids that changed."""
         done = []
-        with self._lock, self.gw.db.begin() as conn:
+        with self._lock, self.db.begin() as conn:
             for bid in ids:
                 n = conn.execute(
                     update(BOOKINGS)
@@ -157,7 +171,7 @@ class BookingFeed:
         ]
         if not badges:
             return
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(B.id, B.space, B.member, B.start, B.end).where(
                     B.site == self.site,
@@ -180,7 +194,7 @@ class BookingFeed:
     def poll(self, now: float) -> None:
         """Check in bookings whose space is occupied inside their grace window (what the
         engine counts as a check-in); mark bookings that ended completed."""
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             due = conn.execute(
                 select(B.id, B.space).where(
                     B.site == self.site,
@@ -190,15 +204,14 @@ class BookingFeed:
                 )
             ).all()
         if due:
-            with self.gw.state_lock:
-                spaces = self.gw.engine.spaces
-                ids = [r.id for r in due if r.space in spaces and spaces[r.space].state == OCCUPIED]
+            occupied = self.live.occupied({r.space for r in due})
+            ids = [r.id for r in due if r.space in occupied]
             if ids:
                 self.check_in(ids, now, "presence", now)
         if now < self._next_complete:
             return
         self._next_complete = now + COMPLETE_EVERY_S  # a write every tick would contend
-        with self.gw.db.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(BOOKINGS)
                 .where(B.site == self.site, B.status.in_(LIVE), B.end <= now)
@@ -206,12 +219,7 @@ class BookingFeed:
             )
 
     def _get(self, conn: Connection, booking_id: str) -> dict[str, Any]:
-        r: Row[Any] | None = conn.execute(
-            select(BOOKINGS).where(B.site == self.site, B.id == booking_id)
-        ).first()
-        if r is None:
-            raise NotFound(f"no booking {booking_id!r}")
-        return dict(r._mapping)
+        return one(conn, BOOKINGS, self.site, booking_id, f"no booking {booking_id!r}")
 
     def _audit(
         self,

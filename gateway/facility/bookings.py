@@ -16,9 +16,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from gateway.facility.booking_feed import LIVE, B, BookingFeed, released_notice
+from gateway.facility.booking_feed import B, BookingFeed, released_notice
+from gateway.facility.rows import page, where
 from gateway.facility.service_errors import Conflict, Invalid, NotFound
 from gateway.store.audit import record
+from gateway.store.booking_lookup import LIVE, booking_for
 from gateway.store.member_tables import BOOKINGS
 
 __all__ = ["LIVE", "STATUSES", "Bookings", "booking_for", "has_booking", "released_notice"]
@@ -33,21 +35,6 @@ def has_booking(
     return booking_for(conn, site, member, space, start, end) is not None
 
 
-def booking_for(
-    conn: Connection | Session, site: str, member: str, space: str, start: float, end: float
-) -> str | None:
-    """The id of a live booking of ``space`` by ``member`` covering ``[start, end]``, if any."""
-    q = (
-        select(B.id)
-        .where(B.site == site, B.member == member, B.space == space, B.status.in_(LIVE))
-        .where(B.start <= start, B.end >= end)
-        .order_by(B.start, B.id)
-        .limit(1)
-    )
-    r = conn.execute(q).first()
-    return None if r is None else str(r[0])
-
-
 class Bookings(BookingFeed):
     """Bookings of one site: requests and reports; the engine side is ``BookingFeed``."""
 
@@ -56,14 +43,14 @@ class Bookings(BookingFeed):
         self, space: str, member: str, start: float, end: float, requires_checkin: bool, actor: str
     ) -> dict[str, Any]:
         """Book ``space`` for ``member``; NotFound, Invalid or Conflict say why not."""
-        sp = self.gw.building.spaces.get(space)
+        sp = self.config.get().building.spaces.get(space)
         if sp is None:
             raise NotFound(f"unknown space {space!r}")
         if not sp.bookable:
             raise Invalid(f"space {space!r} is not bookable", ("body", "space"))
         if end <= start:
             raise Invalid("must be after start", ("body", "end"))
-        now = self.gw.clock()
+        now = self.clock()
         if end <= now:
             raise Invalid("the booking would end in the past", ("body", "end"))
         self._check_member(member)
@@ -79,7 +66,7 @@ class Bookings(BookingFeed):
             "created_by": actor,
             "created_at": now,
         }
-        with self._lock, self.gw.db.begin() as conn:
+        with self._lock, self.db.begin() as conn:
             clash = conn.execute(
                 select(B.id, B.start, B.end)
                 .where(B.site == self.site, B.space == space, B.status.in_(LIVE))
@@ -96,8 +83,8 @@ class Bookings(BookingFeed):
 
     def cancel(self, booking_id: str, actor: str) -> dict[str, Any]:
         """Cancel a live booking; NotFound or Conflict (already over, cancelled, released)."""
-        now = self.gw.clock()
-        with self._lock, self.gw.db.begin() as conn:
+        now = self.clock()
+        with self._lock, self.db.begin() as conn:
             row = self._get(conn, booking_id)
             if row["status"] not in LIVE:
                 raise Conflict(f"booking {booking_id} is {row['status']}; it cannot be cancelled")
@@ -113,7 +100,7 @@ class Bookings(BookingFeed):
         return row
 
     def get(self, booking_id: str) -> dict[str, Any]:
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             return self._get(conn, booking_id)
 
     def query(
@@ -128,30 +115,19 @@ class Bookings(BookingFeed):
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         """Bookings overlapping ``[start, end)`` (either may be open), earliest first."""
-        conds = [B.site == self.site]
-        if space is not None:
-            conds.append(B.space == space)
-        if member is not None:
-            conds.append(B.member == member)
-        if status is not None:
-            conds.append(B.status == status)
+        conds = where(BOOKINGS, self.site, space=space, member=member, status=status)
         if start is not None:
             conds.append(B.end > start)
         if end is not None:
             conds.append(B.start < end)
-        with self.gw.db.connect() as conn:
-            total = conn.execute(select(func.count()).where(*conds)).scalar_one()
-            rows = conn.execute(
-                select(BOOKINGS).where(*conds).order_by(B.start, B.id).limit(limit).offset(offset)
-            ).all()
-        return [dict(r._mapping) for r in rows], int(total)
+        return page(self.db, BOOKINGS, conds, (B.start, B.id), limit, offset)
 
     def no_show(self, start: float, end: float, space: str | None = None) -> dict[str, Any]:
         """Auto-released / bookings that required check-in and were decided, by start time."""
         conds = [B.site == self.site, B.start >= start, B.start < end, B.requires_checkin]
         if space is not None:
             conds.append(B.space == space)
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(B.space, B.outcome, B.status, func.count())
                 .where(*conds)
@@ -177,8 +153,7 @@ class Bookings(BookingFeed):
         }
 
     def _check_member(self, member: str) -> None:
-        directory = getattr(self.gw, "members", None)
-        if directory is not None and directory.get(member) is None:
+        if self.members is not None and self.members.get(member) is None:
             raise NotFound(f"unknown member {member!r}")
 
 

@@ -25,26 +25,8 @@ from gateway.occupancy.accumulate import Finding
 from gateway.occupancy.bookings import BookingWindow
 from gateway.settings import AlertSettings, BookingSettings
 from gateway.state.config import Snapshot
+from gateway.state.devices import DeviceLive
 from gateway.supervisor import Supervisor
-
-
-class DeviceView(Protocol):
-    """A device's live view as the services read it (``DeviceLive`` is one)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def profile(self) -> str: ...
-    @property
-    def space(self) -> str | None: ...
-    @property
-    def bound(self) -> bool: ...
-    @property
-    def online(self) -> bool | None: ...
-    @property
-    def last_seen(self) -> float | None: ...
-    @property
-    def readings(self) -> Mapping[str, Mapping[str, Any]]: ...
 
 
 class LiveView(Protocol):
@@ -62,11 +44,11 @@ class LiveView(Protocol):
         """Which of ``spaces`` the engine holds occupied now."""
         ...
 
-    def devices(self) -> Sequence[DeviceView]:
+    def devices(self) -> Sequence[DeviceLive]:
         """A copy of every device's live view (bound and discovered)."""
         ...
 
-    def device(self, device_id: str) -> DeviceView | None:
+    def device(self, device_id: str) -> DeviceLive | None:
         """A copy of one device's live view, None when the gateway never heard of it."""
         ...
 
@@ -132,13 +114,33 @@ class Commands(Protocol):
         ...
 
 
+class DoorTrip(Protocol):
+    """A door's decisions turned limited or were released (``gateway.access.door_limits.Trip``)."""
+
+    @property
+    def door(self) -> str: ...
+    @property
+    def tripped(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def ts(self) -> float: ...
+
+
 @dataclass(frozen=True)
-class FacilityPorts:
-    """Everything the member services are built from."""
+class SiteStore:
+    """The store engine, the clock and the site every service's rows belong to."""
 
     db: Engine
     clock: Callable[[], float]
     site: str
+
+
+@dataclass(frozen=True)
+class FacilityPorts:
+    """Everything the member services are built from."""
+
+    store: SiteStore
     config: ConfigSource
     live: LiveView
     bus: Bus

@@ -10,55 +10,46 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from gateway.events import Event
-from gateway.facility.service_errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    ServiceError,
-    Unavailable,
-)
+from gateway.facility.job_rows import NEW_ROW, STATUSES, JobRows, rank, times
+from gateway.facility.ports import Commands, ConfigSource, LiveView, MemberLookup, SiteStore
+from gateway.facility.rows import one, page, where
+from gateway.facility.service_errors import Conflict, Forbidden, ServiceError, Unavailable
 from gateway.logtext import clean
 from gateway.profiles.commands import CommandError
 from gateway.store.audit import Audit, record
 from gateway.store.member_tables import PRINT_JOBS
 
-if TYPE_CHECKING:
-    from gateway.runtime import Gateway
+__all__ = ["STATUSES", "PrintJobs"]
 
 log = logging.getLogger(__name__)
 
 J = PRINT_JOBS.c
-STATUSES = ("submitted", "held", "released", "printing", "completed", "failed", "cancelled")
-RANK = {"submitted": 0, "held": 1, "released": 2, "printing": 3}  # the rest are final: 4
 RELEASABLE = ("submitted", "held")
 IDS_PER_SELECT = 5000  # under the backends' bound-parameter limits (SQLite 32766, PostgreSQL 65535)
-# what a printer event may change; the UPDATE's bind names must not be column names
-MOVED = ("owner", "status", "submitted_at", "released_at", "finished_at", "updated_at", "history")
-NEW_ROW = dict.fromkeys(("submitted_at", "released_at", "released_by", "finished_at"))
-UPDATE_MOVED = (
-    update(PRINT_JOBS)
-    .where(J.site == bindparam("b_site"), J.id == bindparam("b_id"))
-    .values({k: bindparam(f"v_{k}") for k in MOVED})
-)
-
-
-def _rank(status: str) -> int:
-    return RANK.get(status, 4)
 
 
 class PrintJobs:
     """The site's print jobs, from printer events and release requests."""
 
-    def __init__(self, gw: Gateway) -> None:
-        self.gw = gw
-        self.site = gw.building.site.id
+    def __init__(
+        self,
+        store: SiteStore,
+        live: LiveView,
+        config: ConfigSource,
+        *,
+        commands: Commands | None = None,  # None: MQTT out is off
+        members: MemberLookup | None = None,  # None: trust the reader's own lookup
+    ) -> None:
+        self.db, self.clock, self.site = store.db, store.clock, store.site
+        self.live, self.config = live, config
+        self.commands, self.members = commands, members
         self.refused = 0  # printer job events not applied: unknown status, another printer's job
 
     # -- printer events -------------------------------------------------------------------------
@@ -82,8 +73,8 @@ class PrintJobs:
         in memory: two SELECTs, one INSERT and one UPDATE however long the run is."""
         if not run:
             return
-        with self.gw.db.begin() as conn:
-            rows = _Rows(self._load(conn, run))
+        with self.db.begin() as conn:
+            rows = JobRows(self._load(conn, run))
             for ev in run:
                 if ev.quantity == "print_job":
                     self._job_event(rows, ev, now)
@@ -107,7 +98,7 @@ class PrintJobs:
         rows = [conn.execute(select(PRINT_JOBS).where(J.site == self.site, c)).all() for c in conds]
         return [dict(r._mapping) for chunk in rows for r in chunk]
 
-    def _job_event(self, rows: _Rows, ev: Event, now: float) -> None:
+    def _job_event(self, rows: JobRows, ev: Event, now: float) -> None:
         job, status = str(ev.attrs["job"]), str(ev.value)
         owner = ev.attrs.get("owner")
         step = {"status": status, "at": ev.ts, "by": ev.device}
@@ -132,9 +123,9 @@ class PrintJobs:
                 "updated_at": now,
                 "history": [step],
             }
-            rows.add(new | _times(status, ev.ts))
+            rows.add(new | times(status, ev.ts))
             return
-        if _rank(status) <= _rank(row["status"]) and status != "failed":
+        if rank(status) <= rank(row["status"]) and status != "failed":
             return  # late, repeated, or already past this stage
         if row["owner"] is None and owner is not None:
             row["owner"] = str(owner)
@@ -152,16 +143,15 @@ class PrintJobs:
 
     def _badge(self, ev: Event, now: float) -> None:
         """A credential read at the printer releases that member's held jobs there."""
-        directory = getattr(self.gw, "members", None)
-        if directory is not None:
-            found = directory.by_hash(str(ev.value))  # ingest stored the hash, not the card
+        if self.members is not None:
+            found = self.members.by_hash(str(ev.value))  # ingest stored the hash, not the card
             member = None if found is None else found.id
         else:  # no member directory: trust the reader's own lookup, if it sent one
             member = ev.attrs.get("member")
         if not member:
             log.info("badge at printer %s: no member for that credential", clean(ev.device))
             return
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             ids = (
                 conn.execute(
                     select(J.id).where(
@@ -185,11 +175,9 @@ class PrintJobs:
     # -- release ----------------------------------------------------------------------------------
     def release(self, job: str, member: str, actor: str, *, via: str = "app") -> dict[str, Any]:
         """Release ``job`` for ``member``: Forbidden unless they own it, Conflict if not held."""
-        now = self.gw.clock()
-        with self.gw.db.begin() as conn:
-            row = self._find(conn, job)
-            if row is None:
-                raise NotFound(f"no print job {job!r}")
+        now = self.clock()
+        with self.db.begin() as conn:
+            row = self._get(conn, job)
             if row["owner"] != member:
                 raise Forbidden(f"member {member!r} does not own print job {job!r}")
             if row["status"] not in RELEASABLE:
@@ -224,23 +212,24 @@ class PrintJobs:
             )
             row.update(values)
         # sent after the commit: a release the store did not keep never reaches the printer
-        assert self.gw.publisher is not None
-        self.gw.publisher.client.publish(topic, payload, retain=False)
+        assert self.commands is not None
+        self.commands.send(topic, payload)
         log.info(
             "print job %s released on %s by %s", clean(job), clean(row["printer"]), clean(actor)
         )
         return row
 
     def _command(self, printer: str, job: str, member: str) -> tuple[str, bytes]:
-        if self.gw.publisher is None:
+        if self.commands is None:
             raise Unavailable("MQTT out is disabled (publish.enabled); cannot release jobs")
-        binding = self.gw.building.devices.get(printer)
-        live = self.gw.devices.get(printer)
+        config = self.config.get()
+        binding = config.building.devices.get(printer)
+        live = None if binding is not None else self.live.device(printer)
         profile = binding.profile if binding is not None else live.profile if live else None
         if profile is None:
             raise Unavailable(f"printer {printer!r} has no known profile")
         try:
-            return self.gw.registry.render_command(
+            return config.registry.render_command(
                 profile, printer, "release_job", {"job": job, "member": member}
             )
         except CommandError as err:
@@ -248,11 +237,8 @@ class PrintJobs:
 
     # -- reading ----------------------------------------------------------------------------------
     def get(self, job: str) -> dict[str, Any]:
-        with self.gw.db.connect() as conn:
-            row = self._find(conn, job)
-        if row is None:
-            raise NotFound(f"no print job {job!r}")
-        return row
+        with self.db.connect() as conn:
+            return self._get(conn, job)
 
     def query(
         self,
@@ -263,71 +249,8 @@ class PrintJobs:
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
-        conds = [J.site == self.site]
-        if owner is not None:
-            conds.append(J.owner == owner)
-        if status is not None:
-            conds.append(J.status == status)
-        if printer is not None:
-            conds.append(J.printer == printer)
-        with self.gw.db.connect() as conn:
-            total = conn.execute(select(func.count()).where(*conds)).scalar_one()
-            rows = conn.execute(
-                select(PRINT_JOBS)
-                .where(*conds)
-                .order_by(J.updated_at.desc(), J.id)
-                .limit(limit)
-                .offset(offset)
-            ).all()
-        return [dict(r._mapping) for r in rows], int(total)
+        conds = where(PRINT_JOBS, self.site, owner=owner, status=status, printer=printer)
+        return page(self.db, PRINT_JOBS, conds, (J.updated_at.desc(), J.id), limit, offset)
 
-    def _find(self, conn: Connection, job: str) -> dict[str, Any] | None:
-        r = conn.execute(select(PRINT_JOBS).where(J.site == self.site, J.id == job)).first()
-        return None if r is None else dict(r._mapping)
-
-
-class _Rows:
-    """A run's print job rows, changed in memory, then written: new ones, changed ones."""
-
-    def __init__(self, loaded: list[dict[str, Any]]) -> None:
-        self.by_id: dict[str, dict[str, Any]] = {}
-        self.by_printer: dict[str, list[dict[str, Any]]] = {}
-        self.new: dict[str, dict[str, Any]] = {}
-        self.changed: dict[str, dict[str, Any]] = {}
-        for row in loaded:
-            self.add(row, new=False)
-
-    def add(self, row: dict[str, Any], *, new: bool = True) -> None:
-        if row["id"] in self.by_id:
-            return  # loaded twice: a job the run names that is released, too
-        self.by_id[row["id"]] = row
-        self.by_printer.setdefault(row["printer"], []).append(row)
-        if new:
-            self.new[row["id"]] = row
-
-    def move(self, row: dict[str, Any], step: dict[str, Any], now: float) -> None:
-        status = step["status"]
-        row.update(status=status, updated_at=now, **_times(status, step["at"]))
-        row["history"] = [*row["history"], step]
-        if row["id"] not in self.new:
-            self.changed[row["id"]] = row
-
-    def write(self, conn: Connection, site: str) -> None:
-        if self.new:
-            conn.execute(insert(PRINT_JOBS), list(self.new.values()))
-        if self.changed:
-            params = [
-                {"b_site": site, "b_id": r["id"], **{f"v_{k}": r[k] for k in MOVED}}
-                for r in self.changed.values()
-            ]
-            conn.execute(UPDATE_MOVED, params)
-
-
-def _times(status: str, ts: float) -> dict[str, float]:
-    if status == "submitted":
-        return {"submitted_at": ts}
-    if status == "released":
-        return {"released_at": ts}
-    if _rank(status) == 4:
-        return {"finished_at": ts}
-    return {}
+    def _get(self, conn: Connection, job: str) -> dict[str, Any]:
+        return one(conn, PRINT_JOBS, self.site, job, f"no print job {job!r}")

@@ -14,18 +14,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import GatewayError
 from gateway.facility.alerts import Alerts
 from gateway.facility.bookings import Bookings
+from gateway.facility.ports import FacilityPorts
 from gateway.facility.print_jobs import PrintJobs
 from gateway.facility.work_orders import WorkOrders
-
-if TYPE_CHECKING:
-    from gateway.runtime import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +34,15 @@ POLL_S = 1.0
 class MemberServices:
     """Bookings, print jobs, alerts and work orders of one gateway, and their worker."""
 
-    def __init__(self, gw: Gateway) -> None:
-        self.gw = gw
-        self.bookings = Bookings(gw)
-        self.orders = WorkOrders(gw)
-        self.alerts = Alerts(gw, self.orders)
-        self.print_jobs = PrintJobs(gw)
+    def __init__(self, ports: FacilityPorts) -> None:
+        p = self.ports = ports
+        config, live, members, grants = p.config, p.live, p.members, p.grants
+        self.bookings = Bookings(
+            p.store, p.bookings, config=config, live=live, bus=p.bus, members=members, grants=grants
+        )
+        self.orders = WorkOrders(p.store, p.bus)
+        self.alerts = Alerts(p.store, p.alerts, self.orders, config=config, live=live)
+        self.print_jobs = PrintJobs(p.store, live, config, commands=p.commands, members=members)
         self.dropped = 0
         self._q: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=QUEUE_SIZE)
         self._stop = threading.Event()
@@ -67,16 +68,16 @@ class MemberServices:
         bench, a test driving ``pump`` -- holds no queue of events nobody will read)."""
         if not self._unsubscribe:
             self._unsubscribe = [
-                self.gw.hub.subscribe(ch, self._handoff(ch)) for ch in ("events", "findings")
+                self.ports.bus.subscribe(ch, self._handoff(ch)) for ch in ("events", "findings")
             ]
 
     def start(self) -> None:
         """Subscribe, feed the engine the live bookings, then start the worker."""
         self.attach()
-        n = self.bookings.restore(self.gw.clock())
+        n = self.bookings.restore(self.ports.store.clock())
         if n:
             log.info("bookings restored for %d spaces", n)
-        self._thread = self.gw.supervisor.thread("member-services", self._run)
+        self._thread = self.ports.supervisor.thread("member-services", self._run)
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -119,7 +120,7 @@ class MemberServices:
     # -- the worker -------------------------------------------------------------------------------
     def _run(self) -> None:
         next_poll = 0.0
-        loop = self.gw.supervisor.loop("member-services")
+        loop = self.ports.supervisor.loop("member-services")
         while not self._stop.is_set():
             loop.beat()  # outside the queue's get: an injected fault holds no item
             try:
@@ -150,22 +151,21 @@ class MemberServices:
             self._safely(self.alerts.on_door_trips, payload, now)
 
     def _periodic(self) -> None:
-        now = self.gw.clock()
+        now = self.ports.store.clock()
         # The engine's findings reach the hub only when a snapshot saves them; reading the
         # unsaved ones here lets a ghost booking be released within a second. Handling a
         # finding twice (here, then from the hub) does nothing the second time.
-        with self.gw.state_lock:
-            found = [f for f in self.gw.engine.out.findings if f.ref not in self._handled]
+        found = [f for f in self.ports.live.pending_findings() if f.ref not in self._handled]
         if found:
             self.bookings.on_findings(found, now)
             self._handled.update(f.ref for f in found)
         self.bookings.poll(now)
         if now >= self._next_devices:
-            self._next_devices = now + self.gw.settings.alerts.check_s
+            self._next_devices = now + self.ports.alerts.check_s
             self.alerts.check_devices(now)
 
     def _safely(self, fn: Any, *args: Any) -> None:
-        loop = self.gw.supervisor.loop("member-services")
+        loop = self.ports.supervisor.loop("member-services")
         try:
             fn(*args)
         except (GatewayError, SQLAlchemyError) as err:

@@ -7,16 +7,15 @@ fault (subject + kind) already has an order that is not done does not open a sec
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.facility.service_errors import Conflict, Invalid, NotFound
+from gateway.facility.ports import Bus, SiteStore
+from gateway.facility.rows import one, page, where
+from gateway.facility.service_errors import Conflict, Invalid
 from gateway.store.member_tables import WORK_ORDERS
-
-if TYPE_CHECKING:
-    from gateway.runtime import Gateway
 
 W = WORK_ORDERS.c
 STATUSES = ("open", "assigned", "in_progress", "done")
@@ -32,9 +31,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 class WorkOrders:
     """The site's work orders in the store."""
 
-    def __init__(self, gw: Gateway) -> None:
-        self.gw = gw
-        self.site = gw.building.site.id
+    def __init__(self, store: SiteStore, bus: Bus) -> None:
+        self.db, self.clock, self.site = store.db, store.clock, store.site
+        self.bus = bus
         self._lock = threading.Lock()  # the dedupe check and the insert are one step
 
     def create(
@@ -50,7 +49,7 @@ class WorkOrders:
         conn: Connection | None = None,
     ) -> dict[str, Any]:
         """Open an order (in ``conn``'s transaction when given)."""
-        now = self.gw.clock()
+        now = self.clock()
         row: dict[str, Any] = {
             "site": self.site,
             "kind": kind,
@@ -67,7 +66,7 @@ class WorkOrders:
             "history": [{"status": "open", "by": by, "at": now}],
         }
         if conn is None:
-            with self.gw.db.begin() as c:
+            with self.db.begin() as c:
                 row["id"] = c.execute(insert(WORK_ORDERS).returning(W.id), [row]).scalar_one()
         else:
             row["id"] = conn.execute(insert(WORK_ORDERS).returning(W.id), [row]).scalar_one()
@@ -118,8 +117,8 @@ class WorkOrders:
             raise Invalid(f"must be one of {', '.join(STATUSES)}", ("body", "status"))
         if status == "assigned" and not assignee:
             raise Invalid("required to assign a work order", ("body", "assignee"))
-        now = self.gw.clock()
-        with self._lock, self.gw.db.begin() as conn:
+        now = self.clock()
+        with self._lock, self.db.begin() as conn:
             row = self._get(conn, order_id)
             if status not in TRANSITIONS[row["status"]]:
                 allowed = ", ".join(TRANSITIONS[row["status"]]) or "nothing (it is done)"
@@ -141,11 +140,11 @@ class WorkOrders:
                 update(WORK_ORDERS).where(W.site == self.site, W.id == order_id).values(**values)
             )
             row.update(values)
-        self.gw.hub.publish("notices", {"type": "work_order", **_public(row)}, now)
+        self.bus.publish("notices", {"type": "work_order", **_public(row)}, now)
         return row
 
     def get(self, order_id: int) -> dict[str, Any]:
-        with self.gw.db.connect() as conn:
+        with self.db.connect() as conn:
             return self._get(conn, order_id)
 
     def query(
@@ -158,25 +157,11 @@ class WorkOrders:
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         """Orders, newest first."""
-        conds = [W.site == self.site]
-        if status is not None:
-            conds.append(W.status == status)
-        if kind is not None:
-            conds.append(W.kind == kind)
-        if subject is not None:
-            conds.append(W.subject == subject)
-        with self.gw.db.connect() as conn:
-            total = conn.execute(select(func.count()).where(*conds)).scalar_one()
-            rows = conn.execute(
-                select(WORK_ORDERS).where(*conds).order_by(W.id.desc()).limit(limit).offset(offset)
-            ).all()
-        return [dict(r._mapping) for r in rows], int(total)
+        conds = where(WORK_ORDERS, self.site, status=status, kind=kind, subject=subject)
+        return page(self.db, WORK_ORDERS, conds, (W.id.desc(),), limit, offset)
 
     def _get(self, conn: Connection, order_id: int) -> dict[str, Any]:
-        r = conn.execute(select(WORK_ORDERS).where(W.site == self.site, W.id == order_id)).first()
-        if r is None:
-            raise NotFound(f"no work order {order_id}")
-        return dict(r._mapping)
+        return one(conn, WORK_ORDERS, self.site, order_id, f"no work order {order_id}")
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from gateway.building.base_topic import with_base_topic
 from gateway.credential import CredentialHasher
 from gateway.errors import ConfigError, StoreError
 from gateway.events import Event, kind_of
+from gateway.facility.adapters import GatewayConfig, GatewayLive, PublisherCommands
+from gateway.facility.ports import FacilityPorts, SiteStore
 from gateway.facility.services import MemberServices
 from gateway.hub import Hub
 from gateway.ingest import bridges
@@ -190,7 +192,27 @@ class Gateway:
         )
         self.members = self.access.directory
         self.uplink = build_uplink(self)  # northbound, store-and-forward; None when off
-        self.services = MemberServices(self)  # bookings, print release, alerts, work orders
+        # bookings, print release, alerts, work orders: given the ports they need, no more
+        out = None if self.publisher is None else PublisherCommands(self.publisher.client)
+        self.services = MemberServices(
+            FacilityPorts(
+                SiteStore(self.db, clock, self.building.site.id),
+                GatewayConfig(
+                    lambda: (self.building, self.registry, self.silence_s),
+                    settings.occupancy.sensor_stale_s,
+                ),
+                GatewayLive(
+                    self.engine, self.state_lock, self.devices, self.bridges, lambda: self.building
+                ),
+                self.hub,
+                self.supervisor,
+                settings.bookings,
+                settings.alerts,
+                members=self.access.directory,
+                grants=self.access.grants,
+                commands=out,
+            )
+        )
         self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order
         self._supervise_parts()
         self.embedded_broker: EmbeddedBroker | None = None
