@@ -32,7 +32,9 @@ from gateway.building import Building, BusinessHours, DeviceBinding, Floor, Site
 from gateway.building.hours import parse_span  # noqa: E402
 from gateway.events import Event  # noqa: E402
 from gateway.occupancy import OccupancyEngine  # noqa: E402
-from gateway.occupancy.report import build_report, split_window  # noqa: E402
+from gateway.readmodel.figures import build_report  # noqa: E402
+from gateway.readmodel.totals import space_totals  # noqa: E402
+from gateway.readmodel.window import split_window  # noqa: E402
 from gateway.settings import OccupancySettings  # noqa: E402
 from gateway.store import create_db_engine, init_db, rollups  # noqa: E402
 from gateway.store.writer import EVENTS, event_row  # noqa: E402
@@ -144,7 +146,7 @@ def report_bench(n: int = 1000, repeat: int = 5) -> dict[str, Any]:
     def from_rollups() -> list[dict[str, Any]]:
         w = split_window(eng.cal, DAY0, end)
         available = eng.cal.open_seconds(w.start, w.end)
-        totals = rollups.space_totals(db, "rep", w, None)  # the whole site, as the API reads it
+        totals = space_totals(db, "rep", w, None)  # the whole site, as the API reads it
         return build_report(b.spaces, "rep", totals, available, "space", {}, 60.0, 100.0)
 
     def from_sql() -> list[Any]:

@@ -2,7 +2,7 @@
 
 Writes 15-minute rollup bins for the example building (47 spaces) over 90 days into SQLite
 (and PostgreSQL, in a throw-away database, when ``GATEWAY_TEST_POSTGRES_URL`` is set) and
-times ``gateway.reports.heatmap.heatmap`` as ``GET /api/v1/utilization/heatmap`` calls it
+times ``gateway.readmodel.heatmap.heatmap`` as ``GET /api/v1/utilization/heatmap`` calls it
 (the store sums each space's bins by time of day per stretch of constant UTC offset) against
 the baseline that reads every bin row and files it in Python. Both must give the same matrix.
 Ends with one line holding a JSON object of the figures.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from gateway.building import load_building  # noqa: E402
-from gateway.reports.heatmap import heatmap  # noqa: E402
+from gateway.readmodel.heatmap import heatmap  # noqa: E402
 from gateway.store import create_db_engine, init_db  # noqa: E402
 from gateway.store.rollups import BINS  # noqa: E402
 

@@ -2,57 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gateway.hub import Hub
 from gateway.occupancy.accumulate import IdleEpisode
-from gateway.occupancy.recommend import recommend
-from gateway.occupancy.report import split_window
 from gateway.publish.client import OutClient
 from gateway.publish.spool import Spool
 from gateway.publish.uplink import Uplink
-from gateway.settings import MqttSettings
-from gateway.store import rollups
-
-if TYPE_CHECKING:
-    from gateway.runtime import Gateway
+from gateway.readmodel.queries import ReadModel
+from gateway.settings import MqttSettings, Settings
 
 
-def build_uplink(gw: Gateway) -> Uplink | None:
-    """The uplink configured by ``GATEWAY_UPLINK__*``, subscribed to the hub; None when off."""
-    s = gw.settings.uplink
+def build_uplink(
+    settings: Settings, site: str, readmodel: ReadModel, hub: Hub, clock: Callable[[], float]
+) -> Uplink | None:
+    """The uplink configured by ``GATEWAY_UPLINK__*``, subscribed to ``hub``; None when off.
+
+    Its recommendations are the read model's underuse and right-sizing over the lookback.
+    """
+    s = settings.uplink
     if not s.url:
         return None
-    site = gw.building.site.id
     conn = MqttSettings(
         url=s.url,
         username=s.username,
         password=s.password,
-        keepalive_s=gw.settings.mqtt.keepalive_s,
+        keepalive_s=settings.mqtt.keepalive_s,
     )
     base = f"{s.prefix.rstrip('/')}/{site}"
     client = OutClient(
         conn,
-        s.client_id or f"{gw.settings.mqtt.client_id}-uplink",
+        s.client_id or f"{settings.mqtt.client_id}-uplink",
         (f"{base}/status", "offline"),
     )
     client.client.reconnect_delay_set(min_delay=1, max_delay=10)  # the link's return is news
     spool = Spool(Path(s.buffer_dir) / f"{site}.sqlite", s.max_buffer_bytes)
+    days = settings.occupancy.lookback_days
 
     def recommendations(now: float) -> list[dict[str, Any]]:
-        occ = gw.settings.occupancy
-        w = split_window(gw.engine.cal, now - occ.lookback_days * 86_400, now)
-        available = gw.engine.cal.open_seconds(w.start, w.end)
-        totals = rollups.space_totals(gw.db, site, w, hist=True)
-        return recommend(
-            gw.building.spaces,
-            totals,
-            available,
-            occ.lookback_days,
-            occ.underuse_pct,
-            occ.rightsize_ratio,
-        )
+        return readmodel.underuse(now, days)[1]
 
     uplink = Uplink(
         client,
@@ -64,9 +55,9 @@ def build_uplink(gw: Gateway) -> Uplink | None:
         window=s.window,
         recommend=recommendations if s.recommend_every_s > 0 else None,
         recommend_every_s=s.recommend_every_s,
-        clock=gw.clock,
+        clock=clock,
     )
-    uplink.attach(gw.hub)
+    uplink.attach(hub)
     return uplink
 
 

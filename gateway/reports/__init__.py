@@ -1,1 +1,1 @@
-"""Reports for people: utilization tables, CSV/JSON, and heatmaps from the rollups."""
+"""Reports for people: utilization tables, CSV/JSON and heatmaps, from the read model."""

@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import inspect
 
+from gateway.building import load_building
 from gateway.errors import ConfigError
+from gateway.readmodel.queries import ReadModel
 from gateway.reports import render
-from gateway.reports.heatmap import heatmap
-from gateway.reports.utilization import Store, open_store, utilization_report
 from gateway.settings import load_settings
+from gateway.store import create_db_engine
 
 LONG_WINDOW_S = 7 * 86_400  # longer windows show a progress bar
 
@@ -40,17 +41,19 @@ def parse_when(text: str, tz: ZoneInfo, *, end: bool = False) -> float:
     return (dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)).timestamp()
 
 
-def _store(args: argparse.Namespace) -> Store:
+def _read_model(args: argparse.Namespace) -> ReadModel:
+    """The read model of the store and building the gateway with these settings uses."""
     settings = load_settings(args.config)
-    store = open_store(settings)
-    if "rollup_bin" not in inspect(store.db).get_table_names():
+    building = load_building(settings.building)
+    db = create_db_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    if "rollup_bin" not in inspect(db).get_table_names():
         raise ConfigError(f"no gateway store at {settings.database_url} (run the gateway first)")
-    return store
+    return ReadModel(db, settings.occupancy, lambda: building)
 
 
 def cmd_utilization(args: argparse.Namespace) -> int:
-    store = _store(args)
-    tz = store.building.site.tz
+    rm = _read_model(args)
+    tz = rm.building.site.tz
     t1 = parse_when(args.to, tz, end=True) if args.to else datetime.now(tz).timestamp()
     t0 = parse_when(args.from_, tz) if args.from_ else t1 - 7 * 86_400
     if t1 <= t0:
@@ -73,13 +76,13 @@ def cmd_utilization(args: argparse.Namespace) -> int:
 
         if args.format == "png":
             by = {"floor": "floor", "type": "type"}.get(args.group_by, "space")
-            hm = heatmap(store.db, store.building, store.bin_s, t0, t1, by, progress)  # type: ignore[arg-type]
+            hm = rm.heatmap(t0, t1, by, progress)  # type: ignore[arg-type]
         else:
-            report = utilization_report(store, t0, t1, args.group_by, progress)
+            report = rm.utilization(t0, t1, args.group_by, progress=progress)
     out: Path | None = Path(args.output) if args.output else None
     if args.format == "png":
         path = out or Path("utilization.png")
-        title = f"{store.building.site.name}: time used % by {hm.by} and hour"
+        title = f"{rm.building.site.name}: time used % by {hm.by} and hour"
         render.to_png(hm, path, title)
         err.print(f"wrote {path} ({len(hm.rows)} rows x {len(hm.hours)} hours)")
         return 0

@@ -12,8 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gateway.reports.heatmap import Heatmap
-from gateway.reports.utilization import Report
+from gateway.readmodel.heatmap import Heatmap
+from gateway.readmodel.utilization import Report
 
 COLUMNS = (
     ("time_used_pct", "used %"),

@@ -6,9 +6,9 @@ import pytest
 
 from gateway.occupancy import snapshot
 from gateway.occupancy.accumulate import Acc, EngineOutput
-from gateway.occupancy.recommend import recommend
-from gateway.occupancy.report import Totals, weighted_percentile
-from tests.occupancy.day import BUSINESS_S, L, run
+from gateway.readmodel.figures import Totals, weighted_percentile
+from gateway.readmodel.recommend import recommend
+from tests.occupancy.day import BUSINESS_S, L, building, run
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_ghost_booking_and_no_show(day: EngineOutput) -> None:
 
 
 def test_recommendations(day: EngineOutput) -> None:
-    b = run(L(7, 0)).__next__()[1].building
+    b = building()
     recs = recommend(b.spaces, totals(day), BUSINESS_S, 1, 20.0, 0.5)
     kinds = {(r["space"], r["kind"]) for r in recs}
     # used: orion 15 %, focus 840/36000 = 2.33 %, booth 1200/36000 = 3.33 % -> all < 20 %;
@@ -184,7 +184,7 @@ def test_restart_resumes_without_double_counting() -> None:
             snap = snapshot.dump(eng, now)
     # a fresh engine at 09:52 (the gateway was down 09:50-09:52)
     fresh = next(run(L(9, 52), start=L(9, 52)))[1]
-    fresh = type(fresh)(fresh.building, fresh.settings, L(9, 52), grace_s=600)
+    fresh = type(fresh)(building(), fresh.settings, L(9, 52), grace_s=600)
     assert snapshot.restore(fresh, snap, L(9, 52)) == 3
     v = fresh.view("orion", L(9, 52))
     assert (v.state, v.occupancy, v.since) == ("occupied", 3, L(9, 0))  # since kept
@@ -206,7 +206,7 @@ def test_restart_with_stale_evidence_is_unknown() -> None:
             snap = snapshot.dump(eng, now)
     settings = eng.settings.model_copy(update={"sensor_stale_s": 3600})
     later = L(12, 0)  # the counter last spoke at 09:40: over an hour ago
-    fresh = type(eng)(eng.building, settings, later)
+    fresh = type(eng)(building(), settings, later)
     snapshot.restore(fresh, snap, later)
     assert fresh.view("orion", later).state == "unknown"
     # the open 09:45 bin was closed with what was observed before the crash

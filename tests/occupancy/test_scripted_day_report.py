@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 
 from gateway.occupancy import OccupancyEngine
 from gateway.occupancy.accumulate import EngineOutput
-from gateway.occupancy.report import build_report, group_key, split_window
+from gateway.readmodel.queries import ReadModel
 from gateway.store import create_db_engine, init_db, rollups
-from tests.occupancy.day import L, run
+from tests.occupancy.day import L, building, run, settings
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +39,9 @@ def report(
 ) -> dict[str, dict[str, Any]]:
     """What GET /api/v1/utilization computes, keyed by row id."""
     db, eng = stored
-    spaces = eng.building.spaces
-    w = split_window(eng.cal, t0, t1)
-    available = eng.cal.open_seconds(w.start, w.end)
-    totals = rollups.space_totals(db, "s1", w, list(spaces))
-    peaks: dict[str, int] = {}
-    if group_by != "space":
-        group_of = {sid: group_key(sp, group_by, "s1") for sid, sp in spaces.items()}
-        peaks = rollups.bucket_peaks(db, "s1", w, group_of)
-    rows = build_report(spaces, "s1", totals, available, group_by, peaks, under, over)
+    occ = settings().model_copy(update={"band_under_pct": under, "band_over_pct": over})
+    b = building()
+    rows = ReadModel(db, occ, lambda: b, eng.cal).utilization(t0, t1, group_by).rows
     return {r["id"]: r for r in rows}
 
 

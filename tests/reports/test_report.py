@@ -14,8 +14,9 @@ from sqlalchemy import insert
 
 from gateway.building import load_building
 from gateway.cli import main
-from gateway.reports.heatmap import heatmap
-from gateway.reports.utilization import Store, utilization_report
+from gateway.readmodel.heatmap import heatmap
+from gateway.readmodel.queries import ReadModel
+from gateway.settings import OccupancySettings
 from gateway.store import create_db_engine, init_db
 from gateway.store.rollups import BINS, DAYS
 from tests.support import FIXTURES
@@ -152,10 +153,11 @@ def test_heatmap_matrix_and_progress(store_url: str) -> None:
     assert orion["cells"][hm.hours.index(13)] == 100.0  # the four bins 13:00-14:00
     assert sum(orion["cells"]) == 100.0  # the 10:00 bin lies outside the window
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
-    store = Store(building, db, 900, 60.0, 100.0)
+    occ = OccupancySettings(bin_s=900, band_under_pct=60.0, band_over_pct=100.0)
+    rm = ReadModel(db, occ, lambda: building)
     seen.clear()
-    rep = utilization_report(
-        store, local("2025-11-20T00:00"), local("2025-11-30T00:00"), "space", seen.append
+    rep = rm.utilization(
+        local("2025-11-20T00:00"), local("2025-11-30T00:00"), "space", progress=seen.append
     )
     assert len(seen) == 10 and seen[-1] == 1.0  # one step per local day
     orion_row = next(r for r in rep.rows if r["id"] == "orion")

@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 from gateway.building.hours import BusinessHours
 from gateway.occupancy.accumulate import Acc, EngineOutput
 from gateway.occupancy.calendar import Calendar
-from gateway.occupancy.report import Totals, split_window
+from gateway.readmodel.figures import Totals
+from gateway.readmodel.totals import space_totals
+from gateway.readmodel.window import split_window
 from gateway.store import create_db_engine, init_db, migrate, rollups
 from gateway.store.rollup_sums import DAY_SUMS
 
@@ -70,7 +72,7 @@ def truth(accs: list[Acc], t0: float, t1: float) -> dict[str, Totals]:
 
 def check(db: Engine, accs: list[Acc], t0: float, t1: float) -> None:
     w = split_window(cal(), t0, t1)
-    got = rollups.space_totals(db, "s1", w, list(SPACES))
+    got = space_totals(db, "s1", w, list(SPACES))
     want = truth(accs, w.start, w.end)
     assert set(got) == set(want)
     for sid, t in want.items():
@@ -79,7 +81,7 @@ def check(db: Engine, accs: list[Acc], t0: float, t1: float) -> None:
             assert getattr(g, m) == pytest.approx(getattr(t, m), rel=1e-9), (sid, m, t0, t1)
         assert g.peak == t.peak, (sid, t0, t1)
     # without the spaces (a scan of the site), the same totals
-    assert {k: v.occupied_s for k, v in rollups.space_totals(db, "s1", w).items()} == (
+    assert {k: v.occupied_s for k, v in space_totals(db, "s1", w).items()} == (
         pytest.approx({k: v.occupied_s for k, v in want.items()})
     )
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.api.deps import Auth, GatewayDep
-from gateway.api.routes.utilization import window_of
-from gateway.reports.heatmap import heatmap
+from gateway.api.deps import Auth, ClockDep
+from gateway.api.routes.utilization import ReadDep, window_of
 
 router = APIRouter(tags=["utilization"], dependencies=[Auth])
 
@@ -33,7 +32,8 @@ class HeatmapPublic(BaseModel):
     responses={422: {"description": "bad window or row kind"}},
 )
 async def utilization_heatmap(
-    gw: GatewayDep,
+    clock: ClockDep,
+    rm: ReadDep,
     start: Annotated[datetime | None, Query(alias="from", description="default to-7d")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="ISO-8601; default now")] = None,
     by: Literal["space", "floor", "type"] = "space",
@@ -42,10 +42,10 @@ async def utilization_heatmap(
 
     A window longer than 366 days is cut to its last 366 days.
     """
-    t0, t1 = window_of(gw, start, end)
+    t0, t1 = window_of(clock, start, end)
     t0 = max(t0, t1 - MAX_DAYS * 86_400)
     try:
-        hm = await run_in_threadpool(heatmap, gw.db, gw.building, gw.engine.bin_s, t0, t1, by)
+        hm = await run_in_threadpool(rm.heatmap, t0, t1, by)
     except (OverflowError, ValueError, OSError) as err:  # dates past what the calendar holds
         raise HTTPException(422, f"the window is outside the supported dates: {err}") from err
     return HeatmapPublic(

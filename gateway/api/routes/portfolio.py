@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway.api.deps import GatewayDep, StaffRead
-from gateway.api.routes.utilization import FromQ, ToQ, window_of
-from gateway.store.portfolio import portfolio
+from gateway.api.deps import ClockDep, StaffRead
+from gateway.api.routes.utilization import FromQ, ReadDep, ToQ, window_of
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"], dependencies=[StaffRead])
 
@@ -23,16 +22,16 @@ class PortfolioReport(BaseModel):
 
 
 @router.get("", response_model=PortfolioReport)
-def get_portfolio(gw: GatewayDep, start: FromQ = None, end: ToQ = None) -> PortfolioReport:
+def get_portfolio(
+    clock: ClockDep, rm: ReadDep, start: FromQ = None, end: ToQ = None
+) -> PortfolioReport:
     """Per site: time used %, coverage, average/peak occupancy and utilization, band (each
     site's own business hours), and its idle spaces now (as of that site's last save)."""
-    t0, t1 = window_of(gw, start, end)
-    occ = gw.settings.occupancy
-    b = occ.bin_s
-    rows = portfolio(gw.db, t0, t1, b, occ.band_under_pct, occ.band_over_pct)
+    t0, t1 = window_of(clock, start, end)
+    w0, w1, rows = rm.portfolio(t0, t1)
     return PortfolioReport(
-        start=datetime.fromtimestamp((t0 // b) * b, UTC),
-        end=datetime.fromtimestamp(-(-t1 // b) * b, UTC),
+        start=datetime.fromtimestamp(w0, UTC),
+        end=datetime.fromtimestamp(w1, UTC),
         data=rows,
         count=len(rows),
     )

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 
 from gateway.building import Building
 from gateway.occupancy.calendar import Calendar
-from gateway.occupancy.report import group_key
-from gateway.store.rollups import BINS
+from gateway.readmodel.figures import group_key
+from gateway.readmodel.window import widen
+from gateway.store.rollup_sums import BINS
 
 HeatBy = Literal["space", "floor", "type"]
 Progress = Callable[[float], None]  # share of the work done, 0..1
@@ -35,16 +36,6 @@ class Heatmap:
     hours: list[int]
     available_s: list[float]  # business seconds per space in each listed hour
     rows: list[dict[str, Any]]  # id, label, spaces, cells (one per hour, % or None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "by": self.by,
-            "hours": self.hours,
-            "available_s": self.available_s,
-            "rows": self.rows,
-        }
 
 
 def _hour(cal: Calendar, ts: float) -> int:
@@ -78,6 +69,67 @@ def offset_runs(cal: Calendar, start: float, end: float) -> list[tuple[float, fl
     return runs
 
 
+def _available(cal: Calendar, start: float, end: float) -> list[float]:
+    """Business seconds per space in each local hour of the day over ``[start, end)``."""
+    bin_s = cal.bin_s
+    avail = [0.0] * 24
+    for idx in range(int(start // bin_s), int(end // bin_s)):
+        avail[_hour(cal, idx * bin_s)] += sum(b - a for a, b in cal.bin_intervals(idx))
+    return avail
+
+
+def _occupied(
+    db: Engine,
+    cal: Calendar,
+    site: str,
+    group_of: dict[str, str],
+    runs: list[tuple[float, float, int | None]],
+    progress: Progress | None,
+) -> dict[str, list[float]]:
+    """Per group, the occupied seconds of its spaces' bins by local hour of the day.
+
+    A run with one whole-hour UTC offset is summed by the store by UTC time of day; any other
+    run reads its bins one by one.
+    """
+    occupied: dict[str, list[float]] = {g: [0.0] * 24 for g in set(group_of.values())}
+    c = BINS.c
+    tod = cast(c.start, BigInteger) % 86_400  # UTC time of day of the bin
+    if not runs:
+        return occupied
+    start, end = runs[0][0], runs[-1][1]
+    with db.connect() as conn:
+        for lo, hi, off in runs:
+            where = (c.site == site, c.start >= lo, c.start < hi, c.occupied_s > 0)
+            if off is not None:
+                q = (
+                    select(c.space, tod, func.sum(c.occupied_s))
+                    .where(*where)
+                    .group_by(c.space, tod)
+                )
+                for sid, t, occ in conn.execute(q):
+                    g = group_of.get(sid)
+                    if g is not None:
+                        occupied[g][int((t + off) % 86_400) // 3600] += float(occ)
+            else:
+                for sid, bstart, occ in conn.execute(
+                    select(c.space, c.start, c.occupied_s).where(*where)
+                ):
+                    g = group_of.get(sid)
+                    if g is not None:
+                        occupied[g][_hour(cal, bstart)] += float(occ)
+            if progress is not None:
+                progress(0.2 + 0.8 * (hi - start) / max(end - start, 1))
+    return occupied
+
+
+def _label(building: Building, by: str, g: str) -> str:
+    if by == "space":
+        return building.spaces[g].name
+    if by == "floor":
+        return next((f.name for f in building.floors if f.id == g), g)
+    return g
+
+
 def heatmap(
     db: Engine,
     building: Building,
@@ -95,11 +147,8 @@ def heatmap(
     days with a DST change (and ``grouped=False``) read their bins one by one.
     """
     cal = Calendar(building.site.business_hours, bin_s)  # own cache: a long window fills it
-    start = (t0 // bin_s) * bin_s
-    end = -(-t1 // bin_s) * bin_s
-    avail = [0.0] * 24
-    for idx in range(int(start // bin_s), int(end // bin_s)):
-        avail[_hour(cal, idx * bin_s)] += sum(b - a for a, b in cal.bin_intervals(idx))
+    start, end = widen(t0, t1, bin_s)
+    avail = _available(cal, start, end)
     if progress is not None:
         progress(0.2)
     site = building.site.id
@@ -107,40 +156,14 @@ def heatmap(
     for sp in building.spaces.values():
         groups.setdefault(group_key(sp, by, site), []).append(sp.id)
     group_of = {sid: g for g, ids in groups.items() for sid in ids}
-    occupied: dict[str, list[float]] = {g: [0.0] * 24 for g in groups}
-    c = BINS.c
-    tod = cast(c.start, BigInteger) % 86_400  # UTC time of day of the bin
-    runs = offset_runs(cal, start, end) if grouped else [(start, end, None)]
-    with db.connect() as conn:
-        for lo, hi, off in runs:
-            where = (c.site == site, c.start >= lo, c.start < hi, c.occupied_s > 0)
-            if off is not None:
-                q = (
-                    select(c.space, tod, func.sum(c.occupied_s))
-                    .where(*where)
-                    .group_by(c.space, tod)
-                )
-                for sid, t, occ in conn.execute(q):
-                    g = group_of.get(sid)
-                    if g is not None:
-                        occupied[g][int((t + off) % 86_400) // 3600] += float(occ)
-            else:
-                q = select(c.space, c.start, c.occupied_s).where(*where)
-                for sid, bstart, occ in conn.execute(q):
-                    g = group_of.get(sid)
-                    if g is not None:
-                        occupied[g][_hour(cal, bstart)] += float(occ)
-            if progress is not None:
-                progress(0.2 + 0.8 * (hi - start) / max(end - start, 1))
+    runs: list[tuple[float, float, int | None]] = [(start, end, None)]
+    if grouped:
+        runs = offset_runs(cal, start, end)
+    occupied = _occupied(db, cal, site, group_of, runs, progress)
     hours = [h for h in range(24) if avail[h] > 0]
     rows = []
     for g, ids in groups.items():
         n = len(ids)
         cells = [round(100.0 * occupied[g][h] / (avail[h] * n), 2) for h in hours]
-        label = g
-        if by == "space":
-            label = building.spaces[g].name
-        elif by == "floor":
-            label = next((f.name for f in building.floors if f.id == g), g)
-        rows.append({"id": g, "label": label, "spaces": n, "cells": cells})
+        rows.append({"id": g, "label": _label(building, by, g), "spaces": n, "cells": cells})
     return Heatmap(start, end, by, hours, [avail[h] for h in hours], rows)

@@ -18,8 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from gateway.building import Space
 from gateway.building.hours import BusinessHours
 from gateway.occupancy.calendar import Calendar
-from gateway.occupancy.report import build_report, split_window
-from gateway.store import rollups
+from gateway.readmodel.utilization import Bands, report
 from gateway.store.engine_tables import EngineSnapshot, IdleEpisodeRow
 from gateway.store.tables import Site
 from gateway.store.tables import Space as SpaceRow
@@ -80,7 +79,7 @@ def idle_now(conn: Connection) -> dict[str, list[str]]:
 
 
 def portfolio(
-    engine: Engine, t0: float, t1: float, bin_s: int, under: float, over: float
+    engine: Engine, t0: float, t1: float, bin_s: int, bands: Bands
 ) -> list[dict[str, Any]]:
     """One row per site: its utilization over ``[t0, t1)`` and its idle spaces now."""
     with engine.connect() as conn:
@@ -91,13 +90,8 @@ def portfolio(
     rows = []
     for s in sites:
         cal = Calendar(s.hours, bin_s)
-        w = split_window(cal, t0, t1)
-        available = cal.open_seconds(w.start, w.end)
-        totals = rollups.space_totals(engine, s.id, w)
-        peaks = rollups.bucket_peaks(engine, s.id, w, dict.fromkeys(s.spaces, s.id))
-        figures: dict[str, Any] = {}
-        if s.spaces:
-            (figures,) = build_report(s.spaces, s.id, totals, available, "site", peaks, under, over)
+        rep = report(engine, s.id, s.spaces, cal, (t0, t1), "site", bands)
+        figures: dict[str, Any] = rep.rows[0] if rep.rows else {}
         idle_ids = [sp for sp in idle.get(s.id, []) if sp in s.spaces]
         rows.append(
             {

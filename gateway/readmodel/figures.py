@@ -1,4 +1,4 @@
-"""Utilization reports from rollup totals: time used, occupancy, utilization and bands.
+"""Report figures from rollup totals: time used, occupancy, utilization and bands.
 
 Definitions (SPEC section 4), over a window counted in the site's business hours:
 - ``available_s``: business seconds in the window (the window is widened to whole bins);
@@ -16,11 +16,9 @@ of the simultaneous headcount at the resolution the rollups keep.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from gateway.building import Space
-from gateway.occupancy.calendar import Calendar
 
 
 @dataclass(slots=True)
@@ -48,43 +46,6 @@ class Totals:
         self.person_s += person_s or 0.0
         if peak is not None and (self.peak is None or peak > self.peak):
             self.peak = peak
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A report window widened to whole bins, split into whole local days and edge bins.
-
-    The whole local weeks (Monday first) inside the whole days are read from week rows, the
-    days around them from day rows, so a long report reads a few rows per space.
-    """
-
-    start: float
-    end: float
-    days: tuple[float, float] | None  # [first local midnight, last local midnight)
-    edges: tuple[tuple[float, float], ...]  # bin ranges outside the whole days
-    weeks: tuple[float, float] | None = None  # [first local Monday, last local Monday) in days
-
-
-def split_window(cal: Calendar, t0: float, t1: float) -> Window:
-    """Widen ``[t0, t1)`` to bins; whole local days read day rows, the rest bin rows."""
-    b = cal.bin_s
-    start = (t0 // b) * b
-    end = -(-t1 // b) * b
-    first = cal.local_date(start)
-    d0 = cal.day_start(first)
-    if d0 < start:
-        d0 = cal.day_start(first + timedelta(days=1))
-    last = cal.local_date(end)
-    d1 = cal.day_start(last)
-    if d1 > end:
-        d1 = cal.day_start(last - timedelta(days=1))
-    if d1 <= d0:
-        return Window(start, end, None, ((start, end),) if end > start else ())
-    edges = tuple((a, z) for a, z in ((start, d0), (d1, end)) if z > a)
-    first, last = cal.local_date(d0), cal.local_date(d1)
-    w0 = cal.day_start(first + timedelta(days=(7 - first.weekday()) % 7))
-    w1 = cal.day_start(last - timedelta(days=last.weekday()))
-    return Window(start, end, (d0, d1), edges, (w0, w1) if w1 > w0 else None)
 
 
 def band(pct: float | None, under: float, over: float) -> str | None:

@@ -1,4 +1,5 @@
-"""Chronic underuse and right-sizing recommendations from rollup totals over the last N days.
+"""Recommendations over the last N days: chronic underuse and right-sizing from rollup totals,
+bookings to release (and ones no sensor could verify) from the engine's findings.
 
 - **chronic underuse**: time used % below ``underuse_pct`` over the window. Only spaces whose
   state was known for at least half the business time are judged: a space whose sensors were
@@ -13,10 +14,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gateway.building import Space
-from gateway.occupancy.report import Totals, weighted_percentile
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from gateway.building import Building, Space
+from gateway.readmodel.figures import Totals, weighted_percentile
+from gateway.store.engine_tables import FindingRow
+from gateway.timefmt import iso
 
 MIN_COVERAGE = 0.5
+FINDINGS = FindingRow.__table__  # type: ignore[attr-defined]
 
 
 def recommend(
@@ -75,4 +82,42 @@ def recommend(
                         },
                     }
                 )
+    return out
+
+
+def finding_items(db: Engine, building: Building, since: float) -> list[dict[str, Any]]:
+    """The engine's findings detected since ``since``, newest first, as recommendations."""
+    c = FINDINGS.c
+    q = (
+        select(FINDINGS)
+        .where(c.site == building.site.id, c.detected_at >= since)
+        .order_by(c.detected_at.desc())
+    )
+    with db.connect() as conn:
+        rows = conn.execute(q).all()
+    out = []
+    for f in rows:
+        sp = building.spaces.get(f.space)
+        ghost = f.kind == "ghost_booking"
+        out.append(
+            {
+                "space": f.space,
+                "name": sp.name if sp else f.space,
+                "type": sp.type if sp else None,
+                "floor": sp.floor if sp else None,
+                "kind": "release_booking" if ghost else f.kind,
+                "suggestion": (
+                    "nobody came: release the booking and offer the room"
+                    if ghost
+                    else "no working sensor during the grace period: check the room"
+                ),
+                "figures": {
+                    "booking": f.ref,
+                    "start": iso(f.start),
+                    "end": iso(f.end),
+                    "detected_at": iso(f.detected_at),
+                    **(f.details or {}),
+                },
+            }
+        )
     return out
