@@ -128,7 +128,10 @@ class GrantBook:
         try:
             basis, booking = self._basis(member, door, space, valid_from, valid_until)
         except GrantRefused as err:
-            self._audit(actor, "grant_refused", subject, member, "denied", err.reason, now)
+            why = err.reason
+            refused = self._entry(actor, "grant_refused", subject, member, "denied", why, now)
+            with self.db.begin() as conn:
+                record(conn, [refused])
             raise
         g = Grant(
             f"g-{secrets.token_hex(8)}",
@@ -271,16 +274,3 @@ class GrantBook:
     ) -> Audit:
         kept = dict(detail) if detail else None
         return Audit(self.site, now, actor, action, subject, result, reason, member, None, kept)
-
-    def _audit(
-        self,
-        actor: str,
-        action: str,
-        subject: str,
-        member: str,
-        result: str,
-        reason: str,
-        now: float,
-    ) -> None:
-        with self.db.begin() as conn:
-            record(conn, [self._entry(actor, action, subject, member, result, reason, now)])

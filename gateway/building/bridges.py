@@ -48,14 +48,8 @@ class Bridge:
 
 def parse_bridges(ctx: Reader, root: MarkedDict) -> dict[str, Bridge]:
     """The ``bridges:`` section (empty when absent)."""
-    items = ctx.seq(root, "bridges", "")
     out: dict[str, Bridge] = {}
-    for i, value in enumerate(items):
-        path = f"bridges[{i}]"
-        m = ctx.mapping(value, items.lines[i], path, BRIDGE_KEYS)
-        bid = ctx.ident(m, "id", path)
-        if bid in out:
-            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate bridge id {bid!r}")
+    for path, m, bid in ctx.entries(root, "bridges", BRIDGE_KEYS, "bridge"):
         profile = ctx.text(m, "profile", path, None)
         if profile is None:
             ctx.missing_or_bad(m, "profile", path, "expected a profile name", None)

@@ -130,17 +130,9 @@ def _hours(ctx: Reader, value: Any, line: int, tz: ZoneInfo) -> BusinessHours:
 
 
 def _floors(ctx: Reader, root: MarkedDict) -> tuple[Floor, ...]:
-    items = ctx.seq(root, "floors", "")
-    floor_ids: set[str] = set()
     space_where: dict[str, str] = {}
     floors: list[Floor] = []
-    for i, value in enumerate(items):
-        fpath = f"floors[{i}]"
-        fm = ctx.mapping(value, items.lines[i], fpath, _FLOOR_KEYS)
-        fid = ctx.ident(fm, "id", fpath)
-        if fid in floor_ids:
-            ctx.fail(fm.lines["id"], f"{fpath}.id", f"duplicate floor id {fid!r}")
-        floor_ids.add(fid)
+    for fpath, fm, fid in ctx.entries(root, "floors", _FLOOR_KEYS, "floor"):
         fname = ctx.text(fm, "name", fpath, fid) or fid
         sitems = ctx.seq(fm, "spaces", fpath)
         spaces: list[Space] = []
@@ -198,14 +190,10 @@ def _device_id(ctx: Reader, m: MarkedDict, path: str) -> str:
 def _devices(
     ctx: Reader, root: MarkedDict, spaces: dict[str, Space], bridges: dict[str, Bridge]
 ) -> dict[str, DeviceBinding]:
-    items = ctx.seq(root, "devices", "")
     devices: dict[str, DeviceBinding] = {}
-    for i, value in enumerate(items):
-        path = f"devices[{i}]"
-        m = ctx.mapping(value, items.lines[i], path, _DEVICE_KEYS)
-        did = _device_id(ctx, m, path)
-        if did in devices:
-            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate device id {did!r}")
+    for path, m, did in ctx.entries(
+        root, "devices", _DEVICE_KEYS, "device", lambda m, path: _device_id(ctx, m, path)
+    ):
         profile = ctx.text(m, "profile", path, None)
         if profile is None:
             ctx.missing_or_bad(m, "profile", path, "expected a profile name", None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.building.marked import MarkedDict, MarkedList
+from gateway.building.marked import MarkedDict
 from gateway.building.model import SPACE_TYPES, Floor, MemberSpec, PlanSpec, Space
 
 if TYPE_CHECKING:
@@ -48,14 +48,8 @@ def _strings(
 def parse_plans(
     ctx: Reader, root: MarkedDict, spaces: dict[str, Space], floors: tuple[Floor, ...]
 ) -> dict[str, PlanSpec]:
-    items: MarkedList = ctx.seq(root, "plans", "")
     plans: dict[str, PlanSpec] = {}
-    for i, value in enumerate(items):
-        path = f"plans[{i}]"
-        m = ctx.mapping(value, items.lines[i], path, PLAN_KEYS)
-        pid = ctx.ident(m, "id", path)
-        if pid in plans:
-            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate plan id {pid!r}")
+    for path, m, pid in ctx.entries(root, "plans", PLAN_KEYS, "plan"):
         plans[pid] = PlanSpec(
             id=pid,
             name=ctx.text(m, "name", path, pid) or pid,
@@ -69,15 +63,9 @@ def parse_plans(
 def parse_members(
     ctx: Reader, root: MarkedDict, plans: dict[str, PlanSpec]
 ) -> dict[str, MemberSpec]:
-    items: MarkedList = ctx.seq(root, "members", "")
     members: dict[str, MemberSpec] = {}
     seen_credentials: dict[str, str] = {}
-    for i, value in enumerate(items):
-        path = f"members[{i}]"
-        m = ctx.mapping(value, items.lines[i], path, MEMBER_KEYS)
-        mid = ctx.ident(m, "id", path)
-        if mid in members:
-            ctx.fail(m.lines["id"], f"{path}.id", f"duplicate member id {mid!r}")
+    for path, m, mid in ctx.entries(root, "members", MEMBER_KEYS, "member"):
         plan = ctx.text(m, "plan", path, None)
         if plan is not None and plan not in plans:
             ctx.fail(m.lines["plan"], f"{path}.plan", f"expected the id of a plan, got {plan!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from gateway.building.marked import MarkedDict, MarkedList
@@ -55,6 +56,27 @@ class Reader:
         if not isinstance(value, MarkedList):
             self.fail(m.lines[key], join(path, key), f"expected a list, got {show(value)}")
         return value
+
+    def entries(
+        self,
+        root: MarkedDict,
+        key: str,
+        keys: tuple[str, ...],
+        what: str,
+        ident: Callable[[MarkedDict, str], str] | None = None,
+    ) -> Iterator[tuple[str, MarkedDict, str]]:
+        """Each mapping in the list ``root[key]`` as (its path, it, its id), the ids unique;
+        ``ident`` reads the id (default: an id without '/', '+', '#')."""
+        items = self.seq(root, key, "")
+        seen: set[str] = set()
+        for i, value in enumerate(items):
+            path = f"{key}[{i}]"
+            m = self.mapping(value, items.lines[i], path, keys)
+            got = self.ident(m, "id", path) if ident is None else ident(m, path)
+            if got in seen:
+                self.fail(m.lines["id"], f"{path}.id", f"duplicate {what} id {got!r}")
+            seen.add(got)
+            yield path, m, got
 
     def ident(self, m: MarkedDict, key: str, path: str) -> str:
         value = m.get(key)

@@ -166,11 +166,8 @@ class Rule:
         ):
             return
         for sensor, raw in glob_all(obj, spec.path or (spec.key,)):
-            try:
-                if self.per_field:
-                    value, at = self._special(spec, raw, obj, ts)
-                else:
-                    value, at = spec.convert(raw), ts
+            try:  # without per-field timestamps or units this is the plain conversion
+                value, at = self._special(spec, raw, obj, ts)
             except DecodeError as err:
                 if refused is None:
                     raise

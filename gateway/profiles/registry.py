@@ -158,7 +158,8 @@ class ProfileRegistry:
                 text = _utf8(payload)
             model = None
             refused: list[str] = []
-            if rule.format == "json":
+            is_json = rule.format == "json"
+            if is_json:
                 if obj is _UNSET:
                     obj, json_error = _parse_json(text)
                 if obj is _INVALID:
@@ -167,25 +168,19 @@ class ProfileRegistry:
                 if not isinstance(obj, dict):
                     reasons.append(f"payload is not a JSON object (got {type(obj).__name__})")
                     continue
-                if rule.when:
-                    rejected = rule.rejects(obj, captures)
-                    if rejected is not None:
-                        reasons.append(rejected)
-                        continue
-                if rule.drop:
-                    return None
+            if rule.when:
+                rejected = rule.rejects(obj if is_json else None, captures)
+                if rejected is not None:
+                    reasons.append(rejected)
+                    continue
+            if rule.drop:
+                return None
+            if is_json:
                 device = rule.device(captures, obj)
                 readings = rule.readings(obj, refused)
                 if rule.model_key is not None:
                     model = rule.model(obj)
             else:
-                if rule.when:
-                    rejected = rule.rejects(None, captures)
-                    if rejected is not None:
-                        reasons.append(rejected)
-                        continue
-                if rule.drop:
-                    return None
                 value = text.strip()
                 if not value:
                     reasons.append("payload is empty")
