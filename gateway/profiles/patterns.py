@@ -61,41 +61,41 @@ def _walk_all(
         out.append((name or "", cur))
         return
     part = parts[i]
-    if isinstance(cur, dict):
-        if is_pattern(part):
-            regex = compile_pattern(part)
-            for key, value in cur.items():
-                if isinstance(key, str) and regex.match(key):
-                    _walk_all(value, parts, i + 1, key, out)
-            return
-        _walk_all(cur.get(part), parts, i + 1, name, out)
-    elif isinstance(cur, list) and part.isdigit():
-        index = int(part)
-        _walk_all(cur[index] if index < len(cur) else None, parts, i + 1, name, out)
+    if isinstance(cur, dict) and is_pattern(part):
+        regex = compile_pattern(part)
+        for key, value in cur.items():
+            if isinstance(key, str) and regex.match(key):
+                _walk_all(value, parts, i + 1, key, out)
+        return
+    _walk_all(_step(cur, part), parts, i + 1, name, out)
 
 
 def _walk(cur: Any, parts: tuple[str, ...], i: int) -> Any:
     while i < len(parts):
         part = parts[i]
-        if isinstance(cur, dict):
-            if is_pattern(part):
-                regex = compile_pattern(part)
-                for key, value in cur.items():
-                    if isinstance(key, str) and regex.match(key):
-                        found = _walk(value, parts, i + 1)
-                        if found is not None:
-                            return found
-                return None
-            cur = cur.get(part)
-        elif isinstance(cur, list) and part.isdigit():
-            index = int(part)
-            cur = cur[index] if index < len(cur) else None
-        else:
+        if isinstance(cur, dict) and is_pattern(part):
+            regex = compile_pattern(part)
+            for key, value in cur.items():
+                if isinstance(key, str) and regex.match(key):
+                    found = _walk(value, parts, i + 1)
+                    if found is not None:
+                        return found
             return None
+        cur = _step(cur, part)
         if cur is None:
             return None
         i += 1
     return cur
+
+
+def _step(cur: Any, part: str) -> Any:
+    """One literal part of a path: a mapping's key or a list's index (None: there is none)."""
+    if isinstance(cur, dict):
+        return cur.get(part)
+    if isinstance(cur, list) and part.isdigit():
+        index = int(part)
+        return cur[index] if index < len(cur) else None
+    return None
 
 
 class NameMap(Generic[T]):
