@@ -1,5 +1,5 @@
 """The occupancy engine: each space's live state from its sensors, updated as things change."""
 
-from gateway.occupancy.engine import OccupancyEngine, SpaceView
+from gateway.occupancy.engine import OccupancyEngine, SpaceView, Transition
 
-__all__ = ["OccupancyEngine", "SpaceView"]
+__all__ = ["OccupancyEngine", "SpaceView", "Transition"]

@@ -41,10 +41,10 @@ from gateway.occupancy.fusion import UNKNOWN, VACANT, Fused, SensorEvidence, fol
 from gateway.occupancy.ghosts import BookingWatch
 from gateway.occupancy.guard import EvidenceGuard
 from gateway.occupancy.idle import IdleEpisodes
-from gateway.occupancy.live import SpaceLive, SpaceView
+from gateway.occupancy.live import STATE, SpaceLive, SpaceView, Transition
 from gateway.settings import OccupancySettings
 
-__all__ = ["OccupancyEngine", "SpaceLive", "SpaceView"]
+__all__ = ["OccupancyEngine", "SpaceLive", "SpaceView", "Transition"]
 
 
 class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
@@ -59,7 +59,6 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         grace_s: float = 600.0,
         silence_s: Mapping[str, float] | None = None,
     ) -> None:
-        self.building = building
         self.settings = settings
         self.grace_s = grace_s
         # per device: how long it may stay silent (its profile's availability), else the default
@@ -80,6 +79,21 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
         self.changes = 0
         self.due_recomputes = 0  # spaces a tick recomputed because a deadline fell due
         self.guard = EvidenceGuard()  # refused or clamped events, counted by reason
+        self._transitions = None
+
+    # -- transitions --------------------------------------------------------------------------
+    def watch_transitions(self) -> None:
+        """Keep the transitions from now on, for :meth:`take_transitions` to hand out."""
+        if self._transitions is None:
+            self._transitions = []
+
+    def take_transitions(self) -> list[Transition]:
+        """The transitions decided since the last call, in order (none unless watched)."""
+        got = self._transitions
+        if not got:
+            return []
+        self._transitions = []
+        return got
 
     # -- evidence ---------------------------------------------------------------------------
     def new_evidence(self, device: str) -> SensorEvidence:
@@ -160,6 +174,7 @@ class OccupancyEngine(Deadlines, Bins, IdleEpisodes, BookingWatch):
                 else:
                     self._known.add(space.id)
             space.state, space.occupancy = state, occupancy
+            self._transition(space.id, STATE, now)
         if state == VACANT or space.idle_start is not None:
             due = self._idle(space, now)
             if due < next_due:

@@ -6,7 +6,7 @@ import math
 
 from gateway.occupancy.accumulate import IdleEpisode
 from gateway.occupancy.fusion import VACANT
-from gateway.occupancy.live import EngineBase, SpaceLive
+from gateway.occupancy.live import IDLE, IDLE_ENDED, EngineBase, SpaceLive
 
 
 class IdleEpisodes(EngineBase):
@@ -35,6 +35,7 @@ class IdleEpisodes(EngineBase):
             return min(start + ia, iv[1])
         space.idle_start, space.idle_until, space.idle_opened = start, iv[1], now
         self.out.episodes[(space.id, start)] = IdleEpisode(space.id, start, now)
+        self._transition(space.id, IDLE, now)
         return iv[1]
 
     def _close_episode(self, space: SpaceLive, end: float) -> None:
@@ -42,6 +43,7 @@ class IdleEpisodes(EngineBase):
         ep = IdleEpisode(space.id, space.idle_start, space.idle_opened, end)
         self.out.episodes[(space.id, space.idle_start)] = ep
         space.idle_start, space.idle_until = None, math.inf
+        self._transition(space.id, IDLE_ENDED, end)
 
     def idle_since(self, space: SpaceLive, now: float) -> float | None:
         """Start of the space's idle stretch when it is idle at ``now``, else None."""

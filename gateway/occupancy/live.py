@@ -1,4 +1,5 @@
-"""The engine's per-space record, the API's view of it, and the state its parts share."""
+"""The engine's per-space record, the API's view of it, its transitions, and the state its
+parts share."""
 
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ class SpaceView:
     idle_since: float | None = None
 
 
+STATE, IDLE, IDLE_ENDED = "state", "idle", "idle_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What the engine decided of a space at ``at``: ``state`` (its state or headcount
+    changed), ``idle`` (it became idle) or ``idle_ended`` (it stopped being idle)."""
+
+    space: str
+    kind: str
+    at: float
+
+
 class EngineBase:
     """What the engine's parts (deadlines, bins, idle episodes, bookings) share.
 
@@ -65,6 +79,11 @@ class EngineBase:
     _known: set[str]  # state is occupied or vacant
     _pending: set[str]  # an open bin holds data
     _cur_bin: int
+    _transitions: list[Transition] | None  # None: nobody takes them, so none are kept
+
+    def _transition(self, space: str, kind: str, at: float) -> None:
+        if self._transitions is not None:
+            self._transitions.append(Transition(space, kind, at))
 
     def _recompute(self, space: SpaceLive, now: float) -> bool:
         raise NotImplementedError

@@ -1,8 +1,10 @@
 """Retained space state on change, Home Assistant discovery, and setback commands.
 
-Called by the gateway under its state lock: ``publish_spaces`` with the ids the engine says
-changed (from the ingest worker and the ticker), ``tick`` once per engine tick. Publishing
-only queues in paho (its own thread does the network), so neither caller waits on the broker.
+Called by the live state under its lock: ``transitions`` with what the engine decided (a
+space's state changed, it became idle, it stopped being idle), ``tick`` once per engine tick
+for a (re)connection. The publisher keeps no timers of the engine's policy: it publishes
+what the engine decided, when it decided it. Publishing only queues in paho (its own thread
+does the network), so no caller waits on the broker.
 A payload equal to the last one published for a space is not sent again. While the broker is
 away nothing is queued: on (re)connect every space's state is published again, which also
 restores retained messages a broker without persistence lost, and the retained discovery
@@ -11,25 +13,23 @@ configs and states of spaces the building no longer has are cleared (``sweep``).
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gateway.building import Building, Space
+from gateway.occupancy.live import Transition
 from gateway.publish.client import OutClient
 from gateway.publish.commands import CommandSink, MqttCommandSink, SetbackPolicy
 from gateway.publish.discovery import discovery_configs
 from gateway.publish.sweep import RetainedSweep, stale_topics
 from gateway.publish.topics import Topics
 from gateway.settings import MqttSettings, PublishSettings
+from gateway.timefmt import iso_z
 
 log = logging.getLogger(__name__)
-
-IDLE_RECHECK_S = 30.0  # a space past idle_after that the engine does not call idle yet
 
 
 class StateView(Protocol):
@@ -45,11 +45,6 @@ class StateView(Protocol):
     def idle(self) -> bool: ...
 
 
-def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds and a ``Z``."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def state_payload(space: Space, view: StateView) -> dict[str, Any]:
     """The JSON state of one space, as published on its retained state topic."""
     return {
@@ -60,7 +55,7 @@ def state_payload(space: Space, view: StateView) -> dict[str, Any]:
         "capacity": space.capacity,
         "state": view.state,
         "occupancy": view.occupancy,
-        "since": iso(view.since),
+        "since": iso_z(view.since),
         "idle": view.idle,
     }
 
@@ -74,13 +69,11 @@ class SpacePublisher:
         mqtt: MqttSettings,
         building: Building,
         view: Callable[[str, float], StateView],
-        idle_after_s: float,
         *,
         sink: CommandSink | None = None,
     ) -> None:
         self.settings = settings
         self.building = building
-        self.idle_after_s = idle_after_s
         self._view = view
         self.topics = Topics.for_site(
             building.site.id, settings.topic_prefix, settings.discovery_prefix
@@ -106,9 +99,6 @@ class SpacePublisher:
         self._discovered: set[str] = set()
         self._resync = threading.Event()  # set by the network thread, served by ``tick``
         self._rediscover = threading.Event()
-        self._idle_heap: list[tuple[float, str]] = []
-        self._idle_due: dict[str, float] = {}
-        self._open: bool | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,16 +109,20 @@ class SpacePublisher:
         """Publish ``offline`` and disconnect."""
         self.client.stop()
 
-    # -- called by the gateway under its state lock ---------------------------------------------
+    # -- called by the live state under its lock ----------------------------------------------
+    def transitions(self, changes: Iterable[Transition], now: float) -> None:
+        """Publish the spaces the engine's transitions name, once each, as they are now."""
+        self.publish_spaces(dict.fromkeys(t.space for t in changes), now)
+
     def publish_spaces(self, space_ids: Iterable[str], now: float) -> None:
-        """Publish the spaces whose state changed (a no-op while the broker is away)."""
+        """Publish these spaces' state where it changed (a no-op while the broker is away)."""
         if not self.client.connected.is_set():
             return
         for sid in space_ids:
             self._publish_space(sid, now, force=False)
 
     def tick(self, now: float) -> None:
-        """Serve a (re)connection, idle thresholds and business hours opening or closing."""
+        """Serve a (re)connection: discovery, every space's state, the retained sweep."""
         if not self.client.connected.is_set():
             return
         if self._rediscover.is_set():
@@ -141,18 +135,6 @@ class SpacePublisher:
         found = self.sweep.take()
         if found is not None:
             self._clear_stale(found)
-        is_open = self.building.site.business_hours.is_open(now)
-        if self._open is not None and is_open != self._open:
-            for sid, last in list(self._last.items()):
-                if last["state"] == "vacant":
-                    self._publish_space(sid, now, force=False)
-        self._open = is_open
-        heap = self._idle_heap
-        while heap and heap[0][0] <= now:
-            due, sid = heapq.heappop(heap)
-            if self._idle_due.get(sid) == due:
-                del self._idle_due[sid]
-                self._publish_space(sid, now, force=False)
 
     def set_building(self, building: Building, now: float) -> None:
         """A new building file: retract what is gone, publish discovery and state again."""
@@ -160,7 +142,6 @@ class SpacePublisher:
         self.building = building
         for sid in gone:
             self._last.pop(sid, None)
-            self._idle_due.pop(sid, None)
             if self.client.connected.is_set():
                 self.client.publish(self.topics.state(sid), b"", retain=True)
         if self.client.connected.is_set():
@@ -205,8 +186,6 @@ class SpacePublisher:
         view = self._view(sid, now)
         payload = state_payload(space, view)
         prev = self._last.get(sid)
-        if view.state == "vacant" and not view.idle:
-            self._schedule_idle(sid, view.since + self.idle_after_s, now)
         if prev == payload and not force:
             return
         if not self.client.publish(
@@ -215,17 +194,7 @@ class SpacePublisher:
             return  # refused (queue full): leave _last alone so the next change retries
         self._last[sid] = payload
         if self.setback is not None:
-            self.setback.observe(sid, prev, payload, iso(now))
-
-    def _schedule_idle(self, sid: str, due: float, now: float) -> None:
-        if due <= now:
-            if not self.building.site.business_hours.is_open(now):
-                return  # the opening of business hours re-checks vacant spaces
-            due = now + IDLE_RECHECK_S
-        if self._idle_due.get(sid) == due:
-            return
-        self._idle_due[sid] = due
-        heapq.heappush(self._idle_heap, (due, sid))
+            self.setback.observe(sid, prev, payload, iso_z(now))
 
     def _send(self, topic: str, payload: str, retain: bool) -> None:
         self.client.publish(topic, payload, retain=retain)

@@ -170,7 +170,6 @@ def test_home_assistant_finds_the_spaces_over_tls_and_announces_itself(
         MqttSettings(url=f"mqtt://gateway:{creds['gateway']}@127.0.0.1:{plain}", client_id="gw"),
         building,
         lambda sid, _now: SpaceView(sid, "occupied", 3, now, False),
-        idle_after_s=900,
     )
     ha = Client(tls, "homeassistant", creds["homeassistant"], Path(creds["ca"]))
     gateway.start()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.building import Building, load_building
-from gateway.occupancy import SpaceView
+from gateway.occupancy import SpaceView, Transition
 from gateway.publish import SpacePublisher
 from gateway.settings import MqttSettings, PublishSettings
 from tests.publish.test_mqtt_out import Listener
@@ -38,7 +38,6 @@ def make(broker: Broker, building: Building, views: dict[str, SpaceView]) -> Spa
         MqttSettings(url=broker.url),
         building,
         lambda sid, now: views[sid],
-        idle_after_s=900,
     )
 
 
@@ -108,5 +107,26 @@ def test_new_building_retracts_removed_spaces(own_broker: Broker, building: Buil
         assert not [t for t, _, _ in fresh.messages if "lounge" in t]
         assert all(json.loads(pl) for _, pl, _ in fresh.messages)
         fresh.close()
+    finally:
+        p.stop()
+
+
+def test_publishes_what_the_engine_decided(own_broker: Broker, building: Building) -> None:
+    """No timers of its own: an idle transition publishes the view the engine now gives."""
+    now = time.time()
+    views = {sid: SpaceView(sid, "vacant", None, now - 3600, False) for sid in building.spaces}
+    p = make(own_broker, building, views)
+    p.start()
+    try:
+        topic = f"{PREFIX}/space/orion/state"
+        listen = Listener(own_broker.port, topic)
+        ticked(p, lambda: len(listen.on(topic)) == 1)
+        p.tick(time.time())  # nothing decided: nothing published, however long vacant
+        views["orion"] = dataclasses.replace(views["orion"], idle=True, idle_since=now)
+        p.transitions([Transition("orion", "idle", now), Transition("orion", "idle", now)], now)
+        wait_for(lambda: len(listen.on(topic)) == 2)
+        time.sleep(0.2)
+        assert [m["idle"] for m in listen.json_on(topic)] == [False, True]  # once each
+        listen.close()
     finally:
         p.stop()

@@ -90,7 +90,6 @@ def run(broker: Broker, b: Building, until: Any) -> SpacePublisher:
         MqttSettings(url=broker.url, client_id=f"sweep-{len(b.spaces)}"),
         b,
         lambda sid, _now: views[sid],
-        idle_after_s=900,
     )
     p.start()
 
