@@ -17,13 +17,13 @@ from gateway.api.guard import HttpGuard
 from gateway.api.main import api_router
 from gateway.api.metrics import LatencyMiddleware
 from gateway.api.metrics import router as metrics_router
+from gateway.api.running import Running
 from gateway.api.stream import StreamHub
-from gateway.runtime import Gateway
 
 STATIC = Path(__file__).parent / "api" / "static"
 
 
-def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
+def create_app(gateway: Running, *, manage: bool = True) -> FastAPI:
     """The API around ``gateway``; with ``manage`` the app's lifespan starts and stops it."""
 
     @asynccontextmanager
@@ -43,14 +43,20 @@ def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
         summary="Smart-building edge gateway: spaces, devices, occupancy, dead letters.",
         lifespan=lifespan,
     )
-    app.state.gateway = gateway
-    app.state.stream = StreamHub(gateway, heartbeat_s=gateway.settings.api.stream_heartbeat_s)
+    _put_parts(app, gateway)
+    app.state.stream = StreamHub(
+        gateway.live,
+        gateway.access.tokens,
+        gateway.clock,
+        heartbeat_s=gateway.settings.api.stream_heartbeat_s,
+    )
     app.add_middleware(
         HttpGuard,
-        authenticate=lambda token: principal_for(gateway, token),
+        authenticate=lambda token: principal_for(gateway.admin_token, gateway.access, token),
         max_body_bytes=gateway.settings.api.max_body_bytes,
     )
-    app.add_middleware(LatencyMiddleware, gw=gateway)  # outermost: times refusals too
+    # outermost: times refusals too
+    app.add_middleware(LatencyMiddleware, hist=gateway.telemetry.api_latency)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     validation.install(app)  # the schema documents both forms of 422 the routes answer
@@ -61,3 +67,12 @@ def create_app(gateway: Gateway, *, manage: bool = True) -> FastAPI:
         return FileResponse(STATIC / "index.html")
 
     return app
+
+
+def _put_parts(app: FastAPI, gateway: Running) -> None:
+    """The parts the routes depend on (``gateway.api.deps``), each under its own name."""
+    st = app.state
+    st.gateway = gateway  # health, stats and metrics only
+    st.live, st.config, st.db, st.clock = gateway.live, gateway.current, gateway.db, gateway.clock
+    st.settings, st.admin_token = gateway.settings, gateway.admin_token
+    st.access, st.services, st.reconfigure = gateway.access, gateway.services, gateway.reconfigure

@@ -1,32 +1,101 @@
-"""Dependencies shared by the routers: the running gateway, the session, bearer-token auth."""
+"""Dependencies shared by the routers: the parts each route needs, the session, bearer auth.
+
+``create_app`` puts the parts on ``app.state``; a route names the ones it reads (the live
+state, the store, the clock, access control, the member services, reconfiguration...), never
+the gateway as a whole.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from gateway.access.control import AccessControl
 from gateway.access.roles import Principal as Principal  # re-exported for the routers
 from gateway.access.roles import Role as Role
-from gateway.runtime import Gateway
+from gateway.api.running import Running
+from gateway.facility.services import MemberServices
+from gateway.reconfigure import Reconfigure
+from gateway.settings import Settings
+from gateway.state.config import Current
+from gateway.state.live import LiveState
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token (GATEWAY_ADMIN_TOKEN)")
 
 
-def get_gateway(request: Request) -> Gateway:
-    gw: Gateway = request.app.state.gateway
-    return gw
+def get_running(request: Request) -> Running:
+    """The running gateway as a whole: only health, stats and metrics read it."""
+    running: Running = request.app.state.gateway
+    return running
 
 
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+def get_gateway(request: Request) -> Any:
+    return request.app.state.gateway
 
 
-def get_session(gw: GatewayDep) -> Iterator[Session]:
-    with Session(gw.db) as session:
+RunningDep = Annotated[Running, Depends(get_running)]
+#: the whole gateway, untyped: for routes not yet given the narrow parts they read
+GatewayDep = Annotated[Any, Depends(get_gateway)]
+
+
+def get_live(request: Request) -> LiveState:
+    live: LiveState = request.app.state.live
+    return live
+
+
+def get_config(request: Request) -> Current:
+    current: Current = request.app.state.config
+    return current
+
+
+def get_db(request: Request) -> Engine:
+    db: Engine = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Callable[[], float]:
+    clock: Callable[[], float] = request.app.state.clock
+    return clock
+
+
+def get_access(request: Request) -> AccessControl:
+    access: AccessControl = request.app.state.access
+    return access
+
+
+def get_services(request: Request) -> MemberServices:
+    services: MemberServices = request.app.state.services
+    return services
+
+
+def get_reconfigure(request: Request) -> Reconfigure:
+    re: Reconfigure = request.app.state.reconfigure
+    return re
+
+
+LiveDep = Annotated[LiveState, Depends(get_live)]
+ConfigDep = Annotated[Current, Depends(get_config)]
+DbDep = Annotated[Engine, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
+AccessDep = Annotated[AccessControl, Depends(get_access)]
+ServicesDep = Annotated[MemberServices, Depends(get_services)]
+ReconfigureDep = Annotated[Reconfigure, Depends(get_reconfigure)]
+
+
+def get_session(db: DbDep) -> Iterator[Session]:
+    with Session(db) as session:
         yield session
 
 
@@ -40,25 +109,24 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def authenticate(
-    gw: GatewayDep,
+    request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller; 401 without a valid bearer token."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    principal = principal_for(gw, creds.credentials)
+    principal = principal_for(request.app.state.admin_token, get_access(request), creds.credentials)
     if principal is None:
         raise _unauthorized("invalid token")
     return principal
 
 
-def principal_for(gw: Gateway, presented: str) -> Principal | None:
-    """The principal behind a presented bearer token, or None for an unknown one."""
-    if hmac.compare_digest(presented.encode(), gw.admin_token.encode()):
+def principal_for(admin_token: str, access: AccessControl, presented: str) -> Principal | None:
+    """The principal behind a presented bearer token (the bootstrap admin token is checked
+    first), or None for an unknown one."""
+    if hmac.compare_digest(presented.encode(), admin_token.encode()):
         return Principal(Role.admin, "bootstrap-admin")
-    lookup = getattr(gw, "lookup_token", None)
-    principal: Principal | None = lookup(presented) if lookup is not None else None
-    return principal
+    return access.tokens.lookup(presented)
 
 
 def require_role(*roles: Role) -> Callable[[Principal], Principal]:

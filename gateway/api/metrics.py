@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.api.deps import Auth, GatewayDep
+from gateway.api.deps import Auth, RunningDep
+from gateway.api.running import Running
 from gateway.publish.uplink_wiring import uplink_figures
-from gateway.runtime import Gateway
 
 router = APIRouter(tags=["status"])
 
@@ -67,7 +66,7 @@ PIPELINE_COUNTERS = (
 class LiveCollector(Collector):
     """Reads the running gateway at scrape time, so nothing is counted twice."""
 
-    def __init__(self, gw: Gateway, stream: Any = None) -> None:
+    def __init__(self, gw: Running, stream: Any = None) -> None:
         self.gw = gw
         self.stream = stream
 
@@ -108,15 +107,14 @@ class LiveCollector(Collector):
         )
         for name, help_, value in gauges:
             yield GaugeMetricFamily(name, help_, value=value)
-        with gw.state_lock:
-            by_state = Counter(sp.state for sp in gw.engine.spaces.values())
-            idle = sum(1 for sid in gw.engine.spaces if gw.engine.view(sid, now).idle)
+        by_state = gw.live.state_counts()
+        idle = gw.live.idle_count(now)
         spaces = GaugeMetricFamily("gateway_spaces", "Spaces by live state", labels=["state"])
         for k in ("occupied", "vacant", "unknown"):
             spaces.add_metric([k], by_state.get(k, 0))
         yield spaces
         yield GaugeMetricFamily("gateway_spaces_idle", "Spaces idle now", value=idle)
-        online, offline = gw.devices.online_counts(now, gw.device_silence_s)
+        online, offline = gw.live.online_counts(now)
         devices = GaugeMetricFamily(
             "gateway_devices", "Bound devices by availability", labels=["online"]
         )
@@ -144,7 +142,7 @@ class LiveCollector(Collector):
             )
 
 
-def _door_limit_metrics(gw: Gateway) -> Iterator[Metric]:
+def _door_limit_metrics(gw: Running) -> Iterator[Metric]:
     """Door requests refused by a door's limit and lockouts, per door: only doors of the
     building (and those a reload removed) can be labels, never a topic's segment."""
     decider = gw.access.decider
@@ -170,7 +168,7 @@ def _door_limit_metrics(gw: Gateway) -> Iterator[Metric]:
     )
 
 
-def _loop_metrics(gw: Gateway) -> Iterator[Metric]:
+def _loop_metrics(gw: Running) -> Iterator[Metric]:
     """The supervised loops' failures, restarts and state; the engine's refused evidence."""
     failures = CounterMetricFamily(
         "gateway_loop_failures", "Passes of a supervised loop that raised", labels=["loop"]
@@ -193,14 +191,12 @@ def _loop_metrics(gw: Gateway) -> Iterator[Metric]:
         "Events the occupancy engine refused or clamped, by reason",
         labels=["reason"],
     )
-    with gw.state_lock:
-        rejected = dict(gw.engine.guard.rejected)
-    for reason, n in sorted(rejected.items()):
+    for reason, n in sorted(gw.live.rejected().items()):
         refused.add_metric([reason], n)
     yield refused
 
 
-def metrics_registry(gw: Gateway, stream: Any = None) -> CollectorRegistry:
+def metrics_registry(gw: Running, stream: Any = None) -> CollectorRegistry:
     """The scrape registry: live figures plus the gateway's own histograms and counters."""
     reg = CollectorRegistry(auto_describe=False)
     reg.register(LiveCollector(gw, stream))
@@ -217,7 +213,7 @@ class _Forward(Collector):
 
 
 @router.get("/metrics", dependencies=[Auth], response_class=Response)
-def metrics(gw: GatewayDep, request: Request) -> Response:
+def metrics(gw: RunningDep, request: Request) -> Response:
     """Counters, gauges and histograms for Prometheus."""
     reg = getattr(request.app.state, "metrics_registry", None)
     if reg is None:
@@ -262,9 +258,9 @@ class LatencyMiddleware:
     beyond ``MAX_TEMPLATES`` distinct routes any new one is counted as ``other`` too.
     """
 
-    def __init__(self, app: ASGIApp, gw: Gateway) -> None:
+    def __init__(self, app: ASGIApp, hist: Histogram) -> None:
         self.app = app
-        self.hist = gw.telemetry.api_latency
+        self.hist = hist
         self.templates: set[str] = set()
 
     def labels(self, scope: Scope, status: int) -> tuple[str, str, str]:

@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.access.tokens import TokenStore
 from gateway.api.deps import Principal
 from gateway.api.routes.devices import device_public
 from gateway.api.routes.spaces import space_public
-from gateway.runtime import Gateway
+from gateway.state.live import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class StreamHub:
 
     def __init__(
         self,
-        gw: Gateway,
+        live: LiveState,
+        tokens: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
         *,
         queue_size: int = 256,
         heartbeat_s: float = 15.0,
@@ -65,7 +68,7 @@ class StreamHub:
         device_check_s: float = 5.0,
         token_check_s: float = 5.0,
     ) -> None:
-        self.gw = gw
+        self.live, self.tokens, self.clock = live, tokens, clock
         self.queue_size = queue_size
         self.heartbeat_s = heartbeat_s
         self.retry_ms = retry_ms
@@ -87,11 +90,10 @@ class StreamHub:
         self._online: dict[str, bool] = {}
         self._closed = False
         self._unsubscribe: list[Callable[[], None]] = [
-            gw.hub.subscribe("spaces", self._on_spaces),
-            gw.hub.subscribe("events", self._on_events),
-            gw.hub.subscribe("notices", self._on_notice),
+            live.subscribe("spaces", self._on_spaces),
+            live.subscribe("events", self._on_events),
+            live.subscribe("notices", self._on_notice),
         ]
-        tokens = getattr(getattr(gw, "access", None), "tokens", None)
         if tokens is not None:
             tokens.on_revoke.append(self._on_revoke)
             self._unsubscribe.append(lambda: tokens.on_revoke.remove(self._on_revoke))
@@ -123,7 +125,7 @@ class StreamHub:
         return got[1]
 
     def _live(self, token_id: str | None) -> bool:
-        tokens = getattr(getattr(self.gw, "access", None), "tokens", None)
+        tokens = self.tokens
         return token_id is None or tokens is None or bool(tokens.is_live(token_id))
 
     def _on_revoke(self, info: Any) -> None:
@@ -206,28 +208,27 @@ class StreamHub:
 
     def _render(self, p: _Pending, check_devices: bool) -> list[tuple[str, Any]]:
         """(event name, data) for each change; reads live state under the owners' locks."""
-        gw = self.gw
-        now = gw.clock()
+        live = self.live
+        now = self.clock()
         out: list[tuple[str, Any]] = []
         if p.spaces:
-            with gw.state_lock:
-                views = [
-                    space_public(gw, sid, now).model_dump(mode="json")
-                    for sid in sorted(p.spaces)
-                    if sid in gw.building.spaces
-                ]
-            out += [("space", v) for v in views]
-        devices = {d.id: d for d in gw.devices.all()}
+            b = live.building
+            wanted = [sid for sid in sorted(p.spaces) if sid in b.spaces]
+            out += [
+                ("space", space_public(b, v).model_dump(mode="json"))
+                for v in live.space_views(wanted, now)
+            ]
+        devices = {d.id: d for d in live.devices()}
         changed = set(p.devices)
         if check_devices:
             for did, d in devices.items():
-                online = d.is_online(now, gw.device_silence_s(did))
+                online = live.is_online(d, now)
                 if self._online.get(did) != online:
                     if did in self._online:
                         changed.add(did)
                     self._online[did] = online
         views = [
-            device_public(gw, devices[did], now).model_dump(mode="json")
+            device_public(devices[did], live.is_online(devices[did], now)).model_dump(mode="json")
             for did in sorted(changed)
             if did in devices
         ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gateway.building import Building
+from gateway.errors import ConfigError
 from gateway.profiles import ProfileRegistry
 
 
@@ -63,3 +64,10 @@ class Current:
         with self._swap:
             old, self._snapshot = self._snapshot, snapshot
         return old
+
+
+def require_profiles(building: Building, registry: ProfileRegistry, where: str) -> None:
+    """Refuse a building whose devices name profiles ``registry`` does not hold."""
+    missing = sorted({d.profile for d in building.devices.values()} - set(registry.names))
+    if missing:
+        raise ConfigError(f"{where}: devices name profiles that do not exist: {', '.join(missing)}")

@@ -30,16 +30,16 @@ def test_the_hash_needs_the_key_and_the_key_is_kept(tmp_path: Path) -> None:
 def test_ingest_members_and_doors_share_one_keyed_hasher(tmp_path: Path) -> None:
     gw = make_gateway(tmp_path, Clock(T0))
     try:
-        assert gw.pipeline.hasher is gw.hasher is gw.members.hasher is gw.access.hasher
+        assert gw.pipeline.hasher is gw.hasher is gw.access.directory.hasher is gw.access.hasher
         value, attrs = gw.pipeline.hasher.protect("badge", "04A1B2C3", {"credential": "qr:7f3a"})
-        assert gw.members.by_hash(value).id == "m-1"  # type: ignore[union-attr]
-        assert gw.members.by_hash(attrs["credential"]).id == "m-2"  # type: ignore[union-attr]
+        assert gw.access.directory.by_hash(value).id == "m-1"  # type: ignore[union-attr]
+        assert gw.access.directory.by_hash(attrs["credential"]).id == "m-2"  # type: ignore[union-attr]
     finally:
         gw.db.dispose()
     # a restart with the same key dir still matches the stored member credentials
     gw2 = make_gateway(tmp_path, Clock(T0))
     try:
-        assert gw2.members.by_credential("04A1B2C3").id == "m-1"  # type: ignore[union-attr]
+        assert gw2.access.directory.by_credential("04A1B2C3").id == "m-1"  # type: ignore[union-attr]
         assert gw2.hasher.hash("04A1B2C3") == value
     finally:
         gw2.db.dispose()

@@ -12,7 +12,7 @@ from tests.access.conftest import BUILDING, Site
 
 
 def test_file_members_and_plans_are_loaded(site: Site) -> None:
-    d = site.gw.members
+    d = site.gw.access.directory
     assert d.get("m-1") is not None and d.get("m-1").plan == "team-101"  # type: ignore[union-attr]
     assert d.covers("m-1", "office-101") == (True, "plan team-101 covers space office-101")
     ok, why = d.covers("m-1", "orion")
@@ -45,7 +45,7 @@ def test_members_api_crud_and_credentials_never_returned(site: Site, tmp_path: P
     r = c.post("/api/v1/members", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["credentials"] == 1 and "CAFE0001" not in r.text
-    assert site.gw.members.by_credential("cafe0001").id == "m-9"  # type: ignore[union-attr]
+    assert site.gw.access.directory.by_credential("cafe0001").id == "m-9"  # type: ignore[union-attr]
     assert c.post("/api/v1/members", json=body).status_code == 409
     # someone else's card is refused
     taken = c.put("/api/v1/members/m-10", json={"name": "Eve", "credentials": ["04A1B2C3"]})
@@ -54,16 +54,16 @@ def test_members_api_crud_and_credentials_never_returned(site: Site, tmp_path: P
     # replace without credentials keeps them; with a list replaces them
     r = c.put("/api/v1/members/m-9", json={"name": "Dee D.", "plan": "upstairs"})
     assert r.status_code == 200 and r.json()["credentials"] == 1
-    assert site.gw.members.covers("m-9", "lounge")[0]  # floor 2
+    assert site.gw.access.directory.covers("m-9", "lounge")[0]  # floor 2
     c.put("/api/v1/members/m-9", json={"name": "Dee D.", "credentials": ["CAFE0002"]})
-    assert site.gw.members.by_credential("CAFE0001") is None
+    assert site.gw.access.directory.by_credential("CAFE0001") is None
     assert c.get("/api/v1/members/m-9", headers=site.as_(staff)).json()["name"] == "Dee D."
     # file members are edited in the file
     assert c.put("/api/v1/members/m-1", json={"name": "X"}).status_code == 409
     assert c.delete("/api/v1/members/m-1").status_code == 409
     assert c.delete("/api/v1/members/m-9").status_code == 204
     assert c.get("/api/v1/members/m-9").status_code == 404
-    assert site.gw.members.by_credential("CAFE0002") is None
+    assert site.gw.access.directory.by_credential("CAFE0002") is None
     plans = c.get("/api/v1/plans", headers=site.as_(staff)).json()["data"]
     assert {p["id"] for p in plans} == {"team-101", "flex", "upstairs"}
     # the store holds hashes only

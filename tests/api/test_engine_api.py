@@ -54,8 +54,7 @@ def count(g: Gateway, clock: Clock, device: str, n: int, mid: int) -> None:
 def advance(g: Gateway, clock: Clock, to: float) -> None:
     while clock.t < to:
         clock.t = min(to, clock.t + 60)
-        with g.state_lock:
-            g.engine.tick(clock.t)
+        g.live.tick(clock.t)
 
 
 def iso(t: float) -> str:
@@ -73,7 +72,7 @@ def day(g: Gateway, clock: Clock) -> None:
     advance(g, clock, T0 + 3600)
     count(g, clock, "pc-lounge", 0, 4)
     advance(g, clock, T0 + 7200)
-    g._save_engine()
+    g.keeper.save()
 
 
 def get(client: TestClient, path: str, **params: Any) -> Any:
@@ -150,7 +149,7 @@ def test_idle_now_and_episodes(gw: tuple[Gateway, Clock, TestClient]) -> None:
     eps = get(client, "/api/v1/idle/episodes", space="orion")["data"]
     assert [(e["start"][:19], e["end"]) for e in eps] == [("2025-11-28T09:30:00", None)]
     count(g, clock, "pc-orion", 2, 5)  # someone comes in: the episode closes
-    g._save_engine()
+    g.keeper.save()
     (ep,) = get(client, "/api/v1/idle/episodes", space="orion")["data"]
     assert ep["duration_s"] == 5400  # 09:30 -> 11:00
 
@@ -175,12 +174,11 @@ def test_recommendations_and_ghost_bookings(gw: tuple[Gateway, Clock, TestClient
     g, clock, client = gw
     count(g, clock, "pc-orion", 0, 1)  # orion observed empty
     count(g, clock, "pc-lounge", 3, 2)  # lounge in use
-    with g.state_lock:
-        g.engine.set_bookings("orion", [("bk-1", T0 + 600, T0 + 1200, True)], clock.t)
-        g.engine.set_bookings("lounge", [("bk-2", T0 + 600, T0 + 1200, True)], clock.t)
-        g.engine.set_bookings("desk-area", [("bk-3", T0 + 600, T0 + 1200, True)], clock.t)
+    g.live.set_bookings("orion", [("bk-1", T0 + 600, T0 + 1200, True)], clock.t)
+    g.live.set_bookings("lounge", [("bk-2", T0 + 600, T0 + 1200, True)], clock.t)
+    g.live.set_bookings("desk-area", [("bk-3", T0 + 600, T0 + 1200, True)], clock.t)
     advance(g, clock, T0 + 1260)  # grace 600 s: decided at T0 + 1200
-    g._save_engine()
+    g.keeper.save()
     body = get(client, "/api/v1/recommendations", days=1)
     recs = {(r["space"], r["kind"]): r for r in body["data"]}
     # orion: empty through the grace period -> release; lounge: occupied -> checked in;

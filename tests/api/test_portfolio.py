@@ -76,8 +76,7 @@ def at(gws: list[Gateway], clock: Clock, to: float) -> None:
     while clock.t < to:
         clock.t = min(to, clock.t + 60)
         for g in gws:
-            with g.state_lock:
-                g.engine.tick(clock.t)
+            g.live.tick(clock.t)
 
 
 def get(client: TestClient, path: str, **params: Any) -> Any:
@@ -107,7 +106,7 @@ def test_portfolio_reports_every_site_in_the_store(sites: tuple[Clock, Site, Sit
     count(south, clock, "pc-lounge", 0, 2)
     at([north, south], clock, T0 + 7200)
     for g in (north, south):
-        g._save_engine()
+        g.keeper.save()
 
     q = {"from": iso(T0), "to": iso(T0 + 7200)}
     body = get(nc, "/api/v1/portfolio", **q)

@@ -160,8 +160,11 @@ def test_stream_sends_space_changes_live(gateway: GatewayProcess, broker: Broker
 
 
 class _FakeGateway:
+    """The live state as the stream reads it: only its hub's channels."""
+
     def __init__(self) -> None:
         self.hub = Hub()
+        self.subscribe = self.hub.subscribe
 
 
 def test_a_slow_client_is_dropped_not_buffered() -> None:

@@ -57,8 +57,7 @@ def test_a_ticket_of_a_token_revoked_elsewhere_is_refused() -> None:
 
     fake = _FakeGateway()
     tokens = Tokens()
-    fake.access = type("A", (), {"tokens": tokens})()  # type: ignore[attr-defined]
-    hub = StreamHub(fake)  # type: ignore[arg-type]
+    hub = StreamHub(fake, tokens)  # type: ignore[arg-type]
     who = Principal(Role.staff, "screen", "t-1")
     assert hub.redeem(hub.issue_ticket(who)) == who
     t = hub.issue_ticket(who)

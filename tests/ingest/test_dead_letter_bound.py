@@ -30,7 +30,7 @@ def test_gateway_prunes_oldest_dead_letters(tmp_path: Path) -> None:
         ]
         gw.pipeline.process(msgs)
         assert gw.writer.dead_letters == 12
-        gw._prune_dead_letters()
+        gw.lifecycle.prune_dead_letters()
         assert gw.writer.dead_letters == 5
         with gw.db.connect() as conn:
             topics = conn.execute(select(DeadLetter.topic).order_by(DeadLetter.id)).scalars().all()

@@ -49,8 +49,7 @@ class Site:
         """Move the clock, ticking the engine and pumping the services as time passes."""
         while self.clock.t < to:
             self.clock.t = min(to, self.clock.t + step)
-            with self.gw.state_lock:
-                self.gw.engine.tick(self.clock.t)
+            self.gw.live.tick(self.clock.t)
             self.gw.services.pump()
 
 

@@ -146,7 +146,7 @@ def test_the_gateway_scrubs_old_dead_letters_as_it_prunes(tmp_path: Path) -> Non
             c.execute(DeadLetter.__table__.insert().values(  # type: ignore[attr-defined]
                 site="test-site", topic=topic, payload=payload, reason=reason, received_at=1.0
             ))  # fmt: skip
-        gw._prune_dead_letters()
+        gw.lifecycle.prune_dead_letters()
         with gw.db.connect() as c:
             (row,) = c.execute(select(DeadLetter.payload, DeadLetter.reason)).all()  # type: ignore[call-overload]
         assert b"87654321" not in bytes(row.payload) and "87654321" not in row.reason

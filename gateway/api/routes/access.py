@@ -19,9 +19,11 @@ from gateway.access.grants import (
 )
 from gateway.access.roles import Principal
 from gateway.api.deps import (
+    AccessDep,
     AppOrMember,
     AppOrStaff,
-    GatewayDep,
+    ClockDep,
+    ConfigDep,
     MemberFacing,
     SessionDep,
     StaffRead,
@@ -131,7 +133,7 @@ def _public(g: Grant, credential: str | None = None) -> GrantPublic:
         404: {"description": "unknown member, door or space"},
     },
 )
-def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPublic:
+def issue_grant(access: AccessDep, caller: CallerApp, body: GrantCreate) -> GrantPublic:
     """Grant a member a door or a space for [valid_from, valid_until), if their plan covers
     it or they hold a booking for it; 403 with the reason otherwise."""
     if (body.door is None) == (body.space is None):
@@ -141,7 +143,7 @@ def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPu
     member = acting_for(caller, body.member)
     assert member is not None
     try:
-        g = gw.access.grants.issue(
+        g = access.grants.issue(
             member,
             body.door,
             body.space,
@@ -154,12 +156,13 @@ def issue_grant(gw: GatewayDep, caller: CallerApp, body: GrantCreate) -> GrantPu
     except GrantError as err:
         code = status.HTTP_404_NOT_FOUND if "unknown" in str(err) else 422
         raise HTTPException(code, str(err)) from err
-    return _public(g, gw.access.credential(g) if body.signed else None)
+    return _public(g, access.credential(g) if body.signed else None)
 
 
 @router.get("/grants", response_model=GrantsPublic)
 def list_grants(
-    gw: GatewayDep,
+    config: ConfigDep,
+    clock: ClockDep,
     session: SessionDep,
     caller: CallerMemberFacing,
     member: str | None = None,
@@ -171,13 +174,13 @@ def list_grants(
 ) -> GrantsPublic:
     """Grants, newest first."""
     c = GRANTS.c
-    q = select(GRANTS).where(c.site == gw.building.site.id)
+    q = select(GRANTS).where(c.site == config.get().building.site.id)
     member = acting_for(caller, member)
     for column, value in ((c.member, member), (c.door, door), (c.space, space)):
         if value is not None:
             q = q.where(column == value)
     if live is not None:
-        now = gw.clock()
+        now = clock()
         is_live = (c.revoked_at.is_(None)) & (c.valid_from <= now) & (c.valid_until > now)
         q = q.where(is_live if live else ~is_live)
     total = count_rows(session, q)
@@ -191,8 +194,8 @@ def list_grants(
     response_model=GrantPublic,
     responses={404: {"description": "no such grant"}},
 )
-def get_grant(gw: GatewayDep, caller: CallerMemberFacing, grant_id: str) -> GrantPublic:
-    g = gw.access.grants.get(grant_id)
+def get_grant(access: AccessDep, caller: CallerMemberFacing, grant_id: str) -> GrantPublic:
+    g = access.grants.get(grant_id)
     if g is None or not owned(caller, g.member):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grant {grant_id!r}")
     return _public(g)
@@ -203,28 +206,28 @@ def get_grant(gw: GatewayDep, caller: CallerMemberFacing, grant_id: str) -> Gran
     response_model=GrantPublic,
     responses={404: {"description": "no such grant"}},
 )
-def revoke_grant(gw: GatewayDep, caller: CallerApp, grant_id: str) -> GrantPublic:
+def revoke_grant(access: AccessDep, caller: CallerApp, grant_id: str) -> GrantPublic:
     """Revoke a grant: doors refuse it at once, and offline verifiers once they get the
     retained revocation list."""
-    g = gw.access.grants.get(grant_id)
+    g = access.grants.get(grant_id)
     if g is not None and not owned(caller, g.member):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grant {grant_id!r}")
     try:
-        return _public(gw.access.grants.revoke(grant_id, caller.name))
+        return _public(access.grants.revoke(grant_id, caller.name))
     except GrantNotFound as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
 
 
 @router.get("/public-key", response_model=PublicKey, dependencies=[AppOrStaff])
-def public_key(gw: GatewayDep) -> PublicKey:
+def public_key(access: AccessDep) -> PublicKey:
     """The site's Ed25519 public key, for controllers that verify credentials offline."""
-    raw, pem = gw.access.public_key()
-    return PublicKey(key=raw, pem=pem, revocations_topic=gw.access.revocations_topic)
+    raw, pem = access.public_key()
+    return PublicKey(key=raw, pem=pem, revocations_topic=access.revocations_topic)
 
 
 @router.get("/audit", response_model=AuditPage, dependencies=[StaffRead])
 def audit(
-    gw: GatewayDep,
+    config: ConfigDep,
     session: SessionDep,
     subject: Annotated[str | None, Query(description="a door, or space:<id>, booking, job")] = None,
     member: str | None = None,
@@ -237,7 +240,7 @@ def audit(
 ) -> AuditPage:
     """Audited actions (door decisions, grants, releases), newest first."""
     c = AUDIT.c
-    q = select(AUDIT).where(c.site == gw.building.site.id)
+    q = select(AUDIT).where(c.site == config.get().building.site.id)
     for column, value in ((c.subject, subject), (c.member, member), (c.result, result)):
         if value is not None:
             q = q.where(column == value)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from gateway.api.deps import GatewayDep, StaffRead
+from gateway.api.deps import ServicesDep, StaffRead
 from gateway.api.service_http import Id, iso
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[StaffRead])
@@ -44,7 +44,7 @@ def out(row: dict[str, Any]) -> Alert:
 
 @router.get("", response_model=Alerts)
 def list_alerts(
-    gw: GatewayDep,
+    services: ServicesDep,
     state: Literal["active", "cleared", "all"] = "active",
     kind: Id | None = None,
     subject: Id | None = None,
@@ -53,7 +53,7 @@ def list_alerts(
 ) -> Alerts:
     """Alerts, newest first: the active ones by default, or ``state=cleared`` / ``all``."""
     active = {"active": True, "cleared": False, "all": None}[state]
-    rows, total = gw.services.alerts.query(
+    rows, total = services.alerts.query(
         active=active, kind=kind, subject=subject, limit=limit, offset=offset
     )
     return Alerts(data=[out(r) for r in rows], count=len(rows), total=total)

@@ -13,13 +13,15 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from gateway.api.deps import (
     AppOrStaff,
     CallerMemberFacing,
-    GatewayDep,
+    ClockDep,
     Principal,
+    ServicesDep,
     acting_for,
     owned,
 )
 from gateway.api.service_http import Id, PathId, Time, epoch, errors, http_errors, iso
 from gateway.facility.service_errors import Invalid
+from gateway.facility.services import MemberServices
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -96,12 +98,12 @@ def out(row: dict[str, Any]) -> Booking:
     status_code=status.HTTP_201_CREATED,
     responses=errors(404, 409),
 )
-def create(body: BookingCreate, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
+def create(body: BookingCreate, services: ServicesDep, caller: CallerMemberFacing) -> Booking:
     """Book a space for a member; 409 when it overlaps a live booking of that space."""
     member = acting_for(caller, body.member)
     assert member is not None
     with http_errors():
-        row = gw.services.bookings.create(
+        row = services.bookings.create(
             body.space,
             member,
             epoch(body.start),
@@ -114,7 +116,7 @@ def create(body: BookingCreate, gw: GatewayDep, caller: CallerMemberFacing) -> B
 
 @router.get("", response_model=Bookings)
 def list_bookings(
-    gw: GatewayDep,
+    services: ServicesDep,
     caller: CallerMemberFacing,
     space: Id | None = None,
     member: Id | None = None,
@@ -125,7 +127,7 @@ def list_bookings(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Bookings:
     """Bookings overlapping ``from``-``to``, earliest first."""
-    rows, total = gw.services.bookings.query(
+    rows, total = services.bookings.query(
         space=space,
         member=acting_for(caller, member),
         status=status,
@@ -139,40 +141,41 @@ def list_bookings(
 
 @router.get("/no-show-rate", response_model=NoShowRate, dependencies=[AppOrStaff])
 def no_show_rate(
-    gw: GatewayDep,
+    services: ServicesDep,
+    clock: ClockDep,
     start: Annotated[Time | None, Query(alias="from")] = None,
     end: Annotated[Time | None, Query(alias="to")] = None,
     space: Id | None = None,
 ) -> NoShowRate:
     """Auto-released / bookings that required check-in, by booking start; default 7 days."""
-    t1 = epoch(end) if end is not None else gw.clock()
+    t1 = epoch(end) if end is not None else clock()
     t0 = epoch(start) if start is not None else t1 - 7 * 86_400
     with http_errors():
         if t1 <= t0:
             raise Invalid("must be after 'from'", ("query", "to"))
-        figures = gw.services.bookings.no_show(t0, t1, space)
+        figures = services.bookings.no_show(t0, t1, space)
     s, e = iso(t0), iso(t1)
     assert s is not None and e is not None
     return NoShowRate(start=s, end=e, **figures)
 
 
 @router.get("/{booking_id}", response_model=Booking, responses=errors(404))
-def get_booking(booking_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
-    return out(_visible(gw, caller, booking_id))
+def get_booking(booking_id: PathId, services: ServicesDep, caller: CallerMemberFacing) -> Booking:
+    return out(_visible(services, caller, booking_id))
 
 
-def _visible(gw: GatewayDep, caller: Principal, booking_id: str) -> dict[str, Any]:
+def _visible(services: MemberServices, caller: Principal, booking_id: str) -> dict[str, Any]:
     """The booking, or 404 when it is not there or not the member-bound caller's own."""
     with http_errors():
-        row = gw.services.bookings.get(booking_id)
+        row = services.bookings.get(booking_id)
     if not owned(caller, row["member"]):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no booking {booking_id!r}")
     return row
 
 
 @router.delete("/{booking_id}", response_model=Booking, responses=errors(404, 409))
-def cancel(booking_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> Booking:
+def cancel(booking_id: PathId, services: ServicesDep, caller: CallerMemberFacing) -> Booking:
     """Cancel a live booking; the space is bookable again at once."""
-    _visible(gw, caller, booking_id)
+    _visible(services, caller, booking_id)
     with http_errors():
-        return out(gw.services.bookings.cancel(booking_id, caller.name))
+        return out(services.bookings.cancel(booking_id, caller.name))

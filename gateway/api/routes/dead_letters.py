@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.deps import Auth, ConfigDep, SessionDep
 from gateway.api.paging import count_rows
 from gateway.api.schemas import DeadLetterPublic, DeadLettersPublic, iso
 from gateway.store.tables import DeadLetter
@@ -25,7 +25,7 @@ def _payload(raw: bytes) -> tuple[str, str]:
 
 @router.get("", response_model=DeadLettersPublic)
 def list_dead_letters(
-    gw: GatewayDep,
+    config: ConfigDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
@@ -33,7 +33,7 @@ def list_dead_letters(
     device: str | None = None,
 ) -> DeadLettersPublic:
     """Newest first."""
-    q = select(DeadLetter).where(DeadLetter.site == gw.building.site.id)
+    q = select(DeadLetter).where(DeadLetter.site == config.get().building.site.id)
     if topic is not None:
         q = q.where(DeadLetter.topic == topic)
     if device is not None:

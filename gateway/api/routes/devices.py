@@ -12,16 +12,16 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import AdminOnly, Auth, GatewayDep
+from gateway.api.deps import AdminOnly, Auth, ClockDep, LiveDep, ReconfigureDep
+from gateway.api.paging import found
 from gateway.api.schemas import DevicePublic, DevicesPublic, Reading, iso
 from gateway.errors import ConfigError
-from gateway.runtime import Gateway
 from gateway.state.devices import DeviceLive
 
 router = APIRouter(prefix="/devices", tags=["devices"], dependencies=[Auth])
 
 
-def device_public(gw: Gateway, d: DeviceLive, now: float) -> DevicePublic:
+def device_public(d: DeviceLive, online: bool) -> DevicePublic:
     readings = {}
     for q, r in d.readings.items():
         ts = iso(float(r["ts"]))
@@ -32,7 +32,7 @@ def device_public(gw: Gateway, d: DeviceLive, now: float) -> DevicePublic:
         profile=d.profile,
         space=d.space,
         bound=d.bound,
-        online=d.is_online(now, gw.device_silence_s(d.id)),
+        online=online,
         last_seen=iso(d.last_seen),
         readings=readings,
     )
@@ -40,17 +40,18 @@ def device_public(gw: Gateway, d: DeviceLive, now: float) -> DevicePublic:
 
 @router.get("", response_model=DevicesPublic)
 def list_devices(
-    gw: GatewayDep,
+    live: LiveDep,
+    clock: ClockDep,
     space: str | None = None,
     profile: str | None = None,
     bound: bool | None = None,
     online: bool | None = None,
 ) -> DevicesPublic:
     """Every device; ``bound=false`` lists devices that publish but are not in the building."""
-    now = gw.clock()
+    now = clock()
     data = [
-        device_public(gw, d, now)
-        for d in gw.devices.all()
+        device_public(d, live.is_online(d, now))
+        for d in live.devices()
         if (space is None or d.space == space)
         and (profile is None or d.profile == profile)
         and (bound is None or d.bound == bound)
@@ -79,18 +80,20 @@ class BindingIn(BaseModel):
         422: {"description": "unknown profile"},
     },
 )
-async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> DevicePublic:
+async def bind_device(
+    device_id: str, body: BindingIn, live: LiveDep, clock: ClockDep, re: ReconfigureDep
+) -> DevicePublic:
     """Bind a device (typically a discovered one, ``bound=false``) to a space. The binding is
     kept in the store and laid over the building file; its later messages become events."""
     try:
-        live = await run_in_threadpool(gw.bind_device, device_id, body.space, body.profile)
+        bound = await run_in_threadpool(re.bind_device, device_id, body.space, body.profile)
     except KeyError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no space '{body.space}'") from err
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
     except ConfigError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
-    return device_public(gw, live, gw.clock())
+    return device_public(bound, live.is_online(bound, clock()))
 
 
 @router.get(
@@ -98,9 +101,7 @@ async def bind_device(device_id: str, body: BindingIn, gw: GatewayDep) -> Device
     response_model=DevicePublic,
     responses={404: {"description": "no such device"}},
 )
-def get_device(device_id: str, gw: GatewayDep) -> DevicePublic:
+def get_device(device_id: str, live: LiveDep, clock: ClockDep) -> DevicePublic:
     """One device."""
-    d = gw.devices.get(device_id)
-    if d is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device '{device_id}'")
-    return device_public(gw, d, gw.clock())
+    d = found(live.device(device_id), f"no device '{device_id}'")
+    return device_public(d, live.is_online(d, clock()))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from gateway.api.deps import Auth, GatewayDep, SessionDep
+from gateway.api.deps import Auth, ConfigDep, SessionDep
 from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
@@ -40,7 +40,7 @@ class EventsPublic(BaseModel):
 
 @router.get("", response_model=EventsPublic)
 def list_events(
-    gw: GatewayDep,
+    config: ConfigDep,
     session: SessionDep,
     space: str | None = None,
     device: str | None = None,
@@ -52,7 +52,7 @@ def list_events(
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
 ) -> EventsPublic:
     """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
-    q = select(Event).where(Event.site == gw.building.site.id)
+    q = select(Event).where(Event.site == config.get().building.site.id)
     for column, value in (
         (Event.space, space),
         (Event.device, device),

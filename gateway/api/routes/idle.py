@@ -9,7 +9,15 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from gateway.api.deps import AppOrStaff, GatewayDep, SessionDep, StaffRead
+from gateway.api.deps import (
+    AccessDep,
+    AppOrStaff,
+    ClockDep,
+    ConfigDep,
+    LiveDep,
+    SessionDep,
+    StaffRead,
+)
 from gateway.api.paging import count_rows
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import SpaceBase, iso, space_fields
@@ -50,7 +58,10 @@ class Episodes(BaseModel):
     responses={404: {"description": "unknown member"}},
 )
 def free_now(
-    gw: GatewayDep,
+    live: LiveDep,
+    config: ConfigDep,
+    access: AccessDep,
+    clock: ClockDep,
     idle: bool | None = None,
     type: str | None = None,  # noqa: A002 - the public query name
     floor: str | None = None,
@@ -59,19 +70,17 @@ def free_now(
     ] = None,
 ) -> FreeSpaces:
     """Vacant spaces now; ``idle=true`` keeps those vacant for idle_after in business hours."""
-    if member is not None and gw.members.get(member) is None:
+    if member is not None and access.directory.get(member) is None:
         raise HTTPException(404, f"unknown member {member!r}")
-    now = gw.clock()
-    with gw.state_lock:
-        views = gw.engine.free_now(now)
+    views = live.free_now(clock())
     data = []
     for v in views:
-        sp = gw.building.spaces[v.id]
+        sp = config.get().building.spaces[v.id]
         if (idle is not None and v.idle != idle) or (type and sp.type != type):
             continue
         if floor and sp.floor != floor:
             continue
-        if member is not None and not (sp.bookable or gw.members.covers(member, sp.id)[0]):
+        if member is not None and not (sp.bookable or access.directory.covers(member, sp.id)[0]):
             continue
         since = iso(v.since)
         assert since is not None
@@ -89,7 +98,7 @@ def free_now(
 
 @router.get("/episodes", response_model=Episodes, dependencies=[StaffRead])
 def episodes(
-    gw: GatewayDep,
+    config: ConfigDep,
     session: SessionDep,
     space: str | None = None,
     start: FromQ = None,
@@ -98,7 +107,7 @@ def episodes(
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
 ) -> Episodes:
     """Idle episodes, newest first; ``from``/``to`` select episodes overlapping the window."""
-    q = select(IdleEpisodeRow).where(IdleEpisodeRow.site == gw.building.site.id)
+    q = select(IdleEpisodeRow).where(IdleEpisodeRow.site == config.get().building.site.id)
     if space is not None:
         q = q.where(IdleEpisodeRow.space == space)
     if end is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import GatewayDep, Principal, Role, require_role
+from gateway.api.deps import AccessDep, Principal, Role, SettingsDep, require_role
 from gateway.api.schemas import iso
 
 router = APIRouter(prefix="/member-tokens", tags=["tokens"])
@@ -31,14 +31,16 @@ class MemberTokenPublic(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={404: {"description": "no such member"}},
 )
-def exchange(gw: GatewayDep, caller: CallerApp, body: MemberTokenRequest) -> MemberTokenPublic:
+def exchange(
+    access: AccessDep, settings: SettingsDep, caller: CallerApp, body: MemberTokenRequest
+) -> MemberTokenPublic:
     """A token for a member's own device: on bookings, grants and print jobs it acts for this
     member only, whatever a request names; it ends at ``expires_at`` or when the token it was
     exchanged from is revoked."""
-    if gw.access.directory.get(body.member) is None:
+    if access.directory.get(body.member) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {body.member!r}")
-    ttl = gw.settings.api.member_token_ttl_s
-    raw, expires = gw.access.tokens.members.issue(caller, body.member, ttl)
+    ttl = settings.api.member_token_ttl_s
+    raw, expires = access.tokens.members.issue(caller, body.member, ttl)
     at = iso(expires)
     assert at is not None
     return MemberTokenPublic(token=raw, member=body.member, expires_at=at)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
+from gateway.access.control import AccessControl
 from gateway.access.members import Member, MemberError, Plan
-from gateway.api.deps import AdminOnly, GatewayDep, StaffRead
+from gateway.api.deps import AccessDep, AdminOnly, StaffRead
 
 router = APIRouter(tags=["members"])
 
@@ -79,22 +80,22 @@ def _plan(p: Plan) -> PlanPublic:
     )
 
 
-def _put(gw: GatewayDep, member_id: str, body: MemberIn) -> MemberPublic:
+def _put(access: AccessControl, member_id: str, body: MemberIn) -> MemberPublic:
     creds = None if body.credentials is None else [c for c in body.credentials if c.strip()]
     m = Member(member_id, body.name, body.company, body.plan)
     try:
-        return _public(gw.access.directory.put(m, creds))
+        return _public(access.directory.put(m, creds))
     except MemberError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
 
 
 @router.get("/members", response_model=MembersPublic, dependencies=[StaffRead])
 def list_members(
-    gw: GatewayDep, plan: str | None = None, company: str | None = None
+    access: AccessDep, plan: str | None = None, company: str | None = None
 ) -> MembersPublic:
     data = [
         _public(m)
-        for m in gw.access.directory.members()
+        for m in access.directory.members()
         if (plan is None or m.plan == plan) and (company is None or m.company == company)
     ]
     return MembersPublic(data=data, count=len(data))
@@ -107,10 +108,10 @@ def list_members(
     dependencies=[AdminOnly],
     responses={409: {"description": "the id exists, the plan is unknown or a credential taken"}},
 )
-def create_member(gw: GatewayDep, body: MemberCreate) -> MemberPublic:
-    if gw.access.directory.get(body.id) is not None:
+def create_member(access: AccessDep, body: MemberCreate) -> MemberPublic:
+    if access.directory.get(body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"member {body.id} exists; PUT replaces it")
-    return _put(gw, body.id, body)
+    return _put(access, body.id, body)
 
 
 @router.get(
@@ -119,8 +120,8 @@ def create_member(gw: GatewayDep, body: MemberCreate) -> MemberPublic:
     dependencies=[StaffRead],
     responses={404: {"description": "no such member"}},
 )
-def get_member(gw: GatewayDep, member_id: str) -> MemberPublic:
-    m = gw.access.directory.get(member_id)
+def get_member(access: AccessDep, member_id: str) -> MemberPublic:
+    m = access.directory.get(member_id)
     if m is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id!r}")
     return _public(m)
@@ -132,11 +133,11 @@ def get_member(gw: GatewayDep, member_id: str) -> MemberPublic:
     dependencies=[AdminOnly],
     responses={409: {"description": "a file member, an unknown plan or a credential taken"}},
 )
-def put_member(gw: GatewayDep, member_id: str, body: MemberIn) -> MemberPublic:
+def put_member(member_id: str, body: MemberIn, access: AccessDep) -> MemberPublic:
     """Create or replace a member (members of the building file are changed in the file)."""
     if len(member_id) > 64 or any(c in member_id for c in "/+# "):
         raise HTTPException(422, "member_id: not a valid id")
-    return _put(gw, member_id, body)
+    return _put(access, member_id, body)
 
 
 @router.delete(
@@ -145,9 +146,9 @@ def put_member(gw: GatewayDep, member_id: str, body: MemberIn) -> MemberPublic:
     dependencies=[AdminOnly],
     responses={404: {"description": "no such member"}, 409: {"description": "a file member"}},
 )
-def delete_member(gw: GatewayDep, member_id: str) -> Response:
+def delete_member(access: AccessDep, member_id: str) -> Response:
     try:
-        gone = gw.access.directory.delete(member_id)
+        gone = access.directory.delete(member_id)
     except MemberError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
     if not gone:
@@ -156,6 +157,6 @@ def delete_member(gw: GatewayDep, member_id: str) -> Response:
 
 
 @router.get("/plans", response_model=PlansPublic, dependencies=[StaffRead])
-def list_plans(gw: GatewayDep) -> PlansPublic:
-    data = [_plan(p) for p in gw.access.directory.plans()]
+def list_plans(access: AccessDep) -> PlansPublic:
+    data = [_plan(p) for p in access.directory.plans()]
     return PlansPublic(data=data, count=len(data))

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from gateway.api.deps import CallerMemberFacing, GatewayDep, MemberFacing, acting_for, owned
+from gateway.api.deps import CallerMemberFacing, MemberFacing, ServicesDep, acting_for, owned
 from gateway.api.service_http import Id, PathId, errors, http_errors, iso
 
 router = APIRouter(prefix="/print-jobs", tags=["print jobs"], dependencies=[MemberFacing])
@@ -56,7 +56,7 @@ def out(row: dict[str, Any]) -> PrintJob:
 
 @router.get("", response_model=PrintJobs)
 def list_jobs(
-    gw: GatewayDep,
+    services: ServicesDep,
     caller: CallerMemberFacing,
     owner: Id | None = None,
     status: Status | None = None,
@@ -65,26 +65,28 @@ def list_jobs(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PrintJobs:
     """Print jobs, most recently changed first."""
-    rows, total = gw.services.print_jobs.query(
+    rows, total = services.print_jobs.query(
         owner=acting_for(caller, owner), status=status, printer=printer, limit=limit, offset=offset
     )
     return PrintJobs(data=[out(r) for r in rows], count=len(rows), total=total)
 
 
 @router.get("/{job_id}", response_model=PrintJob, responses=errors(404))
-def get_job(job_id: PathId, gw: GatewayDep, caller: CallerMemberFacing) -> PrintJob:
+def get_job(job_id: PathId, services: ServicesDep, caller: CallerMemberFacing) -> PrintJob:
     with http_errors():
-        row = gw.services.print_jobs.get(job_id)
+        row = services.print_jobs.get(job_id)
     if not owned(caller, row["owner"]):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no print job {job_id!r}")
     return out(row)
 
 
 @router.post("/{job_id}/release", response_model=PrintJob, responses=errors(403, 404, 409, 503))
-def release(job_id: PathId, body: Release, gw: GatewayDep, caller: CallerMemberFacing) -> PrintJob:
+def release(
+    job_id: PathId, body: Release, services: ServicesDep, caller: CallerMemberFacing
+) -> PrintJob:
     """Release a held job to print, for its owner (403 if ``member`` does not own it)."""
     member = acting_for(caller, body.member)
     assert member is not None
     with http_errors():
-        row = gw.services.print_jobs.release(job_id, member, caller.name)
+        row = services.print_jobs.release(job_id, member, caller.name)
     return out(row)

@@ -6,16 +6,16 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
 
-from gateway.api.deps import Auth, GatewayDep
+from gateway.api.deps import Auth, ClockDep, ConfigDep, LiveDep
 from gateway.api.schemas import SpacePublic, SpacesPublic, iso, space_fields
-from gateway.runtime import Gateway
+from gateway.building import Building
+from gateway.occupancy.live import SpaceView
 
 router = APIRouter(prefix="/spaces", tags=["spaces"], dependencies=[Auth])
 
 
-def space_public(gw: Gateway, space_id: str, now: float) -> SpacePublic:
-    sp = gw.building.spaces[space_id]
-    v = gw.engine.view(space_id, now)
+def space_public(building: Building, v: SpaceView) -> SpacePublic:
+    sp = building.spaces[v.id]
     since = iso(v.since)
     assert since is not None
     return SpacePublic(
@@ -29,19 +29,21 @@ def space_public(gw: Gateway, space_id: str, now: float) -> SpacePublic:
 
 @router.get("", response_model=SpacesPublic)
 def list_spaces(
-    gw: GatewayDep,
+    live: LiveDep,
+    config: ConfigDep,
+    clock: ClockDep,
     floor: str | None = None,
     type: str | None = None,  # noqa: A002 - the public query name
     state: Literal["occupied", "vacant", "unknown"] | None = None,
 ) -> SpacesPublic:
     """Every space with its live state; filter by floor, type or state."""
-    now = gw.clock()
-    with gw.state_lock:
-        data = [
-            space_public(gw, sid, now)
-            for sid, sp in gw.building.spaces.items()
-            if (floor is None or sp.floor == floor) and (type is None or sp.type == type)
-        ]
+    b = config.get().building
+    wanted = [
+        sid
+        for sid, sp in b.spaces.items()
+        if (floor is None or sp.floor == floor) and (type is None or sp.type == type)
+    ]
+    data = [space_public(b, v) for v in live.space_views(wanted, clock())]
     if state is not None:
         data = [s for s in data if s.state == state]
     return SpacesPublic(data=data, count=len(data))
@@ -50,9 +52,9 @@ def list_spaces(
 @router.get(
     "/{space_id}", response_model=SpacePublic, responses={404: {"description": "no such space"}}
 )
-def get_space(space_id: str, gw: GatewayDep) -> SpacePublic:
+def get_space(space_id: str, live: LiveDep, config: ConfigDep, clock: ClockDep) -> SpacePublic:
     """One space with its live state."""
-    if space_id not in gw.building.spaces:
+    b = config.get().building
+    if space_id not in b.spaces:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no space '{space_id}'")
-    with gw.state_lock:
-        return space_public(gw, space_id, gw.clock())
+    return space_public(b, live.space_view(space_id, clock()))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter
 
-from gateway.api.deps import Auth, GatewayDep
+from gateway.api.deps import Auth, RunningDep
 from gateway.api.schemas import BridgeStatus, Health, LoopStatus, Stats, iso
 
 router = APIRouter(tags=["status"])
 
 
 @router.get("/health", response_model=Health)
-def health(gw: GatewayDep) -> Health:
+def health(gw: RunningDep) -> Health:
     """Liveness and readiness: broker connection and store state. No token needed."""
     mqtt_ok = gw.transport.connected.is_set()
     store_ok = gw.pipeline.store_ok
@@ -29,8 +27,7 @@ def health(gw: GatewayDep) -> Health:
         for h in gw.supervisor.down()
     }
     bridges = {
-        bid: BridgeStatus(**{**b, "since": iso(b["since"])})
-        for bid, b in gw.pipeline.bridges.view(gw.building).items()
+        bid: BridgeStatus(**{**b, "since": iso(b["since"])}) for bid, b in gw.live.bridges().items()
     }
     return Health(
         status="ok" if mqtt_ok and store_ok and not failing else "degraded",
@@ -47,11 +44,10 @@ def health(gw: GatewayDep) -> Health:
 
 
 @router.get("/stats", response_model=Stats, dependencies=[Auth])
-def stats(gw: GatewayDep) -> Stats:
+def stats(gw: RunningDep) -> Stats:
     """Counters since start, and what the store holds now."""
     s = gw.pipeline.stats
-    with gw.state_lock:
-        by_state = Counter(sp.state for sp in gw.engine.spaces.values())
+    by_state = gw.live.state_counts()
     return Stats(
         messages_received=gw.transport.received,
         messages_committed=s.committed,

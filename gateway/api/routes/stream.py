@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from gateway.api.deps import CallerStaff, GatewayDep, Principal, Role, authenticate, require_role
+from gateway.api.deps import CallerStaff, Principal, Role, authenticate, require_role
 from gateway.api.stream import StreamHub
 
 router = APIRouter(prefix="/stream", tags=["stream"])
@@ -37,7 +37,7 @@ StreamDep = Annotated[StreamHub, Depends(stream_hub)]
 
 
 def stream_caller(
-    gw: GatewayDep,
+    request: Request,
     hub: StreamDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ticket: Annotated[str | None, Query(description="one-time ticket from POST /ticket")] = None,
@@ -48,7 +48,7 @@ def stream_caller(
         if principal is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown, used or expired ticket")
         return principal
-    return _staff(authenticate(gw, creds))
+    return _staff(authenticate(request, creds))
 
 
 stream_caller.allowed_roles = _staff.allowed_roles  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from gateway.access.tokens import TokenError, TokenInfo
-from gateway.api.deps import AdminOnly, GatewayDep
+from gateway.api.deps import AccessDep, AdminOnly
 from gateway.api.schemas import iso
 
 router = APIRouter(prefix="/admin/tokens", tags=["tokens"], dependencies=[AdminOnly])
@@ -51,25 +51,25 @@ def _public(t: TokenInfo) -> TokenPublic:
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "a live token has that name"}},
 )
-def create_token(gw: GatewayDep, body: TokenCreate) -> TokenCreated:
+def create_token(access: AccessDep, body: TokenCreate) -> TokenCreated:
     """Create a token; the response is the only place the token itself ever appears."""
     try:
-        info, raw = gw.access.tokens.create(body.role, body.name)
+        info, raw = access.tokens.create(body.role, body.name)
     except TokenError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
     return TokenCreated(**_public(info).model_dump(), token=raw)
 
 
 @router.get("", response_model=TokensPublic)
-def list_tokens(gw: GatewayDep, include_revoked: bool = False) -> TokensPublic:
-    data = [_public(t) for t in gw.access.tokens.list(include_revoked)]
+def list_tokens(access: AccessDep, include_revoked: bool = False) -> TokensPublic:
+    data = [_public(t) for t in access.tokens.list(include_revoked)]
     return TokensPublic(data=data, count=len(data))
 
 
 @router.delete("/{token}", response_model=TokenPublic, responses={404: {"description": "none"}})
-def revoke_token(gw: GatewayDep, token: str) -> TokenPublic:
+def revoke_token(access: AccessDep, token: str) -> TokenPublic:
     """Revoke a live token by id or name; requests with it fail from now on."""
     try:
-        return _public(gw.access.tokens.revoke(token))
+        return _public(access.tokens.revoke(token))
     except TokenError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, model_validator
 
-from gateway.api.deps import CallerStaff, GatewayDep, StaffRead
+from gateway.api.deps import CallerStaff, ServicesDep, StaffRead
 from gateway.api.service_http import Id, PathNumber, Text, errors, http_errors, iso
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[StaffRead])
@@ -79,7 +79,7 @@ def out(row: dict[str, Any]) -> WorkOrder:
 
 @router.get("", response_model=WorkOrders)
 def list_orders(
-    gw: GatewayDep,
+    services: ServicesDep,
     status: Status | None = None,
     kind: Id | None = None,
     subject: Id | None = None,
@@ -87,34 +87,34 @@ def list_orders(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WorkOrders:
     """Work orders, newest first."""
-    rows, total = gw.services.orders.query(
+    rows, total = services.orders.query(
         status=status, kind=kind, subject=subject, limit=limit, offset=offset
     )
     return WorkOrders(data=[out(r) for r in rows], count=len(rows), total=total)
 
 
 @router.post("", response_model=WorkOrder, status_code=status.HTTP_201_CREATED)
-def create(body: WorkOrderCreate, gw: GatewayDep, caller: CallerStaff) -> WorkOrder:
+def create(body: WorkOrderCreate, services: ServicesDep, caller: CallerStaff) -> WorkOrder:
     """Open a work order by hand."""
-    row = gw.services.orders.create(
+    row = services.orders.create(
         body.kind, body.subject, body.title, caller.name, description=body.description
     )
     return out(row)
 
 
 @router.get("/{order_id}", response_model=WorkOrder, responses=errors(404))
-def get_order(order_id: PathNumber, gw: GatewayDep) -> WorkOrder:
+def get_order(order_id: PathNumber, services: ServicesDep) -> WorkOrder:
     with http_errors():
-        return out(gw.services.orders.get(order_id))
+        return out(services.orders.get(order_id))
 
 
 @router.patch("/{order_id}", response_model=WorkOrder, responses=errors(404, 409))
 def move(
-    order_id: PathNumber, body: WorkOrderMove, gw: GatewayDep, caller: CallerStaff
+    order_id: PathNumber, body: WorkOrderMove, services: ServicesDep, caller: CallerStaff
 ) -> WorkOrder:
     """Move an order along (409 for a move its status does not allow); who and when are kept."""
     with http_errors():
-        row = gw.services.orders.move(
+        row = services.orders.move(
             order_id, body.status, caller.name, assignee=body.assignee, note=body.note
         )
     return out(row)
