@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from gateway.store.engine_tables import RollupBin, RollupDay, RollupWeek
 
@@ -23,10 +24,22 @@ DAY_SUMS = ("occupied_s", "known_s", "counted_s", "person_s")
 CHUNK = 500  # ids per IN list
 
 
+def _upsert_sums(conn: Connection, table: Table, period: str, sel: Select[Any]) -> None:
+    """Insert the sums ``sel`` selects as ``table``'s rows, replacing the rows they meet."""
+    pg = conn.dialect.name == "postgresql"
+    ins: Any = (postgresql.insert(table) if pg else sqlite.insert(table)).from_select(
+        ["site", "space", period, "start", *DAY_SUMS, "peak"], sel
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=["site", "space", period],
+        set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
+    )
+    conn.execute(stmt)
+
+
 def sum_days(conn: Connection, site: str, touched: dict[tuple[str, float], set[str]]) -> None:
     """Rewrite the day rows of the touched (day, space) pairs as the sums of their bins."""
     c = BINS.c
-    pg = conn.dialect.name == "postgresql"
     for (day, day_start), spaces in touched.items():
         ids = sorted(spaces)
         for k in range(0, len(ids), CHUNK):
@@ -49,14 +62,7 @@ def sum_days(conn: Connection, site: str, touched: dict[tuple[str, float], set[s
                 )
                 .group_by(c.space)
             )
-            ins: Any = (postgresql.insert(DAYS) if pg else sqlite.insert(DAYS)).from_select(
-                ["site", "space", "day", "start", *DAY_SUMS, "peak"], sel
-            )
-            stmt = ins.on_conflict_do_update(
-                index_elements=["site", "space", "day"],
-                set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
-            )
-            conn.execute(stmt)
+            _upsert_sums(conn, DAYS, "day", sel)
 
 
 def sum_weeks(conn: Connection, site: str, days: dict[tuple[str, float], set[str]]) -> None:
@@ -66,7 +72,6 @@ def sum_weeks(conn: Connection, site: str, days: dict[tuple[str, float], set[str
         d = date.fromisoformat(day)
         touched.setdefault(d - timedelta(days=d.weekday()), set()).update(spaces)
     c = DAYS.c
-    pg = conn.dialect.name == "postgresql"
     for monday, spaces in touched.items():
         ids = sorted(spaces)
         week, nxt = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
@@ -85,11 +90,4 @@ def sum_weeks(conn: Connection, site: str, days: dict[tuple[str, float], set[str
                 .where(c.site == site, c.space.in_(ids[k : k + CHUNK]), c.day >= week, c.day < nxt)
                 .group_by(c.space)
             )
-            ins: Any = (postgresql.insert(WEEKS) if pg else sqlite.insert(WEEKS)).from_select(
-                ["site", "space", "week", "start", *DAY_SUMS, "peak"], sel
-            )
-            stmt = ins.on_conflict_do_update(
-                index_elements=["site", "space", "week"],
-                set_={m: getattr(ins.excluded, m) for m in (*DAY_SUMS, "peak", "start")},
-            )
-            conn.execute(stmt)
+            _upsert_sums(conn, WEEKS, "week", sel)
