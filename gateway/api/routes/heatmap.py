@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -48,11 +48,4 @@ async def utilization_heatmap(
         hm = await run_in_threadpool(rm.heatmap, t0, t1, by)
     except (OverflowError, ValueError, OSError) as err:  # dates past what the calendar holds
         raise HTTPException(422, f"the window is outside the supported dates: {err}") from err
-    return HeatmapPublic(
-        start=datetime.fromtimestamp(hm.start, UTC),
-        end=datetime.fromtimestamp(hm.end, UTC),
-        by=hm.by,  # type: ignore[arg-type]
-        hours=hm.hours,
-        available_s=hm.available_s,
-        rows=hm.rows,
-    )
+    return HeatmapPublic.model_validate(hm, from_attributes=True)  # epoch seconds: UTC times
