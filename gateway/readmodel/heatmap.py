@@ -8,7 +8,6 @@ with no business seconds is null.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -19,11 +18,10 @@ from sqlalchemy.engine import Engine
 from gateway.building import Building
 from gateway.occupancy.calendar import Calendar
 from gateway.readmodel.figures import group_key
-from gateway.readmodel.window import widen
+from gateway.readmodel.window import Progress, widen
 from gateway.store.rollup_sums import BINS
 
 HeatBy = Literal["space", "floor", "type"]
-Progress = Callable[[float], None]  # share of the work done, 0..1
 
 
 @dataclass(frozen=True, slots=True)

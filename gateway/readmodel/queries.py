@@ -20,8 +20,8 @@ from gateway.readmodel import heatmap as heat
 from gateway.readmodel.portfolio import portfolio
 from gateway.readmodel.recommend import finding_items, recommend
 from gateway.readmodel.totals import space_totals
-from gateway.readmodel.utilization import Bands, Progress, Report, report
-from gateway.readmodel.window import Window, split_window, widen
+from gateway.readmodel.utilization import Bands, Report, report
+from gateway.readmodel.window import Progress, Window, split_window, widen
 from gateway.settings import OccupancySettings
 
 

@@ -7,7 +7,6 @@ so the work follows the window and the spaces, not the history kept.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, false, func, or_, select, union_all
@@ -16,7 +15,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.readmodel.figures import Totals
-from gateway.readmodel.window import Window
+from gateway.readmodel.window import Progress, Window
 from gateway.store.rollup_sums import BINS, DAYS, WEEKS
 
 
@@ -149,7 +148,7 @@ def read_totals(
     windows: list[Window],
     spaces: list[str] | None = None,
     group_of: dict[str, str] | None = None,
-    progress: Callable[[float], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, Totals], dict[str, int]]:
     """Per-space totals (and, with ``group_of``, group peaks) over disjoint windows, told to
     ``progress`` window by window; one window gives what :func:`space_totals` gives."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +11,7 @@ from gateway.building import Space
 from gateway.occupancy.calendar import Calendar
 from gateway.readmodel.figures import build_report, group_key
 from gateway.readmodel.totals import read_totals
-from gateway.readmodel.window import day_pieces, split_window
-
-Progress = Callable[[float], None]  # share of the work done, 0..1
+from gateway.readmodel.window import Progress, day_pieces, split_window
 
 
 @dataclass(frozen=True, slots=True)

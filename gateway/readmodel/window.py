@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from gateway.occupancy.calendar import Calendar
+
+Progress = Callable[[float], None]  # share of the work done, 0..1
 
 
 @dataclass(frozen=True, slots=True)
