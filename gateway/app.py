@@ -76,3 +76,4 @@ def _put_parts(app: FastAPI, gateway: Running) -> None:
     st.live, st.config, st.db, st.clock = gateway.live, gateway.current, gateway.db, gateway.clock
     st.settings, st.admin_token = gateway.settings, gateway.admin_token
     st.access, st.services, st.reconfigure = gateway.access, gateway.services, gateway.reconfigure
+    st.readmodel = gateway.readmodel

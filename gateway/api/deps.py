@@ -21,6 +21,7 @@ from gateway.access.roles import Principal as Principal  # re-exported for the r
 from gateway.access.roles import Role as Role
 from gateway.api.running import Running
 from gateway.facility.services import MemberServices
+from gateway.readmodel.queries import ReadModel
 from gateway.reconfigure import Reconfigure
 from gateway.settings import Settings
 from gateway.state.config import Current
@@ -84,6 +85,11 @@ def get_reconfigure(request: Request) -> Reconfigure:
     return re
 
 
+def get_read_model(request: Request) -> ReadModel:
+    rm: ReadModel = request.app.state.readmodel
+    return rm
+
+
 LiveDep = Annotated[LiveState, Depends(get_live)]
 ConfigDep = Annotated[Current, Depends(get_config)]
 DbDep = Annotated[Engine, Depends(get_db)]
@@ -92,6 +98,7 @@ ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
 AccessDep = Annotated[AccessControl, Depends(get_access)]
 ServicesDep = Annotated[MemberServices, Depends(get_services)]
 ReconfigureDep = Annotated[Reconfigure, Depends(get_reconfigure)]
+ReadModelDep = Annotated[ReadModel, Depends(get_read_model)]
 
 
 def get_session(db: DbDep) -> Iterator[Session]:

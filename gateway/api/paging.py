@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fastapi import HTTPException, status
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from sqlmodel import Session as ModelSession
 
 T = TypeVar("T")
 
@@ -25,9 +26,10 @@ def count_rows(session: Session, q: Select[Any]) -> int:
 
 
 def page(
-    session: Session, q: Select[Any], order: Sequence[Any], limit: int, offset: int
+    session: ModelSession, q: Any, order: Sequence[Any], limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    """One page of what ``q`` selects in ``order``, and how many rows it selects in all."""
+    """One page of what ``q`` selects in ``order`` (models for a model's select, rows for a
+    table's), and how many rows it selects in all."""
     total = count_rows(session, q)
-    rows = session.execute(q.order_by(*order).offset(offset).limit(limit)).scalars().all()
+    rows = session.exec(q.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total

@@ -14,6 +14,7 @@ from gateway.ingest.handoff import Handoff
 from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.transport import MqttTransport
 from gateway.publish.uplink import Uplink
+from gateway.readmodel.queries import ReadModel
 from gateway.reconfigure import Reconfigure
 from gateway.settings import Settings
 from gateway.state.config import Current
@@ -46,6 +47,8 @@ class Running(Protocol):
     def services(self) -> MemberServices: ...
     @property
     def reconfigure(self) -> Reconfigure: ...
+    @property
+    def readmodel(self) -> ReadModel: ...
     @property
     def telemetry(self) -> Telemetry: ...
     @property

@@ -131,7 +131,3 @@ class DeadLettersPublic(BaseModel):
     data: list[DeadLetterPublic]
     count: int
     total: int
-
-
-class ErrorBody(BaseModel):
-    detail: Any

@@ -21,7 +21,6 @@ from typing import Any, Protocol
 from gateway.building import Building
 from gateway.events import Event
 from gateway.hub import Hub
-from gateway.ingest.bridges import BridgeWatch
 from gateway.occupancy import OccupancyEngine
 from gateway.occupancy import snapshot as engine_snapshot
 from gateway.occupancy.accumulate import EngineOutput, Finding
@@ -31,6 +30,17 @@ from gateway.occupancy.fusion import OCCUPIED
 from gateway.occupancy.live import SpaceView, Transition
 from gateway.state.config import Current
 from gateway.state.devices import DeviceLive, DeviceTable
+
+
+class BridgeStates(Protocol):
+    """Each bridge's state, as ingest keeps it (``gateway.ingest.bridges.BridgeWatch``)."""
+
+    @property
+    def own(self) -> Mapping[str, bool | None]:
+        """Bridged device -> its own availability, as it last said it."""
+        ...
+
+    def view(self, building: Building) -> dict[str, dict[str, Any]]: ...
 
 
 class SpaceListener(Protocol):
@@ -52,7 +62,7 @@ class LiveState:
         devices: DeviceTable,
         hub: Hub,
         config: Current,
-        bridges: BridgeWatch,
+        bridges: BridgeStates,
     ) -> None:
         self._engine = engine
         self._lock = threading.RLock()

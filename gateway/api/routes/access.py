@@ -30,7 +30,7 @@ from gateway.api.deps import (
     acting_for,
     owned,
 )
-from gateway.api.paging import count_rows
+from gateway.api.paging import found, page
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.audit import AUDIT
@@ -183,8 +183,7 @@ def list_grants(
         now = clock()
         is_live = (c.revoked_at.is_(None)) & (c.valid_from <= now) & (c.valid_until > now)
         q = q.where(is_live if live else ~is_live)
-    total = count_rows(session, q)
-    rows = session.execute(q.order_by(c.created_at.desc()).offset(offset).limit(limit)).all()
+    rows, total = page(session, q, [c.created_at.desc()], limit, offset)
     data = [_public(grant_of(r)) for r in rows]
     return GrantsPublic(data=data, count=len(data), total=total)
 
@@ -196,9 +195,8 @@ def list_grants(
 )
 def get_grant(access: AccessDep, caller: CallerMemberFacing, grant_id: str) -> GrantPublic:
     g = access.grants.get(grant_id)
-    if g is None or not owned(caller, g.member):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grant {grant_id!r}")
-    return _public(g)
+    visible = g if g is not None and owned(caller, g.member) else None
+    return _public(found(visible, f"no grant {grant_id!r}"))
 
 
 @router.delete(
@@ -250,8 +248,7 @@ def audit(
         q = q.where(c.ts >= epoch(start))
     if end is not None:
         q = q.where(c.ts < epoch(end))
-    total = count_rows(session, q)
-    rows = session.execute(q.order_by(c.ts.desc(), c.id.desc()).offset(offset).limit(limit)).all()
+    rows, total = page(session, q, [c.ts.desc(), c.id.desc()], limit, offset)
     data = [
         AuditPublic(
             id=r.id,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, ConfigDep, SessionDep
-from gateway.api.paging import count_rows
+from gateway.api.paging import page
 from gateway.api.schemas import DeadLetterPublic, DeadLettersPublic, iso
 from gateway.store.tables import DeadLetter
 
@@ -38,8 +38,7 @@ def list_dead_letters(
         q = q.where(DeadLetter.topic == topic)
     if device is not None:
         q = q.where(DeadLetter.device == device)
-    total = count_rows(session, q)
-    rows = session.exec(q.order_by(col(DeadLetter.id).desc()).offset(offset).limit(limit)).all()
+    rows, total = page(session, q, [col(DeadLetter.id).desc()], limit, offset)
     data = []
     for r in rows:
         payload, enc = _payload(r.payload)

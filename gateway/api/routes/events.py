@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, ConfigDep, SessionDep
-from gateway.api.paging import count_rows
+from gateway.api.paging import page
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import iso
 from gateway.store.tables import Event
@@ -65,10 +65,7 @@ def list_events(
         q = q.where(col(Event.ts) >= epoch(start))
     if end is not None:
         q = q.where(col(Event.ts) < epoch(end))
-    total = count_rows(session, q)
-    rows = session.exec(
-        q.order_by(col(Event.ts).desc(), col(Event.id).desc()).offset(offset).limit(limit)
-    ).all()
+    rows, total = page(session, q, [col(Event.ts).desc(), col(Event.id).desc()], limit, offset)
     data = []
     for r in rows:
         t, rx = iso(r.ts), iso(r.received_at)

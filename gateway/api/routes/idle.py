@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -18,7 +18,7 @@ from gateway.api.deps import (
     SessionDep,
     StaffRead,
 )
-from gateway.api.paging import count_rows
+from gateway.api.paging import found, page
 from gateway.api.routes.utilization import FromQ, ToQ, epoch
 from gateway.api.schemas import SpaceBase, iso, space_fields
 from gateway.store.engine_tables import IdleEpisodeRow
@@ -70,8 +70,8 @@ def free_now(
     ] = None,
 ) -> FreeSpaces:
     """Vacant spaces now; ``idle=true`` keeps those vacant for idle_after in business hours."""
-    if member is not None and access.directory.get(member) is None:
-        raise HTTPException(404, f"unknown member {member!r}")
+    if member is not None:
+        found(access.directory.get(member), f"unknown member {member!r}")
     views = live.free_now(clock())
     data = []
     for v in views:
@@ -115,10 +115,7 @@ def episodes(
     if start is not None:
         t0 = epoch(start)
         q = q.where((col(IdleEpisodeRow.end).is_(None)) | (col(IdleEpisodeRow.end) > t0))
-    total = count_rows(session, q)
-    rows = session.exec(
-        q.order_by(col(IdleEpisodeRow.start).desc()).offset(offset).limit(limit)
-    ).all()
+    rows, total = page(session, q, [col(IdleEpisodeRow.start).desc()], limit, offset)
     data = []
     for r in rows:
         s, o = iso(r.start), iso(r.opened_at)

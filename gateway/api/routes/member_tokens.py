@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import AccessDep, Principal, Role, SettingsDep, require_role
+from gateway.api.paging import found
 from gateway.api.schemas import iso
 
 router = APIRouter(prefix="/member-tokens", tags=["tokens"])
@@ -37,8 +38,7 @@ def exchange(
     """A token for a member's own device: on bookings, grants and print jobs it acts for this
     member only, whatever a request names; it ends at ``expires_at`` or when the token it was
     exchanged from is revoked."""
-    if access.directory.get(body.member) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {body.member!r}")
+    found(access.directory.get(body.member), f"no member {body.member!r}")
     ttl = settings.api.member_token_ttl_s
     raw, expires = access.tokens.members.issue(caller, body.member, ttl)
     at = iso(expires)

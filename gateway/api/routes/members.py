@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from gateway.access.control import AccessControl
 from gateway.access.members import Member, MemberError, Plan
 from gateway.api.deps import AccessDep, AdminOnly, StaffRead
+from gateway.api.paging import found
 
 router = APIRouter(tags=["members"])
 
@@ -121,9 +122,7 @@ def create_member(access: AccessDep, body: MemberCreate) -> MemberPublic:
     responses={404: {"description": "no such member"}},
 )
 def get_member(access: AccessDep, member_id: str) -> MemberPublic:
-    m = access.directory.get(member_id)
-    if m is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id!r}")
+    m = found(access.directory.get(member_id), f"no member {member_id!r}")
     return _public(m)
 
 

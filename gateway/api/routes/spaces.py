@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from gateway.api.deps import Auth, ClockDep, ConfigDep, LiveDep
+from gateway.api.paging import found
 from gateway.api.schemas import SpacePublic, SpacesPublic, iso, space_fields
 from gateway.building import Building
 from gateway.occupancy.live import SpaceView
@@ -55,6 +56,5 @@ def list_spaces(
 def get_space(space_id: str, live: LiveDep, config: ConfigDep, clock: ClockDep) -> SpacePublic:
     """One space with its live state."""
     b = config.get().building
-    if space_id not in b.spaces:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no space '{space_id}'")
+    found(b.spaces.get(space_id), f"no space '{space_id}'")
     return space_public(b, live.space_view(space_id, clock()))
