@@ -14,8 +14,8 @@ from gateway import __version__
 from gateway.api import validation
 from gateway.api.deps import principal_for
 from gateway.api.guard import HttpGuard
+from gateway.api.latency import LatencyMiddleware
 from gateway.api.main import api_router
-from gateway.api.metrics import LatencyMiddleware
 from gateway.api.metrics import router as metrics_router
 from gateway.api.running import Running
 from gateway.api.stream import StreamHub

@@ -30,75 +30,27 @@ from gateway.state.live import LiveState
 _bearer = HTTPBearer(auto_error=False, description="Bearer token (GATEWAY_ADMIN_TOKEN)")
 
 
-def get_running(request: Request) -> Running:
-    """The running gateway as a whole: only health, stats and metrics read it."""
-    running: Running = request.app.state.gateway
-    return running
+def _part(name: str) -> Callable[[Request], Any]:
+    """A dependency on the part ``create_app`` put on ``app.state`` under ``name``."""
+
+    def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-def get_gateway(request: Request) -> Any:
-    return request.app.state.gateway
-
-
-RunningDep = Annotated[Running, Depends(get_running)]
-#: the whole gateway, untyped: for routes not yet given the narrow parts they read
-GatewayDep = Annotated[Any, Depends(get_gateway)]
-
-
-def get_live(request: Request) -> LiveState:
-    live: LiveState = request.app.state.live
-    return live
-
-
-def get_config(request: Request) -> Current:
-    current: Current = request.app.state.config
-    return current
-
-
-def get_db(request: Request) -> Engine:
-    db: Engine = request.app.state.db
-    return db
-
-
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_clock(request: Request) -> Callable[[], float]:
-    clock: Callable[[], float] = request.app.state.clock
-    return clock
-
-
-def get_access(request: Request) -> AccessControl:
-    access: AccessControl = request.app.state.access
-    return access
-
-
-def get_services(request: Request) -> MemberServices:
-    services: MemberServices = request.app.state.services
-    return services
-
-
-def get_reconfigure(request: Request) -> Reconfigure:
-    re: Reconfigure = request.app.state.reconfigure
-    return re
-
-
-def get_read_model(request: Request) -> ReadModel:
-    rm: ReadModel = request.app.state.readmodel
-    return rm
-
-
-LiveDep = Annotated[LiveState, Depends(get_live)]
-ConfigDep = Annotated[Current, Depends(get_config)]
-DbDep = Annotated[Engine, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
-AccessDep = Annotated[AccessControl, Depends(get_access)]
-ServicesDep = Annotated[MemberServices, Depends(get_services)]
-ReconfigureDep = Annotated[Reconfigure, Depends(get_reconfigure)]
-ReadModelDep = Annotated[ReadModel, Depends(get_read_model)]
+#: the running gateway as a whole: only health, stats and metrics read it
+RunningDep = Annotated[Running, Depends(_part("gateway"))]
+LiveDep = Annotated[LiveState, Depends(_part("live"))]
+ConfigDep = Annotated[Current, Depends(_part("config"))]
+DbDep = Annotated[Engine, Depends(_part("db"))]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ClockDep = Annotated[Callable[[], float], Depends(_part("clock"))]
+AccessDep = Annotated[AccessControl, Depends(_part("access"))]
+ServicesDep = Annotated[MemberServices, Depends(_part("services"))]
+ReconfigureDep = Annotated[Reconfigure, Depends(_part("reconfigure"))]
+ReadModelDep = Annotated[ReadModel, Depends(_part("readmodel"))]
 
 
 def get_session(db: DbDep) -> Iterator[Session]:
@@ -122,7 +74,8 @@ def authenticate(
     """The caller; 401 without a valid bearer token."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    principal = principal_for(request.app.state.admin_token, get_access(request), creds.credentials)
+    st = request.app.state
+    principal = principal_for(st.admin_token, st.access, creds.credentials)
     if principal is None:
         raise _unauthorized("invalid token")
     return principal

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Auth, RunningDep
 from gateway.api.running import Running
 from gateway.publish.uplink_wiring import uplink_figures
+from gateway.state.live import LiveState
 
 router = APIRouter(tags=["status"])
 
@@ -72,55 +71,8 @@ class LiveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         gw = self.gw
-        s = gw.pipeline.stats
-        now = gw.clock()
-        c = CounterMetricFamily(
-            "gateway_messages_received", "MQTT messages received", value=gw.transport.received
-        )
-        yield c
-        for name, help_, attr in PIPELINE_COUNTERS:
-            yield CounterMetricFamily(name, help_, value=getattr(s, attr))
-        gauges = (
-            ("gateway_events_stored", "Events in the store", gw.writer.events_stored),
-            ("gateway_dead_letters_stored", "Dead letters in the store", gw.writer.dead_letters),
-            ("gateway_queue_depth", "Messages waiting in the hand-off queue", gw.queue.qsize()),
-            (
-                "gateway_queue_capacity",
-                "Bound of the hand-off queue",
-                gw.settings.mqtt.queue_size,
-            ),
-            (
-                "gateway_batch_commit_ms",
-                "Duration of the last batch commit",
-                gw.writer.last_commit_ms,
-            ),
-            (
-                "gateway_store_ok",
-                "1 when the last batch committed, 0 while the store refuses writes",
-                int(gw.pipeline.store_ok),
-            ),
-            (
-                "gateway_mqtt_connected",
-                "1 when connected to the broker",
-                int(gw.transport.connected.is_set()),
-            ),
-        )
-        for name, help_, value in gauges:
-            yield GaugeMetricFamily(name, help_, value=value)
-        by_state = gw.live.state_counts()
-        idle = gw.live.idle_count(now)
-        spaces = GaugeMetricFamily("gateway_spaces", "Spaces by live state", labels=["state"])
-        for k in ("occupied", "vacant", "unknown"):
-            spaces.add_metric([k], by_state.get(k, 0))
-        yield spaces
-        yield GaugeMetricFamily("gateway_spaces_idle", "Spaces idle now", value=idle)
-        online, offline = gw.live.online_counts(now)
-        devices = GaugeMetricFamily(
-            "gateway_devices", "Bound devices by availability", labels=["online"]
-        )
-        devices.add_metric(["true"], online)
-        devices.add_metric(["false"], offline)
-        yield devices
+        yield from _ingest_metrics(gw)
+        yield from _live_metrics(gw.live, gw.clock())
         yield CounterMetricFamily(
             "gateway_door_audit_dropped",
             "Door-decision audit rows dropped (backlog over its bound, or refused by the store)",
@@ -140,6 +92,60 @@ class LiveCollector(Collector):
                 "Live-stream clients dropped for reading too slowly",
                 value=self.stream.dropped,
             )
+
+
+def _ingest_metrics(gw: Running) -> Iterator[Metric]:
+    """The transport's, the pipeline's and the writer's counters and gauges."""
+    s = gw.pipeline.stats
+    yield CounterMetricFamily(
+        "gateway_messages_received", "MQTT messages received", value=gw.transport.received
+    )
+    for name, help_, attr in PIPELINE_COUNTERS:
+        yield CounterMetricFamily(name, help_, value=getattr(s, attr))
+    gauges = (
+        ("gateway_events_stored", "Events in the store", gw.writer.events_stored),
+        ("gateway_dead_letters_stored", "Dead letters in the store", gw.writer.dead_letters),
+        ("gateway_queue_depth", "Messages waiting in the hand-off queue", gw.queue.qsize()),
+        (
+            "gateway_queue_capacity",
+            "Bound of the hand-off queue",
+            gw.settings.mqtt.queue_size,
+        ),
+        (
+            "gateway_batch_commit_ms",
+            "Duration of the last batch commit",
+            gw.writer.last_commit_ms,
+        ),
+        (
+            "gateway_store_ok",
+            "1 when the last batch committed, 0 while the store refuses writes",
+            int(gw.pipeline.store_ok),
+        ),
+        (
+            "gateway_mqtt_connected",
+            "1 when connected to the broker",
+            int(gw.transport.connected.is_set()),
+        ),
+    )
+    for name, help_, value in gauges:
+        yield GaugeMetricFamily(name, help_, value=value)
+
+
+def _live_metrics(live: LiveState, now: float) -> Iterator[Metric]:
+    """Spaces by state and idle, bound devices by availability."""
+    by_state = live.state_counts()
+    spaces = GaugeMetricFamily("gateway_spaces", "Spaces by live state", labels=["state"])
+    for k in ("occupied", "vacant", "unknown"):
+        spaces.add_metric([k], by_state.get(k, 0))
+    yield spaces
+    yield GaugeMetricFamily("gateway_spaces_idle", "Spaces idle now", value=live.idle_count(now))
+    online, offline = live.online_counts(now)
+    devices = GaugeMetricFamily(
+        "gateway_devices", "Bound devices by availability", labels=["online"]
+    )
+    devices.add_metric(["true"], online)
+    devices.add_metric(["false"], offline)
+    yield devices
 
 
 def _door_limit_metrics(gw: Running) -> Iterator[Metric]:
@@ -221,81 +227,3 @@ def metrics(gw: RunningDep, request: Request) -> Response:
             gw, getattr(request.app.state, "stream", None)
         )
     return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route's path with its parameters as ``{name}``; ``unmatched`` when none.
-
-    Rebuilt from the path and its parameters, since an included router's route object does
-    not carry the prefixes it was included under.
-    """
-    if scope.get("route") is None:
-        mount = scope.get("root_path", "")
-        if scope.get("endpoint") is not None and mount != scope.get("app_root_path", ""):
-            return f"{mount}/{{path}}"  # a mounted app (the static files)
-        return "unmatched"
-    path: str = scope.get("path", "")
-    params = scope.get("path_params") or {}
-    for name, value in sorted(params.items(), key=lambda kv: -len(str(kv[1]))):
-        v = str(value)
-        if v and path.endswith("/" + v):
-            path = path[: -len(v)] + "{" + name + "}"
-        elif v:
-            path = path.replace("/" + v + "/", "/{" + name + "}/", 1)
-    return path
-
-
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-MAX_TEMPLATES = 500  # far above the route table; a hard bound should a template ever leak
-
-
-class LatencyMiddleware:
-    """Times each HTTP request to its first response byte, labelled by route template.
-
-    Measured at response start, so a long-lived stream counts its set-up, not its lifetime.
-    Every label is bounded, so unauthenticated scanners cannot grow the series: paths that
-    match no route share one label, a method outside HTTP's usual ones is ``other``, and
-    beyond ``MAX_TEMPLATES`` distinct routes any new one is counted as ``other`` too.
-    """
-
-    def __init__(self, app: ASGIApp, hist: Histogram) -> None:
-        self.app = app
-        self.hist = hist
-        self.templates: set[str] = set()
-
-    def labels(self, scope: Scope, status: int) -> tuple[str, str, str]:
-        """(route, method, status) of one request, each from a bounded set."""
-        template = route_template(scope)
-        if template not in self.templates:
-            if len(self.templates) >= MAX_TEMPLATES:
-                template = "other"
-            else:
-                self.templates.add(template)
-        method = str(scope.get("method", ""))
-        code = status if 100 <= status <= 599 else 0
-        return template, method if method in METHODS else "other", str(code)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        t0 = time.perf_counter()
-        done = False
-
-        def observe(status: int) -> None:
-            nonlocal done
-            if done:
-                return
-            done = True
-            self.hist.labels(*self.labels(scope, status)).observe(time.perf_counter() - t0)
-
-        async def timed_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                observe(int(message["status"]))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, timed_send)
-        except Exception:
-            observe(500)
-            raise

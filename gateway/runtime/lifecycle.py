@@ -6,76 +6,35 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.access.control import AccessControl
+from gateway.api.running import Running
 from gateway.building import Building
 from gateway.credential import CredentialHasher
 from gateway.errors import StoreError
-from gateway.facility.services import MemberServices
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
-from gateway.ingest.handoff import Handoff
-from gateway.ingest.pipeline import Pipeline
-from gateway.ingest.transport import MqttTransport
 from gateway.publish import SpacePublisher
-from gateway.publish.uplink import Uplink
-from gateway.reconfigure import Reconfigure
-from gateway.settings import Settings
 from gateway.state.keeper import EngineKeeper
-from gateway.state.live import LiveState
-from gateway.store import BatchWriter
 from gateway.store.dead_letters import prune_dead_letters, scrub_dead_letters
-from gateway.supervisor import Supervisor
-from gateway.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-class Parts(Protocol):
+class Parts(Running, Protocol):
     """The built parts this runs (``gateway.runtime.build.Gateway``)."""
 
     @property
-    def settings(self) -> Settings: ...
-    @property
-    def clock(self) -> Callable[[], float]: ...
-    @property
     def building(self) -> Building: ...
-    @property
-    def supervisor(self) -> Supervisor: ...
-    @property
-    def db(self) -> Engine: ...
-    @property
-    def writer(self) -> BatchWriter: ...
-    @property
-    def telemetry(self) -> Telemetry: ...
     @property
     def hasher(self) -> CredentialHasher: ...
     @property
-    def live(self) -> LiveState: ...
-    @property
     def keeper(self) -> EngineKeeper: ...
     @property
-    def queue(self) -> Handoff: ...
-    @property
-    def transport(self) -> MqttTransport: ...
-    @property
-    def pipeline(self) -> Pipeline: ...
-    @property
     def publisher(self) -> SpacePublisher | None: ...
-    @property
-    def access(self) -> AccessControl: ...
-    @property
-    def uplink(self) -> Uplink | None: ...
-    @property
-    def services(self) -> MemberServices: ...
-    @property
-    def reconfigure(self) -> Reconfigure: ...
 
 
 class Lifecycle:
