@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from gateway.api.deps import Auth, ClockDep
-from gateway.api.routes.utilization import ReadDep, window_of
+from gateway.api.deps import Auth, ClockDep, ReadModelDep
+from gateway.api.routes.utilization import window_of
 
 router = APIRouter(tags=["utilization"], dependencies=[Auth])
 
@@ -33,7 +33,7 @@ class HeatmapPublic(BaseModel):
 )
 async def utilization_heatmap(
     clock: ClockDep,
-    rm: ReadDep,
+    rm: ReadModelDep,
     start: Annotated[datetime | None, Query(alias="from", description="default to-7d")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="ISO-8601; default now")] = None,
     by: Literal["space", "floor", "type"] = "space",

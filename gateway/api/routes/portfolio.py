@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway.api.deps import ClockDep, StaffRead
-from gateway.api.routes.utilization import FromQ, ReadDep, ToQ, window_of
+from gateway.api.deps import ClockDep, ReadModelDep, StaffRead
+from gateway.api.routes.utilization import FromQ, ToQ, window_of
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"], dependencies=[StaffRead])
 
@@ -23,7 +23,7 @@ class PortfolioReport(BaseModel):
 
 @router.get("", response_model=PortfolioReport)
 def get_portfolio(
-    clock: ClockDep, rm: ReadDep, start: FromQ = None, end: ToQ = None
+    clock: ClockDep, rm: ReadModelDep, start: FromQ = None, end: ToQ = None
 ) -> PortfolioReport:
     """Per site: time used %, coverage, average/peak occupancy and utilization, band (each
     site's own business hours), and its idle spaces now (as of that site's last save)."""

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from gateway.api.deps import Auth, ClockDep, LiveDep
-from gateway.api.routes.utilization import ReadDep
+from gateway.api.deps import Auth, ClockDep, LiveDep, ReadModelDep
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], dependencies=[Auth])
 
@@ -35,7 +34,7 @@ class Recommendations(BaseModel):
 def recommendations(
     clock: ClockDep,
     live: LiveDep,
-    rm: ReadDep,
+    rm: ReadModelDep,
     days: Annotated[int | None, Query(ge=1, le=366)] = None,
 ) -> Recommendations:
     """Over the last ``days`` (default the lookback setting): underuse, right-size, release."""

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from gateway.api.deps import Auth, ClockDep, ConfigDep, DbDep, LiveDep, SettingsDep
-from gateway.readmodel.queries import ReadModel
+from gateway.api.deps import Auth, ClockDep, ReadModelDep
 from gateway.readmodel.utilization import Report
 from gateway.timefmt import epoch as epoch  # re-exported for the other time queries
 
@@ -18,14 +17,6 @@ router = APIRouter(tags=["utilization"], dependencies=[Auth])
 
 GroupBy = Literal["space", "floor", "type", "site"]
 DEFAULT_DAYS = 7
-
-
-def get_read_model(db: DbDep, settings: SettingsDep, config: ConfigDep, live: LiveDep) -> ReadModel:
-    """The read model over the store, the building in force and the engine's calendar."""
-    return ReadModel(db, settings.occupancy, lambda: config.get().building, live.calendar)
-
-
-ReadDep = Annotated[ReadModel, Depends(get_read_model)]
 
 
 class UtilizationReport(BaseModel):
@@ -68,7 +59,7 @@ ToQ = Annotated[datetime | None, Query(alias="to", description="ISO-8601; defaul
 @router.get("/utilization", response_model=UtilizationReport)
 def utilization(
     clock: ClockDep,
-    rm: ReadDep,
+    rm: ReadModelDep,
     start: FromQ = None,
     end: ToQ = None,
     group_by: GroupBy = "space",
@@ -84,7 +75,7 @@ def utilization(
     responses={404: {"description": "no such space"}},
 )
 def space_utilization(
-    space_id: str, clock: ClockDep, rm: ReadDep, start: FromQ = None, end: ToQ = None
+    space_id: str, clock: ClockDep, rm: ReadModelDep, start: FromQ = None, end: ToQ = None
 ) -> UtilizationReport:
     """One space's utilization over the window."""
     if space_id not in rm.building.spaces:
