@@ -38,8 +38,9 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 from gateway.events import Event  # noqa: E402
+from gateway.ingest.batch import Batch  # noqa: E402
 from gateway.store import BatchWriter, create_db_engine, init_db  # noqa: E402
-from gateway.store.writer import EVENTS, FINGERPRINTS, Batch, event_row  # noqa: E402
+from gateway.store.writer import EVENTS, FINGERPRINTS, event_row  # noqa: E402
 
 T0 = 1_772_438_400.0
 

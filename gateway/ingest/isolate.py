@@ -6,20 +6,34 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from gateway.credential import CredentialHasher
+from gateway.ingest.batch import Batch, DeviceUpdate, Key
+from gateway.ingest.live import IngestStats
 from gateway.ingest.storable import clean_text
 from gateway.store.refusals import StoreDataError
-from gateway.store.writer import Batch, DeviceUpdate
-
-if TYPE_CHECKING:
-    from gateway.ingest.pipeline import Pipeline
+from gateway.store.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 _QUOTED = re.compile(r'"[^"]*"')  # a value a database error may quote
 
 
-def commit_isolating(pipe: Pipeline, batch: Batch, err: StoreDataError) -> Batch:
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """What isolating needs: the writer, the device settling before each write, the site
+    (for the dead letters), the credential hasher (to scrub them), the counters."""
+
+    writer: BatchWriter
+    settle: Callable[[Mapping[Key, DeviceUpdate]], None]
+    site: str
+    hasher: CredentialHasher
+    stats: IngestStats
+
+
+def commit_isolating(pipe: Isolation, batch: Batch, err: StoreDataError) -> Batch:
     """Commit what of ``batch`` the store takes, in halves until each refusal is one
     message's, whose rows become a dead letter with the store's reason; returns what was
     committed. Each piece's id derives from the batch's, so a retry after a store outage
@@ -34,7 +48,7 @@ def commit_isolating(pipe: Pipeline, batch: Batch, err: StoreDataError) -> Batch
     return landed
 
 
-def _split(pipe: Pipeline, batch: Batch, i: int, j: int, err: StoreDataError,
+def _split(pipe: Isolation, batch: Batch, i: int, j: int, err: StoreDataError,
            landed: Batch) -> None:  # fmt: skip
     if j - i == 1:
         _refuse(pipe, batch, i, err, landed)
@@ -44,7 +58,7 @@ def _split(pipe: Pipeline, batch: Batch, i: int, j: int, err: StoreDataError,
         sub = piece(batch, lo, hi)
         if not (sub.events or sub.dead_letters or sub.fingerprints or sub.devices):
             continue
-        pipe.settle_devices(sub)
+        pipe.settle(sub.devices)
         try:
             pipe.writer.write(sub)
         except StoreDataError as refused:
@@ -68,24 +82,18 @@ def piece(batch: Batch, i: int, j: int) -> Batch:
     sub.parts = [(m, e - e0, d - d0, f - f0, t - t0) for m, e, d, f, t in batch.parts[i:j]]
     sub.touches = batch.touches[t0:t1]
     sub.evicted = batch.evicted if i == 0 else []
-    for key, profile, space, bound, seen, readings, online in sub.touches:
-        u = sub.devices.get(key)
-        if u is None:
-            u = sub.devices[key] = DeviceUpdate(profile, space, bound, seen, seen)
-        else:
-            u.profile, u.space, u.bound = profile, space, bound
-        u.absorb(seen, readings, online)
+    sub.replay_touches()
     return sub
 
 
-def _refuse(pipe: Pipeline, batch: Batch, i: int, err: StoreDataError, landed: Batch) -> None:
+def _refuse(pipe: Isolation, batch: Batch, i: int, err: StoreDataError, landed: Batch) -> None:
     """Message ``i`` alone is refused: store a dead letter for it instead of its rows."""
     m = batch.parts[i][0]
     _, _, _, f0, _ = batch.parts[i - 1] if i else (None, 0, 0, 0, 0)
     fps = batch.fingerprints[f0 : batch.parts[i][3]]
     reason = clean_text(f"the store refused it: {_first_line(err)}", 512)
     letter: dict[str, Any] = {
-        "site": pipe.building.site.id,
+        "site": pipe.site,
         "topic": clean_text(m.topic),
         "payload": pipe.hasher.scrub(m.payload),
         "reason": reason,

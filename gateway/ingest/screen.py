@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass
 
 from gateway.ingest.messages import RawMessage
@@ -15,6 +17,7 @@ MAX_TRACKED_TOPICS = 100_000  # bounds the limiter's memory against a flood of f
 #: messages in deploy/mosquitto.conf) drains in a fraction of it even at 3,000 messages/s.
 BACKLOG_WINDOW_S = 3600.0
 DEAD_LETTER_PREFIX = 1024  # bytes of an oversized payload kept in its dead letter
+log = logging.getLogger(__name__)
 
 
 def fingerprint(msg: RawMessage) -> int:
@@ -114,6 +117,19 @@ class Screen:
             "rate_limited",
             first,
         )
+
+    def backlog(self, held_s: float, why: str) -> None:
+        """The broker held messages for the gateway ``held_s`` seconds: what it queued
+        meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
+        allowance = self.allow_backlog(held_s, time.time())
+        if allowance:
+            log.info(
+                "backlog (%s): the broker held messages for %.1f s; each topic may pass up "
+                "to %.0f queued messages above its burst",
+                why,
+                held_s,
+                allowance,
+            )
 
     def allow_backlog(self, held_s: float, now: float) -> float:
         """The broker held messages for the gateway ``held_s`` seconds (away with its session

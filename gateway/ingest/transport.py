@@ -25,7 +25,8 @@ _raw = positional_builder(RawMessage)
 
 
 class MqttTransport:
-    """Subscribes to the profile topics and hands every message to a bounded queue.
+    """Subscribes to the profile topics and hands every message to a bounded queue; the
+    acknowledgement port of ingest (``gateway.ingest.ports.AckPort``).
 
     The network callback does nothing but stamp the time and collect; what one socket read
     brought is handed on in one ``put_many``. When the queue is full that waits, which stops
@@ -103,25 +104,18 @@ class MqttTransport:
         finally:
             self.client.loop_stop()
 
-    def ack(self, mid: int, qos: int) -> None:
-        """Acknowledge one message to the broker (after its results are committed)."""
-        if qos > 0:
-            self.client.ack(mid, qos)
+    def subscribe_more(self, topics: Iterable[str]) -> list[str]:
+        """Also subscribe to ``topics`` (a reload's new profiles or bridges); the new ones."""
+        added = sorted(set(topics) - set(self.topics))
+        if added:
+            self.topics = sorted({*self.topics, *added})
+            if self.connected.is_set():
+                self.client.subscribe([(t, 1) for t in added])
+        return added
 
     def is_stale(self, msg: RawMessage) -> bool:
         """True when ``msg`` came on a connection that has since gone (the broker resends it)."""
         return msg.gen != self.generation
-
-    def ack_message(self, msg: RawMessage) -> bool:
-        """Acknowledge ``msg`` on the connection it came on; False (and no PUBACK) if gone."""
-        if msg.qos == 0:
-            return True
-        with self._gen_lock:
-            if msg.gen != self.generation:
-                self.stale_acks += 1
-                return False
-            self.client.ack(msg.mid, msg.qos)
-            return True
 
     def ack_messages(self, msgs: list[RawMessage]) -> None:
         """Acknowledge a committed batch in one write; only those of the current connection."""

@@ -3,10 +3,9 @@
 from gateway.store.db import create_db_engine
 from gateway.store.migrate import init_db
 from gateway.store.tables import DeadLetter, Device, Event, Floor, Site, Space
-from gateway.store.writer import Batch, BatchWriter
+from gateway.store.writer import BatchWriter
 
 __all__ = [
-    "Batch",
     "BatchWriter",
     "DeadLetter",
     "Device",

@@ -1,15 +1,11 @@
-"""The hot write path: one transaction per batch, Core multi-row inserts, device upserts."""
+"""The hot write path: one transaction per batch, multi-row inserts, device upserts."""
 
 from __future__ import annotations
 
 import json
-import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from itertools import chain
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
@@ -18,212 +14,37 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import StoreError
-from gateway.events import QUANTITIES, Event
 from gateway.store.db import db_error
 from gateway.store.pg_copy import copy_rows
 from gateway.store.refusals import StoreDataError, is_data_error
+from gateway.store.rows import (
+    BATCH_MARK,
+    EVENT_COLUMNS,
+    DeviceFacts,
+    Rows,
+    StoredBatch,
+    batch_rows,
+    event_dict,
+    event_row,
+    row_value,
+)
+from gateway.store.sql import insert_rows, upsert_rows
 from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
+
+# re-exported: callers of the store's write path find them here
+__all__ = ["BatchWriter", "Rows", "batch_rows", "event_row", "insert_rows", "row_value",
+           "upsert_rows"]  # fmt: skip
 
 EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 DEVICES: Table = Device.__table__  # type: ignore[attr-defined]
 FINGERPRINTS: Table = IngestFingerprint.__table__  # type: ignore[attr-defined]
 PRUNE_EVERY = 50  # batches between prunes of the redelivery record
-PAD_STEP = 256  # rows: statement sizes are powers of two up to this, then multiples of it
-MAX_PARAMS = 30_000  # bound values per statement: under SQLite's limit since 3.32 (32,766)
 DEVICE_COLUMNS = (
     "site", "id", "profile", "space", "bound", "online", "first_seen", "last_seen", "readings",
 )  # fmt: skip
-BATCH_MARK = -1  # the packet id of a batch's own record among the redelivery fingerprints
 MARKS_KEPT = 2 * PRUNE_EVERY  # the newest batch records kept
-_param_limit: int | None = None
-
-
-def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
-                suffix: str = "") -> None:  # fmt: skip
-    """Multi-row ``INSERT .. SELECT .. FROM (VALUES (..), (..))`` at the driver level (SQLite,
-    qmark style), in as few statements as the bound-value limit allows (one for a usual
-    batch).
-
-    sqlite3 releases the GIL for each statement step and must take it back afterwards; while
-    the decoding thread holds it, that can take a whole switch interval (5 ms). executemany
-    steps once per row, and even chunks of 200 rows spent most of a batch's commit in that
-    wait (``bench/ingest.py``): one statement per batch waits once. Each statement is padded
-    to one of a few sizes with rows whose leading marker is NULL (the SELECT leaves them
-    out), so sqlite3's statement cache holds a few prepared statements instead of one per
-    batch size (each is large)."""
-    width = len(columns) + 1  # the marker, then the columns
-    one = f"({', '.join('?' * width)})"
-    picked = ", ".join(f"column{i}" for i in range(2, width + 1))
-    head = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked} FROM (VALUES "
-    tail = ") WHERE column1 IS NOT NULL" + suffix
-    per = max(1, _params_allowed(conn) // width)
-    for i in range(0, len(rows), per):
-        chunk = rows[i : i + per]
-        size = _padded(len(chunk), per)
-        pad = (None,) * (width * (size - len(chunk)))
-        sql = head + ", ".join([one] * size) + tail
-        conn.exec_driver_sql(sql, (*chain.from_iterable((1, *r) for r in chunk), *pad))
-
-
-def _padded(n: int, most: int) -> int:
-    """``n`` rounded up to a power of two up to 256 rows, then to a multiple of 256."""
-    size = 1 << max(0, n - 1).bit_length() if n <= PAD_STEP else -(-n // PAD_STEP) * PAD_STEP
-    return min(size, most)
-
-
-def _params_allowed(conn: Connection) -> int:
-    """Bound values one statement may carry here (the SQLite library's own limit, read once)."""
-    global _param_limit
-    if _param_limit is None:
-        raw = conn.connection.dbapi_connection
-        getlimit = getattr(raw, "getlimit", None)
-        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 999
-        _param_limit = min(MAX_PARAMS, limit)
-    return _param_limit
-
-
-@dataclass(slots=True)
-class DeviceUpdate:
-    """What a batch learned about one device: new readings, last seen, availability."""
-
-    profile: str
-    space: str | None
-    bound: bool
-    first_seen: float
-    last_seen: float
-    online: bool | None = None
-    readings: dict[str, Any] = field(default_factory=dict)
-
-    def absorb(self, seen: float, readings: dict[str, Any], online: bool | None) -> None:
-        """Take in what a later message (or batch) said about the device."""
-        self.last_seen = max(self.last_seen, seen)
-        self.readings.update(readings)
-        if online is not None:
-            self.online = online
-
-
-@dataclass(slots=True)
-class Batch:
-    """Everything produced by a run of messages, committed together or not at all."""
-
-    events: list[tuple[Event, float]] = field(default_factory=list)  # (event, received_at)
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
-    devices: dict[tuple[str, str], DeviceUpdate] = field(default_factory=dict)
-    fingerprints: list[tuple[int, int]] = field(default_factory=list)  # (mid, digest)
-    # its events, dead letters and fingerprints as its writer will send them, made ahead of
-    # the commit by ``BatchWriter.seal`` (None: made at the write)
-    sealed: bytes | None = None
-    # recorded with its rows, so a write retried after it committed is known (never twice)
-    id: int = field(default_factory=lambda: secrets.randbits(63))
-    written: bool = False  # committed (by this writer or a retry that found its record)
-    tries: int = 0  # writes attempted
-    # what each message added, for isolating one the store refuses: (message, then the ends
-    # of its events, dead letters, fingerprints and device touches in this batch)
-    parts: list[tuple[Any, int, int, int, int]] = field(default_factory=list)
-    # (device key, profile, space, bound, seen, readings, online) of each message
-    touches: list[tuple[Any, ...]] = field(default_factory=list)
-    # discovered (unbound) devices evicted to keep their number bounded: their rows go
-    evicted: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def mark(self) -> tuple[int, int]:
-        """Its record among the redelivery fingerprints."""
-        return (BATCH_MARK, self.id)
-
-    def __len__(self) -> int:
-        return len(self.events) + len(self.dead_letters)
-
-    def extend(self, later: Batch) -> None:
-        """Add what a later batch produced, as if both had been one batch."""
-        e, d, f, t = (len(x) for x in (self.events, self.dead_letters, self.fingerprints,
-                                       self.touches))  # fmt: skip
-        self.parts += [(m, e + a, d + b, f + c, t + u) for m, a, b, c, u in later.parts]
-        self.touches += later.touches
-        self.evicted += later.evicted
-        self.events += later.events
-        self.dead_letters += later.dead_letters
-        self.fingerprints += later.fingerprints
-        for key, u in later.devices.items():
-            mine = self.devices.get(key)
-            if mine is None:
-                self.devices[key] = u
-                continue
-            mine.profile, mine.space, mine.bound = u.profile, u.space, u.bound
-            mine.absorb(u.last_seen, u.readings, u.online)
-
-
-@dataclass(slots=True)
-class Rows:
-    """A batch as the store takes it (and as it crosses to a writer process): event rows in
-    ``EVENT_COLUMNS`` order, dead letters, device updates, redelivery fingerprints."""
-
-    events: list[tuple[Any, ...]]
-    dead_letters: list[dict[str, Any]]
-    devices: list[tuple[tuple[str, str], DeviceUpdate]]
-    fingerprints: list[tuple[int, int]]
-    evicted: list[tuple[str, str]] = field(default_factory=list)
-
-
-def batch_rows(batch: Batch) -> Rows:
-    """The rows of ``batch``; StoreDataError when a value cannot be a column's."""
-    try:
-        events = [event_tuple(e, r) for e, r in batch.events]
-    except (ValueError, OverflowError, TypeError) as err:
-        raise StoreDataError(f"batch not committed: {type(err).__name__}: {err}") from err
-    return Rows(
-        events,
-        batch.dead_letters,
-        list(batch.devices.items()),
-        [*batch.fingerprints, batch.mark],
-        batch.evicted,
-    )
-
-
-def event_row(ev: Event, received_at: float) -> dict[str, Any]:
-    """The column values of one event, by name (the Core insert's form)."""
-    return _event_dict(event_tuple(ev, received_at))
-
-
-def _event_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    """An event row as the Core insert takes it (its attrs decoded for the JSON column)."""
-    out = dict(zip(EVENT_COLUMNS, row, strict=True))
-    out["attrs"] = json.loads(out["attrs"]) if out["attrs"] else None
-    return out
-
-
-def event_tuple(ev: Event, received_at: float) -> tuple[Any, ...]:
-    """The column values of one event in ``EVENT_COLUMNS`` order (the driver-level path)."""
-    v = ev.value
-    attrs = json.dumps(ev.attrs) if ev.attrs else None
-    if isinstance(v, str):
-        return (ev.site, ev.device, ev.space, ev.ts, received_at, ev.kind, ev.quantity,
-                None, v, ev.unit, attrs)  # fmt: skip
-    return (ev.site, ev.device, ev.space, ev.ts, received_at, ev.kind, ev.quantity,
-            float(v), None, ev.unit, attrs)  # fmt: skip
-
-
-EVENT_COLUMNS = (
-    "site", "device", "space", "ts", "received_at", "kind", "quantity",
-    "value_num", "value_text", "unit", "attrs",
-)  # fmt: skip
-
-
-def row_value(
-    quantity: str, num: float | None, text: str | None
-) -> bool | int | float | str | None:
-    """The typed value of a stored event."""
-    if text is not None:
-        return text
-    if num is None:
-        return None
-    t = QUANTITIES.get(quantity, float)
-    if t is bool:
-        return bool(num)
-    if t is int:
-        return int(num)
-    return num
 
 
 class BatchWriter:
@@ -262,14 +83,14 @@ class BatchWriter:
         self.last_commit_ms = 0.0
         self._device_stmt: Any = None
         # called with (batch, commit seconds) after each commit, e.g. by the metrics
-        self.observers: list[Callable[[Batch, float], None]] = []
+        self.observers: list[Callable[[StoredBatch, float], None]] = []
 
-    def seal(self, batch: Batch) -> None:
+    def seal(self, batch: StoredBatch) -> None:
         """Do ahead, on the preparing thread, what of ``batch``'s write can be done before
         the batches ahead of it commit. Its events, dead letters and fingerprints do not
         change after this; its device updates still do. Nothing to do for this writer."""
 
-    def write(self, batch: Batch) -> None:
+    def write(self, batch: StoredBatch) -> None:
         """Commit the batch in one transaction; raises StoreError and keeps nothing on failure
         (StoreDataError when the store refused a value in it). Once committed it is never
         written again: a retry after an attempt that failed first reads whether it landed."""
@@ -280,7 +101,7 @@ class BatchWriter:
         batch.written = True
         self.counted(batch, elapsed)
 
-    def landed(self, batch: Batch) -> bool:
+    def landed(self, batch: StoredBatch) -> bool:
         """True when ``batch`` is committed already (counted the once it is found so)."""
         if batch.written:
             return True
@@ -290,7 +111,7 @@ class BatchWriter:
             return True
         return False
 
-    def counted(self, batch: Batch, elapsed: float) -> None:
+    def counted(self, batch: StoredBatch, elapsed: float) -> None:
         """Count a committed batch and tell the observers."""
         self.batches_written += 1
         self.events_stored += len(batch.events)
@@ -299,6 +120,11 @@ class BatchWriter:
         self.last_commit_ms = elapsed * 1000
         for observe in self.observers:
             observe(batch, elapsed)
+
+    def pruned(self, n: int) -> None:
+        """``n`` dead letters were pruned from the store (by the maintenance pass)."""
+        with self.counts_lock:
+            self.dead_letters -= n
 
     def write_rows(self, rows: Rows) -> float:
         """Commit ``rows`` in one transaction; the seconds it took. Raises StoreError and
@@ -369,7 +195,7 @@ class BatchWriter:
         elif self._dialect == "postgresql":
             copy_rows(conn, EVENTS.name, EVENT_COLUMNS, events)
         else:
-            conn.execute(EVENTS.insert(), [_event_dict(r) for r in events])
+            conn.execute(EVENTS.insert(), [event_dict(r) for r in events])
 
     def _record_fingerprints(self, conn: Connection, fps: list[tuple[int, int]]) -> None:
         client, site = self.client, self.site
@@ -405,7 +231,7 @@ class BatchWriter:
                     conn.execute(delete(FINGERPRINTS).where(*mine, FINGERPRINTS.c.id < keep))
 
     def _upsert_devices(
-        self, conn: Connection, updates: dict[tuple[str, str], DeviceUpdate]
+        self, conn: Connection, updates: dict[tuple[str, str], DeviceFacts]
     ) -> dict[tuple[str, str], tuple[float | None, dict[str, Any]]]:
         missing = [k for k in updates if k not in self._device_cache]
         existing: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
@@ -483,27 +309,3 @@ class BatchWriter:
                 },
             )
         return self._device_stmt
-
-
-def upsert_rows(
-    conn: Connection,
-    table: Table,
-    keys: Sequence[str],
-    rows: list[dict[str, Any]],
-    insert_only: tuple[str, ...] = (),
-) -> None:
-    """INSERT .. ON CONFLICT (``keys``) DO UPDATE for SQLite or PostgreSQL, of rows with the
-    same columns, as one statement executed for all of them; ``insert_only`` columns are
-    written for a new row and left alone on an existing one."""
-    if not rows:
-        return
-    ins: Any = (
-        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    )
-    cols = [k for k in rows[0] if k not in keys and k not in insert_only]
-    conn.execute(
-        ins.on_conflict_do_update(
-            index_elements=list(keys), set_={c: getattr(ins.excluded, c) for c in cols}
-        ),
-        rows,
-    )

@@ -32,7 +32,8 @@ from sqlalchemy.engine import Engine
 
 from gateway.errors import StoreError
 from gateway.store.refusals import StoreDataError
-from gateway.store.writer import Batch, BatchWriter, Rows, batch_rows
+from gateway.store.rows import DeviceRow, Rows, StoredBatch, batch_rows
+from gateway.store.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _recv(pipe: IO[bytes]) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own child process, over its own pipe
 
 
-def _bulk(batch: Batch) -> bytes:
+def _bulk(batch: StoredBatch) -> bytes:
     """A batch's events, dead letters and fingerprints, packed for the child."""
     rows = batch_rows(batch)
     return _pack((rows.events, rows.dead_letters, rows.fingerprints))
@@ -97,17 +98,18 @@ class WriterProcess(BatchWriter):
         self.restarts = 0
         self._start()  # its imports run while the rest of the gateway starts
 
-    def seal(self, batch: Batch) -> None:
+    def seal(self, batch: StoredBatch) -> None:
         """Pack the batch's rows on the preparing thread, so that between two commits the
         child waits only for the device updates (the rest is most of the packing)."""
         batch.sealed = _bulk(batch)
 
-    def write(self, batch: Batch) -> None:
+    def write(self, batch: StoredBatch) -> None:
         """Commit the batch in the child; raises StoreError (nothing kept) when it was not."""
         if self.landed(batch):
             return
         bulk = batch.sealed if batch.sealed is not None else _bulk(batch)
-        devices = _pack((list(batch.devices.items()), batch.evicted))
+        # as the store's own rows: the child needs nothing of ingest to read them
+        devices = _pack(([(k, DeviceRow.of(u)) for k, u in batch.devices.items()], batch.evicted))
         batch.tries += 1
         with self._lock:
             elapsed = self._write(bulk, devices, batch)
@@ -144,7 +146,7 @@ class WriterProcess(BatchWriter):
         # the URL may hold a password: it goes over the pipe, not on the command line
         _send(self._proc.stdin, _pack({**self._init, "parent": os.getpid()}))
 
-    def _write(self, bulk: bytes, devices: bytes, batch: Batch) -> float:
+    def _write(self, bulk: bytes, devices: bytes, batch: StoredBatch) -> float:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             self._restart("it was not running")

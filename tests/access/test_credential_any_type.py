@@ -23,7 +23,9 @@ from gateway.access.members import Member
 from gateway.building import load_building
 from gateway.credential import CredentialHasher
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -68,11 +70,10 @@ class Harness:
         self.hasher = CredentialHasher.ephemeral(self.building.site.id)
         self.devices = DeviceTable()
         self.pipeline = Pipeline(
-            self.building,
-            ProfileRegistry.load(ROOT / "device_profiles"),
+            Current(Snapshot(self.building, ProfileRegistry.load(ROOT / "device_profiles"))),
             BatchWriter(self.db),
             devices=self.devices,
-            apply=lambda evs, now: None,
+            sink=MemorySink(),
             clock=lambda: T0,
             hasher=self.hasher,
         )
@@ -140,7 +141,7 @@ def test_a_numeric_card_at_a_door_request_is_decided(tmp_path: Path) -> None:
     """A controller that sends its card as a JSON number gets an answer, not silence."""
     gw = make_gateway(tmp_path, Clock(T0))
     try:
-        gw.members.put(Member("m-9", "Dee", "Acme", "team-101"), [str(CARD)])
+        gw.access.directory.put(Member("m-9", "Dee", "Acme", "team-101"), [str(CARD)])
         out = gw.access.decider.handle(
             "ref/door/door-office-101/request",
             json.dumps({"request": "r-1", "credential": CARD}).encode(),

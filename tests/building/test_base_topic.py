@@ -16,7 +16,9 @@ from gateway.cli import main
 from gateway.errors import ConfigError
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -55,11 +57,10 @@ class Run:
         sync_building(db, b)
         self.events: list[Event] = []
         self.pipeline = Pipeline(
-            b,
-            ProfileRegistry.load(ROOT / "device_profiles", variables),
+            Current(Snapshot(b, ProfileRegistry.load(ROOT / "device_profiles", variables))),
             BatchWriter(db),
             devices=DeviceTable(),
-            apply=lambda evs, now: self.events.extend(evs),
+            sink=MemorySink(self.events),
             clock=lambda: T0,
         )
         self.devices = self.pipeline.devices

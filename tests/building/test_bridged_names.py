@@ -13,7 +13,9 @@ from gateway.building import load_building
 from gateway.errors import BuildingError
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -47,11 +49,10 @@ class Run:
         self.events: list[Event] = []
         self.devices = DeviceTable()
         self.pipeline = Pipeline(
-            self.building,
-            ProfileRegistry.load(ROOT / "device_profiles"),
+            Current(Snapshot(self.building, ProfileRegistry.load(ROOT / "device_profiles"))),
             BatchWriter(db),
             devices=self.devices,
-            apply=lambda evs, now: self.events.extend(evs),
+            sink=MemorySink(self.events),
             clock=lambda: T0,
         )
         self.mid = 0

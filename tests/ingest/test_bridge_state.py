@@ -30,6 +30,7 @@ from gateway.ingest.bridges import read_state, state_topics
 from gateway.occupancy import OccupancyEngine
 from gateway.profiles import ProfileRegistry
 from gateway.settings import OccupancySettings
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceLive, DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -62,17 +63,16 @@ class Site:
         self.mid = 0
         self.now = T0
 
-    def _pipeline(self, devices: DeviceTable) -> Pipeline:
-        def apply(evs: list[Event], now: float) -> None:
-            self.applied.extend(evs)
-            self.engine.apply_all(evs, now)
+    def apply_events(self, evs: list[Event], now: float) -> None:
+        self.applied.extend(evs)
+        self.engine.apply_all(evs, now)
 
+    def _pipeline(self, devices: DeviceTable) -> Pipeline:
         return Pipeline(
-            self.building,
-            self.registry,
+            Current(Snapshot(self.building, self.registry)),
             BatchWriter(self.db),
             devices=devices,
-            apply=apply,
+            sink=self,
             clock=lambda: self.now,
         )
 

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from gateway.building import load_building
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemoryAcks, MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -35,22 +37,22 @@ def test_a_commit_retried_after_a_fault_past_its_write_stores_it_once(
     faults = [True]
     acked: list[int] = []
 
-    def ack(mid: int, qos: int) -> None:
-        if where == "ack" and faults:
-            faults.pop()
-            raise Flaky("the connection went while acknowledging")
-        acked.append(mid)
+    class Acks(MemoryAcks):
+        def ack_messages(self, msgs: list[RawMessage]) -> None:
+            if where == "ack" and faults:
+                faults.pop()
+                raise Flaky("the connection went while acknowledging")
+            super().ack_messages(msgs)
 
     pipe = Pipeline(
-        building,
-        ProfileRegistry.load(ROOT / "device_profiles"),
+        Current(Snapshot(building, ProfileRegistry.load(ROOT / "device_profiles"))),
         BatchWriter(db),
         devices=DeviceTable(),
-        apply=lambda evs, now: None,
-        ack=ack,
+        sink=MemorySink(),
+        acks=Acks(acked),
     )
     if where == "backlog":
-        real = pipe.allow_backlog
+        real = pipe.committer.on_backlog
 
         def allow(held_s: float, why: str) -> None:
             if faults:
@@ -58,16 +60,16 @@ def test_a_commit_retried_after_a_fault_past_its_write_stores_it_once(
                 raise Flaky("backlog allowance failed")
             real(held_s, why)
 
-        pipe.allow_backlog = allow  # type: ignore[method-assign]
-        pipe.refused_since = 0.0  # the store had refused writes: the allowance runs after
+        pipe.committer.on_backlog = allow
+        pipe.committer.refused_since = 0.0  # the store had refused writes: the allowance runs after
     msgs = [
         RawMessage("ref/counter/pc-orion", json.dumps({"count": i}).encode(), T0 + i, 1, i + 1)
         for i in range(5)
     ]
-    kept, batch = pipe.prepare(msgs)
+    kept, batch = pipe.decoder.decode(msgs)
     with pytest.raises(Flaky):
-        pipe.commit(kept, batch)
-    pipe.commit(kept, batch)  # the worker's retry of the same batch
+        pipe.committer.commit(kept, batch)
+    pipe.committer.commit(kept, batch)  # the worker's retry of the same batch
     with db.connect() as c:
         assert c.execute(select(func.count()).select_from(EventRow)).scalar_one() == 5
     assert acked == [1, 2, 3, 4, 5] and pipe.writer.events_stored == 5

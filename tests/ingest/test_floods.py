@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.ingest import Pipeline, RawMessage
 from gateway.ingest.floods import DeadLetterLimit
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -36,11 +38,10 @@ def test_twenty_thousand_fresh_topics_stay_bounded(
     devices = DeviceTable()
     limit = DeadLetterLimit(rate_per_s=50.0, burst=1_000, lines_per_period=100)
     pipe = Pipeline(
-        building,
-        ProfileRegistry.load(ROOT / "device_profiles"),
+        Current(Snapshot(building, ProfileRegistry.load(ROOT / "device_profiles"))),
         BatchWriter(db),
         devices=devices,
-        apply=lambda evs, now: None,
+        sink=MemorySink(),
         dead_letter_limit=limit,
         max_unknown_devices=CAP,
     )

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemoryAcks, MemorySink
 from gateway.ingest.screen import MAX_TRACKED_TOPICS, Screen
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -40,12 +42,11 @@ class Harness:
         """A fresh writer and pipeline on the same store: what a process restart sees."""
         self.writer = BatchWriter(self.db, client="gw-test", redelivery_window=self.window)
         self.pipeline = Pipeline(
-            self.building,
-            self.registry,
+            Current(Snapshot(self.building, self.registry)),
             self.writer,
             devices=DeviceTable(),
-            apply=lambda evs, now: self.applied.extend(evs),
-            ack=lambda mid, qos: self.acked.append(mid),
+            sink=MemorySink(self.applied),
+            acks=MemoryAcks(self.acked),
             screen=self.screen,
             clock=lambda: T0,
         )

@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
-from gateway.ingest import pipeline as pipeline_module
+from gateway.ingest import decode as decode_module
+from gateway.ingest.ports import MemoryAcks, MemorySink
 from gateway.ingest.storable import clean_text
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -79,12 +81,11 @@ class Harness:
         self.devices = DeviceTable()
         self.acked: list[int] = []
         self.pipeline = Pipeline(
-            self.building,
-            self.registry,
+            Current(Snapshot(self.building, self.registry)),
             self.writer,
             devices=self.devices,
-            apply=lambda evs, now: self.applied.extend(evs),
-            ack=lambda mid, qos: self.acked.append(mid),
+            sink=MemorySink(self.applied),
+            acks=MemoryAcks(self.acked),
             clock=lambda: T0,
         )
         self.mid = 0
@@ -164,7 +165,7 @@ def test_what_the_first_line_misses_the_store_refuses_one_message_at_a_time(
     """Second line: with decode-time checks off, the store itself refuses the bad rows; the
     batch is split until each refused message is alone, that one is dead-lettered with the
     store's reason and the rest committed once."""
-    monkeypatch.setattr(pipeline_module, "refusal", lambda decoded: None)
+    monkeypatch.setattr(decode_module, "refusal", lambda decoded: None)
     bad = [
         h.msg(DOOR, door(member="NaN")),  # PostgreSQL: invalid json
         h.msg("ref/counter/pc-orion", ('{"count": ' + "9" * 400 + "}").encode()),  # overflow

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemoryAcks, MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -34,12 +36,11 @@ class Harness:
         self.acked: list[int] = []
         self.devices = DeviceTable()
         self.pipeline = Pipeline(
-            self.building,
-            self.registry,
+            Current(Snapshot(self.building, self.registry)),
             self.writer,
             devices=self.devices,
-            apply=lambda evs, now: self.applied.extend(evs),
-            ack=lambda mid, qos: self.acked.append(mid),
+            sink=MemorySink(self.applied),
+            acks=MemoryAcks(self.acked),
             clock=lambda: T0,
         )
         self.mid = 0

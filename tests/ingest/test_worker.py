@@ -12,13 +12,15 @@ from sqlalchemy import func, select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.batch import Batch
 from gateway.ingest.handoff import Handoff
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
 from gateway.store.tables import Event as EventRow
-from gateway.store.writer import Batch
 from tests.support import FIXTURES, ROOT, wait_for
 
 T0 = 1_764_320_400.0
@@ -48,12 +50,11 @@ class Harness:
         self.acks: list[list[int]] = []
         self.applied: list[Event] = []
         self.pipeline = Pipeline(
-            building,
-            ProfileRegistry.load(ROOT / "device_profiles"),
+            Current(Snapshot(building, ProfileRegistry.load(ROOT / "device_profiles"))),
             self.writer,
             devices=DeviceTable(),
-            apply=lambda evs, now: self.applied.extend(evs),
-            ack_batch=lambda ms: self.acks.append([m.mid for m in ms]),
+            sink=MemorySink(self.applied),
+            acks=self,
             batch_size=10,
             batch_ms=10,
             clock=lambda: T0,
@@ -62,6 +63,12 @@ class Harness:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.pipeline.run, args=(self.queue, self.stop))
         self.thread.start()
+
+    def ack_messages(self, msgs: list[RawMessage]) -> None:
+        self.acks.append([m.mid for m in msgs])
+
+    def is_stale(self, msg: RawMessage) -> bool:
+        return False
 
     def acked(self) -> list[int]:
         return [mid for batch in self.acks for mid in batch]

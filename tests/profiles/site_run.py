@@ -11,7 +11,9 @@ from sqlalchemy import select
 from gateway.building import load_building
 from gateway.events import Event
 from gateway.ingest import Pipeline, RawMessage
+from gateway.ingest.ports import MemorySink
 from gateway.profiles import ProfileRegistry
+from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
@@ -32,11 +34,10 @@ class Site:
         self.events: list[Event] = []
         self.devices = DeviceTable()
         self.pipeline = Pipeline(
-            self.building,
-            ProfileRegistry.load(ROOT / "device_profiles"),
+            Current(Snapshot(self.building, ProfileRegistry.load(ROOT / "device_profiles"))),
             BatchWriter(self.db),
             devices=self.devices,
-            apply=lambda evs, now: self.events.extend(evs),
+            sink=MemorySink(self.events),
             clock=lambda: T0,
         )
         self.mid = 0

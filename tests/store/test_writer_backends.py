@@ -11,11 +11,13 @@ from sqlalchemy.engine import Engine
 from gateway.building import DeviceBinding
 from gateway.errors import StoreError
 from gateway.events import Event
+from gateway.ingest.batch import Batch, DeviceUpdate
 from gateway.store import BatchWriter, create_db_engine, init_db
+from gateway.store import sql as sql_mod
 from gateway.store import writer as writer_mod
 from gateway.store.bindings import load_bindings, save_binding
 from gateway.store.dead_letters import prune_dead_letters, pruned_count
-from gateway.store.writer import DEAD_LETTERS, DEVICES, EVENTS, Batch, DeviceUpdate, row_value
+from gateway.store.writer import DEAD_LETTERS, DEVICES, EVENTS, row_value
 
 T = 1_764_320_400.123456  # sub-second precision must survive the round trip
 
@@ -152,13 +154,13 @@ def test_sqlite_multi_row_inserts_keep_every_row_and_few_statement_texts(
         conn.execute(text("CREATE TABLE r (a TEXT NOT NULL, b INTEGER, c REAL)"))
     texts: set[str] = set()
     sa_event.listen(engine, "before_cursor_execute", lambda *a: texts.add(a[2]))
-    monkeypatch.setattr(writer_mod, "_param_limit", 4 * 300)  # 300 rows of (marker, a, b, c)
+    monkeypatch.setattr(sql_mod, "_param_limit", 4 * 300)  # 300 rows of (marker, a, b, c)
     sizes = [1, 2, 3, 7, 200, 257, 299, 300, 301, 650]
     want: list[tuple[object, ...]] = []
     with engine.begin() as conn:
         for n in sizes:
             rows = [(f"n{n}-{i}", None if i % 2 else i, i / 3) for i in range(n)]
-            writer_mod.insert_rows(conn, "r", ("a", "b", "c"), rows)
+            sql_mod.insert_rows(conn, "r", ("a", "b", "c"), rows)
             want += rows
     with engine.connect() as conn:
         got = [tuple(r) for r in conn.execute(text("SELECT a, b, c FROM r ORDER BY rowid"))]

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 
 from gateway.errors import StoreError
 from gateway.events import Event
+from gateway.ingest.batch import Batch, DeviceUpdate
 from gateway.store import create_db_engine, init_db
 from gateway.store import writer_process as wp
-from gateway.store.writer import DEVICES, EVENTS, Batch, DeviceUpdate
+from gateway.store.writer import DEVICES, EVENTS
 from gateway.store.writer_process import WriterProcess
 from tests.support import wait_for
 
