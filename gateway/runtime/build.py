@@ -75,7 +75,7 @@ class Gateway:
                 self.bridges,
                 self.access,
                 clock,
-                swap=self._swap,
+                swap=self.current.swap,
             )
         )
         self.lifecycle = Lifecycle(self)
@@ -193,10 +193,6 @@ class Gateway:
             )
         )
         self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order
-
-    def _swap(self, snapshot: Snapshot) -> None:
-        """Put a reload's snapshot in force, between two batches."""
-        self.current.swap(snapshot)
 
     # -- the configuration in force ----------------------------------------------------------
     @property

@@ -182,5 +182,4 @@ class Lifecycle:
             log.warning("dead-letter pruning skipped: %s", err)
             return
         if gone:
-            with gw.writer.counts_lock:
-                gw.writer.dead_letters -= gone
+            gw.writer.pruned(gone)
