@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -81,4 +81,22 @@ def upsert_rows(
             index_elements=list(keys), set_={c: getattr(ins.excluded, c) for c in cols}
         ),
         rows,
+    )
+
+
+def device_upsert(devices: Table, dialect: str) -> Any:
+    """The device rows' upsert: a batch that heard no availability keeps the stored one."""
+    ins: Any = postgresql.insert(devices) if dialect == "postgresql" else sqlite.insert(devices)
+    ex = ins.excluded
+    return ins.on_conflict_do_update(
+        index_elements=["site", "id"],
+        set_={
+            "profile": ex.profile,
+            "space": ex.space,
+            "bound": ex.bound,
+            "online": func.coalesce(ex.online, devices.c.online),
+            "first_seen": ex.first_seen,
+            "last_seen": ex.last_seen,
+            "readings": ex.readings,
+        },
     )

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +27,7 @@ from gateway.store.rows import (
     event_row,
     row_value,
 )
-from gateway.store.sql import insert_rows, upsert_rows
+from gateway.store.sql import device_upsert, insert_rows, upsert_rows
 from gateway.store.tables import DeadLetter, Device, IngestFingerprint
 from gateway.store.tables import Event as EventRow
 
@@ -282,30 +281,7 @@ class BatchWriter:
                 "readings = excluded.readings",
             )
         else:
-            conn.execute(self._device_upsert, rows)
+            if self._device_stmt is None:  # compiled once, executed for every row of a batch
+                self._device_stmt = device_upsert(DEVICES, self._dialect)
+            conn.execute(self._device_stmt, rows)
         return cache
-
-    @property
-    def _device_upsert(self) -> Any:
-        """One compiled-once upsert for every device row of a batch (executemany)."""
-        if self._device_stmt is None:
-            ins: Any = (
-                postgresql.insert(DEVICES)
-                if self._dialect == "postgresql"
-                else sqlite.insert(DEVICES)
-            )
-            ex = ins.excluded
-            self._device_stmt = ins.on_conflict_do_update(
-                index_elements=["site", "id"],
-                set_={
-                    "profile": ex.profile,
-                    "space": ex.space,
-                    "bound": ex.bound,
-                    # a batch that heard no availability keeps the stored one
-                    "online": func.coalesce(ex.online, DEVICES.c.online),
-                    "first_seen": ex.first_seen,
-                    "last_seen": ex.last_seen,
-                    "readings": ex.readings,
-                },
-            )
-        return self._device_stmt
