@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import threading
 import time
 from collections import deque
@@ -31,6 +30,7 @@ from gateway.access.tokens import TokenStore
 from gateway.api.deps import Principal
 from gateway.api.routes.devices import device_public
 from gateway.api.routes.spaces import space_public
+from gateway.api.tickets import Tickets
 from gateway.state.live import LiveState
 
 log = logging.getLogger(__name__)
@@ -72,13 +72,12 @@ class StreamHub:
         self.queue_size = queue_size
         self.heartbeat_s = heartbeat_s
         self.retry_ms = retry_ms
-        self.ticket_ttl_s = ticket_ttl_s
         self.device_check_s = device_check_s
         self.token_check_s = token_check_s
         self.revoked = 0
         self.dropped = 0
         self._clients: set[_Client] = set()
-        self._tickets: dict[str, tuple[float, Principal]] = {}
+        self.tickets = Tickets(ticket_ttl_s, self._live)
         self._buffer: deque[tuple[int, str]] = deque(maxlen=replay)
         self._seq = 0
         self._lock = threading.Lock()
@@ -103,26 +102,17 @@ class StreamHub:
         return len(self._clients)
 
     # -- tickets ----------------------------------------------------------------------------
+    @property
+    def ticket_ttl_s(self) -> float:
+        return self.tickets.ttl_s
+
     def issue_ticket(self, principal: Principal) -> str:
-        """A one-time ticket standing for ``principal`` for ``ticket_ttl_s`` seconds."""
-        now = time.monotonic()
-        ticket = secrets.token_urlsafe(24)
-        with self._lock:
-            for t, (exp, _p) in list(self._tickets.items()):  # forget expired ones
-                if exp < now:
-                    del self._tickets[t]
-            self._tickets[ticket] = (now + self.ticket_ttl_s, principal)
-        return ticket
+        """A one-time ticket standing for ``principal`` (see :class:`Tickets`)."""
+        return self.tickets.issue(principal)
 
     def redeem(self, ticket: str) -> Principal | None:
         """The principal of a valid ticket, which is used up; None when unknown or expired."""
-        with self._lock:
-            got = self._tickets.pop(ticket, None)
-        if got is None or got[0] < time.monotonic():
-            return None
-        if not self._live(got[1].token_id):
-            return None  # its token was revoked after the ticket was issued
-        return got[1]
+        return self.tickets.redeem(ticket)
 
     def _live(self, token_id: str | None) -> bool:
         tokens = self.tokens
@@ -134,10 +124,7 @@ class StreamHub:
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed while the gateway stops
                 loop.call_soon_threadsafe(self._end_streams, info.id)
-        with self._lock:
-            for t, (_exp, p) in list(self._tickets.items()):
-                if p.token_id == info.id:
-                    del self._tickets[t]
+        self.tickets.forget_token(info.id)
 
     def _end_streams(self, token_id: str) -> None:
         """On the event loop: mark the streams of a revoked token; each ends within 0.5 s."""
