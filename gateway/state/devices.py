@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from gateway.building import Building
+from gateway.store.rows import DeviceFacts
 
-__all__ = ["DeviceLive", "DeviceNews", "DeviceTable", "released_unknown"]
+__all__ = ["DeviceLive", "DeviceTable", "Settling", "released_unknown"]
 
 
 @dataclass(slots=True)
@@ -47,14 +48,10 @@ def released_unknown(readings: Mapping[str, Any]) -> bool:
     return bool(kept and kept.get("unknown"))
 
 
-class DeviceNews(Protocol):
-    """What a batch learned about one device (``gateway.ingest.batch.DeviceUpdate``)."""
+class Settling(Protocol):
+    """What ``settle`` sets on a batch's device update before the write."""
 
-    profile: str
-    space: str | None
-    bound: bool
     first_seen: float
-    last_seen: float
     online: bool | None
     readings: dict[str, Any]
 
@@ -141,7 +138,7 @@ class DeviceTable:
                     live.online = False
 
     # -- ingest ------------------------------------------------------------------------------
-    def settle(self, updates: Mapping[tuple[str, str], DeviceNews]) -> None:
+    def settle(self, updates: Mapping[tuple[str, str], Settling]) -> None:
         """What a batch's device updates take from the live view, read just before the write
         (so after every earlier batch is applied): first seen, and back online."""
         with self._lock:
@@ -163,7 +160,7 @@ class DeviceTable:
 
     def apply(
         self,
-        updates: Mapping[tuple[str, str], DeviceNews],
+        updates: Mapping[tuple[str, str], DeviceFacts],
         evicted: Iterable[tuple[str, str]] = (),
     ) -> None:
         """Take in what a committed batch learned; drop the discovered devices it evicted."""
