@@ -64,10 +64,13 @@ class ReconfigureParts:
     swap: Callable[[Snapshot], object]
 
 
-def load_configuration(settings: Settings, db: Engine, site: str) -> Snapshot:
-    """The building file (with the bindings kept in the store) and the profiles, checked."""
+def load_configuration(
+    settings: Settings, bindings: dict[str, DeviceBinding] | None = None
+) -> Snapshot:
+    """The building file (with ``bindings``, those kept in the store) and the profiles it
+    names, checked."""
     building, variables = with_base_topic(
-        with_bindings(load_building(settings.building), load_bindings(db, site)),
+        with_bindings(load_building(settings.building), bindings or {}),
         settings.profile_variables,
     )
     registry = ProfileRegistry.load(settings.profiles_dir, variables)
@@ -113,7 +116,7 @@ class Reconfigure:
         with self._lock:
             old = p.current.get()
             try:
-                new = load_configuration(p.settings, p.db, old.building.site.id)
+                new = load_configuration(p.settings, load_bindings(p.db, old.building.site.id))
                 _check_compatible(old.building, new.building)
                 sync_building(p.db, new.building)
             except GatewayError as err:

@@ -31,7 +31,7 @@ from gateway.profiles import ProfileRegistry
 from gateway.publish import SpacePublisher
 from gateway.publish.uplink_wiring import build_uplink
 from gateway.readmodel.queries import ReadModel
-from gateway.reconfigure import Reconfigure, ReconfigureParts
+from gateway.reconfigure import Reconfigure, ReconfigureParts, load_configuration
 from gateway.runtime import parts
 from gateway.runtime.lifecycle import Lifecycle
 from gateway.settings import Settings
@@ -57,7 +57,8 @@ class Gateway:
         self.clock = clock
         self.started_at = clock()
         self.supervisor = Supervisor(clock)  # every long-lived thread runs under it
-        building, registry = parts.file_configuration(settings)
+        first = load_configuration(settings)  # checked before the store is opened
+        building, registry = first.building, first.registry
         # the MQTT client id defaults to one of this site: two gateways on a broker both keep theirs
         self.settings = settings = settings.for_site(building.site.id)
         self.admin_token = parts.admin_token(settings)

@@ -10,12 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col
 
-from gateway.building import Building, load_building
-from gateway.building.base_topic import with_base_topic
+from gateway.building import Building
 from gateway.private_files import private_dir, write_new_private
-from gateway.profiles import ProfileRegistry
 from gateway.settings import Settings
-from gateway.state.config import require_profiles
 from gateway.state.devices import DeviceLive
 from gateway.store import BatchWriter
 from gateway.store.db import sqlite_file
@@ -23,17 +20,6 @@ from gateway.store.tables import Device
 from gateway.store.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
-
-
-def file_configuration(settings: Settings) -> tuple[Building, ProfileRegistry]:
-    """The building file and the profiles it names, checked (before the store is opened)."""
-    # zigbee2mqtt's base topic: the building's bridges (the old setting is an alias)
-    building, variables = with_base_topic(
-        load_building(settings.building), settings.profile_variables
-    )
-    registry = ProfileRegistry.load(settings.profiles_dir, variables)
-    require_profiles(building, registry, f"{settings.building} ({settings.profiles_dir})")
-    return building, registry
 
 
 def admin_token(settings: Settings) -> str:
