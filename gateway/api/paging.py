@@ -1,16 +1,24 @@
-"""Get-or-404 and list-and-paginate, as every route does them."""
+"""Get-or-404, filter, and list-and-paginate, as every route does them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Query, status
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
+from gateway.timefmt import epoch
+
 T = TypeVar("T")
+Q = TypeVar("Q", bound=Select[Any])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=2**62)]  # the store takes 64-bit ints; beyond, none can
+ServiceOffset = Annotated[int, Query(ge=0, le=1_000_000)]  # the member services' lists
 
 
 def found(value: T | None, detail: str) -> T:
@@ -33,3 +41,20 @@ def page(
     total = count_rows(session, q)
     rows = session.exec(q.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+def where_given(q: Q, *pairs: tuple[Any, object]) -> Q:
+    """``q`` narrowed to ``column == value`` for each ``(column, value)`` whose value is given."""
+    for column, value in pairs:
+        if value is not None:
+            q = q.where(column == value)
+    return q
+
+
+def in_window(q: Q, column: Any, start: datetime | None, end: datetime | None) -> Q:
+    """``q`` narrowed to ``start <= column < end``, for the bounds given."""
+    if start is not None:
+        q = q.where(column >= epoch(start))
+    if end is not None:
+        q = q.where(column < epoch(end))
+    return q

@@ -30,8 +30,8 @@ from gateway.api.deps import (
     acting_for,
     owned,
 )
-from gateway.api.paging import found, page
-from gateway.api.routes.utilization import FromQ, ToQ, epoch
+from gateway.api.paging import Limit, Offset, found, in_window, page, where_given
+from gateway.api.routes.utilization import FromQ, ToQ
 from gateway.api.schemas import iso
 from gateway.store.audit import AUDIT
 
@@ -42,9 +42,6 @@ CallerApp = Annotated[Principal, AppOrMember]
 CallerMemberFacing = Annotated[Principal, MemberFacing]
 
 router = APIRouter(prefix="/access", tags=["access"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0, le=2**62)]  # beyond: no store can take it
 
 
 class GrantCreate(BaseModel):
@@ -176,9 +173,7 @@ def list_grants(
     c = GRANTS.c
     q = select(GRANTS).where(c.site == config.get().building.site.id)
     member = acting_for(caller, member)
-    for column, value in ((c.member, member), (c.door, door), (c.space, space)):
-        if value is not None:
-            q = q.where(column == value)
+    q = where_given(q, (c.member, member), (c.door, door), (c.space, space))
     if live is not None:
         now = clock()
         is_live = (c.revoked_at.is_(None)) & (c.valid_from <= now) & (c.valid_until > now)
@@ -239,15 +234,8 @@ def audit(
     """Audited actions (door decisions, grants, releases), newest first."""
     c = AUDIT.c
     q = select(AUDIT).where(c.site == config.get().building.site.id)
-    for column, value in ((c.subject, subject), (c.member, member), (c.result, result)):
-        if value is not None:
-            q = q.where(column == value)
-    if action is not None:
-        q = q.where(c.action == action)
-    if start is not None:
-        q = q.where(c.ts >= epoch(start))
-    if end is not None:
-        q = q.where(c.ts < epoch(end))
+    q = where_given(q, (c.subject, subject), (c.member, member), (c.result, result))
+    q = in_window(where_given(q, (c.action, action)), c.ts, start, end)
     rows, total = page(session, q, [c.ts.desc(), c.id.desc()], limit, offset)
     data = [
         AuditPublic(

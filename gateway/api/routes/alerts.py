@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from gateway.api.deps import ServicesDep, StaffRead
+from gateway.api.paging import Limit, ServiceOffset
 from gateway.api.service_http import Id, iso
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[StaffRead])
@@ -48,8 +49,8 @@ def list_alerts(
     state: Literal["active", "cleared", "all"] = "active",
     kind: Id | None = None,
     subject: Id | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: ServiceOffset = 0,
 ) -> Alerts:
     """Alerts, newest first: the active ones by default, or ``state=cleared`` / ``all``."""
     active = {"active": True, "cleared": False, "all": None}[state]

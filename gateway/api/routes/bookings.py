@@ -19,6 +19,7 @@ from gateway.api.deps import (
     acting_for,
     owned,
 )
+from gateway.api.paging import Limit, ServiceOffset
 from gateway.api.service_http import Id, PathId, Time, epoch, errors, http_errors, iso
 from gateway.facility.service_errors import Invalid
 from gateway.facility.services import MemberServices
@@ -123,8 +124,8 @@ def list_bookings(
     status: Status | None = None,
     start: Annotated[Time | None, Query(alias="from")] = None,
     end: Annotated[Time | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: ServiceOffset = 0,
 ) -> Bookings:
     """Bookings overlapping ``from``-``to``, earliest first."""
     rows, total = services.bookings.query(

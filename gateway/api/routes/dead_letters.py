@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, ConfigDep, SessionDep
-from gateway.api.paging import page
+from gateway.api.paging import Limit, Offset, page
 from gateway.api.schemas import DeadLetterPublic, DeadLettersPublic, iso
 from gateway.store.tables import DeadLetter
 
@@ -27,8 +26,8 @@ def _payload(raw: bytes) -> tuple[str, str]:
 def list_dead_letters(
     config: ConfigDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
+    limit: Limit = 100,
+    offset: Offset = 0,
     topic: str | None = None,
     device: str | None = None,
 ) -> DeadLettersPublic:

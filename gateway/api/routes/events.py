@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from gateway.api.deps import Auth, ConfigDep, SessionDep
-from gateway.api.paging import page
-from gateway.api.routes.utilization import FromQ, ToQ, epoch
+from gateway.api.paging import Limit, Offset, in_window, page, where_given
+from gateway.api.routes.utilization import FromQ, ToQ
 from gateway.api.schemas import iso
 from gateway.store.tables import Event
 from gateway.store.writer import row_value
@@ -48,23 +48,18 @@ def list_events(
     kind: str | None = None,
     start: FromQ = None,
     end: ToQ = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> EventsPublic:
     """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
-    q = select(Event).where(Event.site == config.get().building.site.id)
-    for column, value in (
+    q = where_given(
+        select(Event).where(Event.site == config.get().building.site.id),
         (Event.space, space),
         (Event.device, device),
         (Event.quantity, quantity),
         (Event.kind, kind),
-    ):
-        if value is not None:
-            q = q.where(column == value)
-    if start is not None:
-        q = q.where(col(Event.ts) >= epoch(start))
-    if end is not None:
-        q = q.where(col(Event.ts) < epoch(end))
+    )
+    q = in_window(q, col(Event.ts), start, end)
     rows, total = page(session, q, [col(Event.ts).desc(), col(Event.id).desc()], limit, offset)
     data = []
     for r in rows:

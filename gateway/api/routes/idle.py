@@ -18,10 +18,11 @@ from gateway.api.deps import (
     SessionDep,
     StaffRead,
 )
-from gateway.api.paging import found, page
-from gateway.api.routes.utilization import FromQ, ToQ, epoch
+from gateway.api.paging import Limit, Offset, found, page, where_given
+from gateway.api.routes.utilization import FromQ, ToQ
 from gateway.api.schemas import SpaceBase, iso, space_fields
 from gateway.store.engine_tables import IdleEpisodeRow
+from gateway.timefmt import epoch
 
 router = APIRouter(prefix="/idle", tags=["idle"])
 
@@ -103,13 +104,12 @@ def episodes(
     space: str | None = None,
     start: FromQ = None,
     end: ToQ = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the store takes 64-bit ints
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Episodes:
     """Idle episodes, newest first; ``from``/``to`` select episodes overlapping the window."""
     q = select(IdleEpisodeRow).where(IdleEpisodeRow.site == config.get().building.site.id)
-    if space is not None:
-        q = q.where(IdleEpisodeRow.space == space)
+    q = where_given(q, (IdleEpisodeRow.space, space))
     if end is not None:
         q = q.where(col(IdleEpisodeRow.start) < epoch(end))
     if start is not None:

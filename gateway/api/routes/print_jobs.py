@@ -5,12 +5,13 @@ A member-bound token lists, reads and releases its own member's jobs only."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
 from gateway.api.deps import CallerMemberFacing, MemberFacing, ServicesDep, acting_for, owned
+from gateway.api.paging import Limit, ServiceOffset
 from gateway.api.service_http import Id, PathId, errors, http_errors, iso
 
 router = APIRouter(prefix="/print-jobs", tags=["print jobs"], dependencies=[MemberFacing])
@@ -61,8 +62,8 @@ def list_jobs(
     owner: Id | None = None,
     status: Status | None = None,
     printer: Id | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: ServiceOffset = 0,
 ) -> PrintJobs:
     """Print jobs, most recently changed first."""
     rows, total = services.print_jobs.query(

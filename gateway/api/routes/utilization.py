@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from gateway.api.deps import Auth, ClockDep, ReadModelDep
 from gateway.readmodel.utilization import Report
-from gateway.timefmt import epoch as epoch  # re-exported for the other time queries
+from gateway.timefmt import epoch
 
 router = APIRouter(tags=["utilization"], dependencies=[Auth])
 

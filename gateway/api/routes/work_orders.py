@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.api.deps import CallerStaff, ServicesDep, StaffRead
+from gateway.api.paging import Limit, ServiceOffset
 from gateway.api.service_http import Id, PathNumber, Text, errors, http_errors, iso
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[StaffRead])
@@ -83,8 +84,8 @@ def list_orders(
     status: Status | None = None,
     kind: Id | None = None,
     subject: Id | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: ServiceOffset = 0,
 ) -> WorkOrders:
     """Work orders, newest first."""
     rows, total = services.orders.query(
