@@ -37,30 +37,32 @@ def _upsert_sums(conn: Connection, table: Table, period: str, sel: Select[Any]) 
     conn.execute(stmt)
 
 
+def _chunks(spaces: set[str]) -> list[list[str]]:
+    """``spaces`` in order, cut into lists short enough for one IN."""
+    ids = sorted(spaces)
+    return [ids[k : k + CHUNK] for k in range(0, len(ids), CHUNK)]
+
+
+def _sums(c: Any, site: str, period: str, start: Any) -> Select[Any]:
+    """Select one row a space from the rows of columns ``c``: the site, the space, ``period``,
+    ``start`` and the sums, grouped by space (the caller adds its where)."""
+    sums = (func.sum(getattr(c, m)) for m in DAY_SUMS)
+    sel = select(literal(site), c.space, literal(period), start, *sums, func.max(c.peak))
+    return sel.group_by(c.space)
+
+
 def sum_days(conn: Connection, site: str, touched: dict[tuple[str, float], set[str]]) -> None:
     """Rewrite the day rows of the touched (day, space) pairs as the sums of their bins."""
     c = BINS.c
     for (day, day_start), spaces in touched.items():
-        ids = sorted(spaces)
-        for k in range(0, len(ids), CHUNK):
-            sel = (
-                select(
-                    literal(site),
-                    c.space,
-                    literal(day),
-                    literal(day_start),
-                    *(func.sum(getattr(c, m)) for m in DAY_SUMS),
-                    func.max(c.peak),
-                )
-                .where(
-                    c.site == site,
-                    c.space.in_(ids[k : k + CHUNK]),
-                    # the primary key (site, space, start) finds a day's bins; 25 h covers DST
-                    c.start >= day_start,
-                    c.start < day_start + 90_000,
-                    c.day == day,
-                )
-                .group_by(c.space)
+        for ids in _chunks(spaces):
+            sel = _sums(c, site, day, literal(day_start)).where(
+                c.site == site,
+                c.space.in_(ids),
+                # the primary key (site, space, start) finds a day's bins; 25 h covers DST
+                c.start >= day_start,
+                c.start < day_start + 90_000,
+                c.day == day,
             )
             _upsert_sums(conn, DAYS, "day", sel)
 
@@ -73,21 +75,12 @@ def sum_weeks(conn: Connection, site: str, days: dict[tuple[str, float], set[str
         touched.setdefault(d - timedelta(days=d.weekday()), set()).update(spaces)
     c = DAYS.c
     for monday, spaces in touched.items():
-        ids = sorted(spaces)
         week, nxt = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
-        for k in range(0, len(ids), CHUNK):
+        for ids in _chunks(spaces):
             sel = (
-                select(
-                    literal(site),
-                    c.space,
-                    literal(week),
-                    # the week's first day row: inside the week, so a range of Mondays finds it
-                    func.min(c.start),
-                    *(func.sum(getattr(c, m)) for m in DAY_SUMS),
-                    func.max(c.peak),
-                )
+                # the week's first day row: inside the week, so a range of Mondays finds it
+                _sums(c, site, week, func.min(c.start))
                 # ISO dates sort as text: the primary key (site, space, day) finds a week's days
-                .where(c.site == site, c.space.in_(ids[k : k + CHUNK]), c.day >= week, c.day < nxt)
-                .group_by(c.space)
+                .where(c.site == site, c.space.in_(ids), c.day >= week, c.day < nxt)
             )
             _upsert_sums(conn, WEEKS, "week", sel)
