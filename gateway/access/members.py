@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.building import Building
@@ -116,17 +117,16 @@ class MemberDirectory:
         with self.db.begin() as conn:
             conn.execute(delete(PLANS).where(PLANS.c.site == site, PLANS.c.from_file.is_(True)))
             for p in b.plans.values():
-                conn.execute(delete(PLANS).where(PLANS.c.site == site, PLANS.c.id == p.id))
-                conn.execute(
-                    PLANS.insert().values(
-                        site=site,
-                        id=p.id,
-                        name=p.name,
-                        spaces=list(p.spaces),
-                        floors=list(p.floors),
-                        space_types=list(p.space_types),
-                        from_file=True,
-                    )
+                _replace(
+                    conn,
+                    PLANS,
+                    site,
+                    id=p.id,
+                    name=p.name,
+                    spaces=list(p.spaces),
+                    floors=list(p.floors),
+                    space_types=list(p.space_types),
+                    from_file=True,
                 )
             gone = select(MEMBERS.c.id).where(
                 MEMBERS.c.site == site,
@@ -215,16 +215,15 @@ class MemberDirectory:
 
     def _write_member(self, conn: Connection, m: Member, credentials: Iterable[str] | None) -> None:
         site = self.site
-        conn.execute(delete(MEMBERS).where(MEMBERS.c.site == site, MEMBERS.c.id == m.id))
-        conn.execute(
-            MEMBERS.insert().values(
-                site=site,
-                id=m.id,
-                name=m.name,
-                company=m.company,
-                plan=m.plan,
-                from_file=m.from_file,
-            )
+        _replace(
+            conn,
+            MEMBERS,
+            site,
+            id=m.id,
+            name=m.name,
+            company=m.company,
+            plan=m.plan,
+            from_file=m.from_file,
         )
         if credentials is None:
             return
@@ -254,6 +253,12 @@ class MemberDirectory:
                 CREDENTIALS.insert(),
                 [{"site": site, "credential_hash": h, "member": m.id} for h in hashes],
             )
+
+
+def _replace(conn: Connection, table: Table, site: str, **values: Any) -> None:
+    """Write the site's row ``values["id"]`` of ``table``, in place of the one it has."""
+    conn.execute(delete(table).where(table.c.site == site, table.c.id == values["id"]))
+    conn.execute(table.insert().values(site=site, **values))
 
 
 def _member_of(spec: MemberSpec) -> Member:
