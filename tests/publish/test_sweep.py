@@ -135,7 +135,12 @@ def test_a_space_removed_while_stopped_leaves_no_retained_config_or_state(
         return f"{PREFIX}/space/{space}/state"
 
     wanted_a = configs_of("orion") | configs_of("vega") | {state_of("orion"), state_of("vega")}
-    first = run(own_broker, with_both, lambda _p: wanted_a <= set(retained(port, *everything)))
+    # the sweep runs once the broker has handed back what it retained: wait for both
+    first = run(
+        own_broker,
+        with_both,
+        lambda p: p.swept is not None and wanted_a <= set(retained(port, *everything)),
+    )
     assert first.swept == []  # nothing stale the first time
     first.stop()
 
