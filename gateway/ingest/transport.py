@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from gateway.fastdata import positional_builder
 from gateway.ingest.client import BufferedClient, Publish
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.messages import RawMessage
+from gateway.mqtt_link import PahoLink
 from gateway.settings import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ FLUSH_AT = 500  # messages of one socket read offered to the worker before the r
 _raw = positional_builder(RawMessage)
 
 
-class MqttTransport:
+class MqttTransport(PahoLink):
     """Subscribes to the profile topics and hands every message to a bounded queue; the
     acknowledgement port of ingest (``gateway.ingest.ports.AckPort``).
 
@@ -39,6 +39,8 @@ class MqttTransport:
     acknowledged (DUP=1, same packet id), and after a broker restart a packet id may name a
     different message, so acknowledging an old id on a new connection could lose one.
     """
+
+    client: BufferedClient
 
     def __init__(
         self,
@@ -69,8 +71,6 @@ class MqttTransport:
         self._on_backlog = on_backlog
         self.away_since: float | None = None
         self._pending: list[RawMessage] = []  # this socket read's messages, network thread only
-        host, port, tls, user, pwd = settings.endpoint()
-        self.host, self.port = host, port
         self.client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             after_read=self._flush,
@@ -80,21 +80,10 @@ class MqttTransport:
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
-        if user:
-            self.client.username_pw_set(user, pwd)
-        if tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        # paho backs off exponentially between reconnect attempts, from 1 s up to 30 s.
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.max_inflight_messages_set(1000)
+        self._set_up(settings)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-
-    def start(self) -> None:
-        """Connect in the background; paho's loop thread keeps reconnecting until ``stop``."""
-        self.client.connect_async(self.host, self.port, keepalive=self.settings.keepalive_s)
-        self.client.loop_start()
 
     def stop(self) -> None:
         """Disconnect cleanly (the persistent session stays at the broker)."""
@@ -150,9 +139,7 @@ class MqttTransport:
             self._on_backlog(self.clock() - since, "session resumed")
         if self.topics:
             client.subscribe([(t, 1) for t in self.topics])
-        self.connected.set()
-        if self._on_connected is not None:
-            self._on_connected()
+        self._connected_now()
 
     def _on_disconnect(
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any

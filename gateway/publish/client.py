@@ -10,7 +10,6 @@ not compete with it. Its own connection also lets the broker publish the will
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.mqtt_link import PahoLink
 from gateway.settings import MqttSettings
 from gateway.supervisor import Loop
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUED = 100_000  # hard bound on messages waiting in paho while the broker is away
 
 
-class OutClient:
+class OutClient(PahoLink):
     """A clean-session paho client with a retained last will; publishing never blocks."""
 
     def __init__(
@@ -42,9 +42,7 @@ class OutClient:
         on_message: Callable[[str, bytes], None] | None = None,
         qos: int = 1,
     ) -> None:
-        host, port, tls, user, pwd = settings.endpoint()
-        self.host, self.port, self.qos = host, port, qos
-        self.keepalive = settings.keepalive_s
+        self.qos = qos
         self.will_topic, self.offline = will
         self.online = online
         self.subscriptions = subscriptions
@@ -61,22 +59,12 @@ class OutClient:
             clean_session=True,
             protocol=mqtt.MQTTv311,
         )
-        if user:
-            self.client.username_pw_set(user, pwd)
-        if tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self._set_up(settings)
         self.client.will_set(self.will_topic, self.offline, qos=qos, retain=True)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-
-    def start(self) -> None:
-        """Connect in the background; paho's loop thread keeps reconnecting until ``stop``."""
-        self.client.connect_async(self.host, self.port, keepalive=self.keepalive)
-        self.client.loop_start()
 
     def stop(self, timeout: float = 2.0) -> None:
         """Say ``offline`` (a clean disconnect does not fire the will), then disconnect."""
@@ -116,9 +104,7 @@ class OutClient:
         client.publish(self.will_topic, self.online, qos=self.qos, retain=True)
         if self.subscriptions:
             client.subscribe([(t, self.qos) for t in self.subscriptions])
-        self.connected.set()
-        if self._on_connected is not None:
-            self._on_connected()
+        self._connected_now()
 
     def _on_disconnect(
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any
