@@ -237,19 +237,6 @@ def audit(
     q = where_given(q, (c.subject, subject), (c.member, member), (c.result, result))
     q = in_window(where_given(q, (c.action, action)), c.ts, start, end)
     rows, total = page(session, q, [c.ts.desc(), c.id.desc()], limit, offset)
-    data = [
-        AuditPublic(
-            id=r.id,
-            ts=_t(r.ts),
-            actor=r.actor,
-            action=r.action,
-            subject=r.subject,
-            member=r.member,
-            credential=r.credential,
-            result=r.result,
-            reason=r.reason,
-            detail=r.detail,
-        )
-        for r in rows
-    ]
+    # the row's columns as they are (the site aside), the time as a UTC datetime
+    data = [AuditPublic.model_validate({**r._mapping, "ts": _t(r.ts)}) for r in rows]
     return AuditPage(data=data, count=len(data), total=total)

@@ -60,14 +60,7 @@ class PlansPublic(BaseModel):
 
 
 def _public(m: Member) -> MemberPublic:
-    return MemberPublic(
-        id=m.id,
-        name=m.name,
-        company=m.company,
-        plan=m.plan,
-        credentials=m.credentials,
-        from_file=m.from_file,
-    )
+    return MemberPublic.model_validate(m, from_attributes=True)
 
 
 def _plan(p: Plan) -> PlanPublic:
