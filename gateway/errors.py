@@ -6,7 +6,8 @@ The tree::
     ├── ConfigError          a settings or building file is wrong (names file, field, problem)
     │   └── BuildingError    the building file is wrong
     ├── ProfileError         a device profile file is wrong (names file, field, problem)
-    ├── DecodeError          one message could not become events (dead-lettered with .reason)
+    ├── ReasonError          its message is a .reason shown to a person as it is
+    │   └── DecodeError      one message could not become events (dead-lettered with .reason)
     └── StoreError           the store refused a write
 """
 
@@ -27,12 +28,16 @@ class ProfileError(GatewayError):
     """A device profile file is wrong; the message names the file, the field and the problem."""
 
 
-class DecodeError(GatewayError):
-    """A message could not be decoded; ``reason`` is what a person reads in the dead letter."""
+class ReasonError(GatewayError):
+    """An error whose message is its ``reason``, kept to be shown to a person as it is."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DecodeError(ReasonError):
+    """A message could not be decoded; ``reason`` is what a person reads in the dead letter."""
 
 
 class StoreError(GatewayError):

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from sqlalchemy.engine import Engine
 
 from gateway.building import Building
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, ReasonError
 from gateway.store.access_tables import GrantRow
 from gateway.store.booking_lookup import booking_for
 
@@ -24,12 +24,8 @@ class GrantNotFound(GrantError):
     """No grant with that id."""
 
 
-class GrantRefused(GatewayError):
+class GrantRefused(ReasonError):
     """The member may not have this grant; ``reason`` says why (an HTTP 403)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def booked(db: Engine, site: str, member: str, space: str, start: float, end: float) -> str | None:
