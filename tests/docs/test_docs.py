@@ -75,6 +75,25 @@ def test_readme_links_lead_to_existing_files() -> None:
     assert not missing
 
 
+# `gateway/x.py`, `tests/...`, `bench/...` and the like, optionally `::name` of a def or class
+CODE_PATH = re.compile(
+    r"`((?:gateway|tests|bench|deploy|device_profiles|examples)/[A-Za-z0-9_./-]*)(?:::(\w+))?`"
+)
+
+
+def test_paths_the_docs_name_exist() -> None:
+    pages = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+    wrong = []
+    for page in pages:
+        for m in CODE_PATH.finditer(page.read_text(encoding="utf-8")):
+            path, name = ROOT / m.group(1).rstrip("/"), m.group(2)
+            if not path.exists():
+                wrong.append(f"{page.relative_to(ROOT)}: {m.group(1)}")
+            elif name and not re.search(rf"^\s*(?:def|class) {name}\b", path.read_text(), re.M):
+                wrong.append(f"{page.relative_to(ROOT)}: {m.group(1)}::{name}")
+    assert not wrong, "docs name paths that do not exist (moved?): " + ", ".join(wrong)
+
+
 @pytest.mark.skipif(
     shutil.which("mkdocs", path=str(Path(sys.executable).parent)) is None,
     reason="mkdocs is not installed in this environment (the dev extra)",
