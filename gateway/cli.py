@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from gateway.access.erasure_cli import add_members_parser
 from gateway.access.token_cli import add_commands as add_token_commands
 from gateway.admin_token import check_admin_token
 from gateway.deploy.commands import add_deploy_parser
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_deploy_parser(sub)
     add_db_parser(sub)
+    add_members_parser(sub)
     return p
 
 

@@ -76,10 +76,17 @@ class MemberTokens:
             return None
         return t.principal
 
+    def revoke_for_member(self, member: str) -> int:
+        """End every token acting for ``member`` (an erased member); how many ended."""
+        return self._end(lambda t: t.principal.member == member)
+
     def revoke_issued_by(self, issuer: str) -> int:
         """End every member token exchanged from the token ``issuer``; how many ended."""
+        return self._end(lambda t: t.issuer == issuer)
+
+    def _end(self, which: Callable[[MemberToken], bool]) -> int:
         with self._lock:
-            gone = [h for h, t in self._live.items() if t.issuer == issuer]
+            gone = [h for h, t in self._live.items() if which(t)]
             for h in gone:
                 del self._live[h]
         return len(gone)

@@ -6,8 +6,10 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
 from gateway.access.control import AccessControl
+from gateway.access.erasure import ErasureError, FileMemberError
+from gateway.access.erasure_cli import erase_live
 from gateway.access.members import Member, MemberError, Plan
-from gateway.api.deps import AccessDep, AdminOnly, StaffRead
+from gateway.api.deps import AccessDep, AdminOnly, CallerAdmin, StaffRead
 from gateway.api.paging import found
 
 router = APIRouter(tags=["members"])
@@ -146,6 +148,31 @@ def delete_member(access: AccessDep, member_id: str) -> Response:
     if not gone:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id!r}")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class ErasurePublic(BaseModel):
+    pseudonym: str = Field(description="the stand-in the kept rows now name")
+    already: bool = Field(description="the member was erased before; nothing changed")
+    changed: dict[str, int] = Field(description="rows changed per table")
+
+
+@router.post(
+    "/members/{member_id}/erase",
+    response_model=ErasurePublic,
+    responses={
+        404: {"description": "no such member, and nothing recorded about it"},
+        409: {"description": "the building file declares the member: remove it there first"},
+    },
+)
+def erase_member(access: AccessDep, member_id: str, caller: CallerAdmin) -> ErasurePublic:
+    """Remove the member's personal data; bookings, grants and audit rows stay, pseudonymous."""
+    try:
+        done = erase_live(access, member_id, caller.name)
+    except FileMemberError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+    except ErasureError as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
+    return ErasurePublic(pseudonym=done.pseudonym, already=done.already, changed=done.changed)
 
 
 @router.get("/plans", response_model=PlansPublic, dependencies=[StaffRead])
