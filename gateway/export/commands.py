@@ -1,4 +1,4 @@
-"""``gateway export brick``: the console wiring of the exports."""
+"""``gateway export brick`` and ``export events``: the console wiring of the exports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+from gateway.export.events import add_events_parser
 
 
 def cmd_export_brick(args: argparse.Namespace) -> int:
@@ -57,7 +59,7 @@ def _stored_quantities(url: str, site: str) -> dict[str, list[str]]:
 
 def add_export_parser(sub: Any) -> None:
     """Register ``export`` and its subcommands on the top-level subparsers."""
-    exp = sub.add_parser("export", help="export the building for other systems")
+    exp = sub.add_parser("export", help="export the building or the stored events")
     esub = exp.add_subparsers(dest="export_command", required=True)
     brick = esub.add_parser("brick", help="the building as a Brick Schema model (Turtle)")
     brick.add_argument("--output", "-o", help="file to write (default: stdout)")
@@ -66,3 +68,4 @@ def add_export_parser(sub: Any) -> None:
         "--no-store", action="store_true", help="do not read the quantities seen in the store"
     )
     brick.set_defaults(func=cmd_export_brick)
+    add_events_parser(esub)
