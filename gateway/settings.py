@@ -124,6 +124,8 @@ class AlertSettings(BaseModel):
     paper_low_pct: float = 5.0  # at or below: out of paper
     toner_low_pct: float = 10.0  # at or below: toner low
     check_s: float = 5.0  # how often device availability is checked
+    # free space of the SQLite store's file system below this raises disk_low; 0 turns it off
+    disk_free_min_bytes: int = Field(default=1_000_000_000, ge=0)
 
 
 class AccessSettings(BaseModel):

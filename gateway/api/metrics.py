@@ -80,6 +80,7 @@ class LiveCollector(Collector):
         )
         yield from _door_limit_metrics(gw)
         yield from _loop_metrics(gw)
+        yield from _disk_metrics(gw)
         for name, kind, help_, value in uplink_figures(gw.uplink):
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             yield family(name, help_, value=value)
@@ -200,6 +201,28 @@ def _loop_metrics(gw: Running) -> Iterator[Metric]:
     for reason, n in sorted(gw.live.rejected().items()):
         refused.add_metric([reason], n)
     yield refused
+
+
+DISK_GAUGES = (
+    ("gateway_store_bytes", "Bytes the store takes (SQLite: file, -wal and -shm)", "store_bytes"),
+    ("gateway_store_free_bytes", "Free bytes of the file system holding the store", "free_bytes"),
+    ("gateway_store_events_per_day", "Events stored over the last 24 hours", "events_per_day"),
+    (
+        "gateway_store_days_until_full",
+        "Days until the store's disk fills at the last 24 hours' rate",
+        "days_until_full",
+    ),
+)
+
+
+def _disk_metrics(gw: Running) -> Iterator[Metric]:
+    """The store's size and room (measured at most once a minute); a figure not known
+    (PostgreSQL's free space, a rate of zero) is left out rather than shown as 0."""
+    figures = gw.disk.figures()
+    for name, help_, attr in DISK_GAUGES:
+        value = getattr(figures, attr)
+        if value is not None:
+            yield GaugeMetricFamily(name, help_, value=value)
 
 
 def metrics_registry(gw: Running, stream: Any = None) -> CollectorRegistry:

@@ -20,6 +20,7 @@ from gateway.settings import Settings
 from gateway.state.config import Current
 from gateway.state.live import LiveState
 from gateway.store import BatchWriter
+from gateway.store.disk import DiskMonitor
 from gateway.supervisor import Supervisor
 from gateway.telemetry import Telemetry
 
@@ -59,6 +60,8 @@ class Running(Protocol):
     def pipeline(self) -> Pipeline: ...
     @property
     def writer(self) -> BatchWriter: ...
+    @property
+    def disk(self) -> DiskMonitor: ...
     @property
     def queue(self) -> Handoff: ...
     @property

@@ -58,6 +58,11 @@ class Stats(BaseModel):
     queue_depth: int
     last_commit_ms: float
     spaces_by_state: dict[str, int]
+    # the store's disk (gateway.store.disk), None when not known (PostgreSQL's free space)
+    store_bytes: int | None = None
+    store_free_bytes: int | None = None
+    store_events_per_day: int | None = None
+    store_days_until_full: float | None = None
 
 
 class SpaceBase(BaseModel):

@@ -37,6 +37,7 @@ TITLES = {
     "temperature_out_of_range": "temperature outside comfort",
     "humidity_out_of_range": "humidity outside comfort",
     "door_rate_limited": "door requests rate-limited (card guessing?)",
+    "disk_low": "store disk almost full",
 }
 ENV_KINDS = frozenset({"co2_high", "temperature_out_of_range", "humidity_out_of_range"})
 

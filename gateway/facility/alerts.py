@@ -16,7 +16,9 @@ opens a work order unless that fault already has one that is not done. Condition
   inside by a margin (50 ppm, 0.5 °C, 2 %) so a reading hovering at a limit does not flap;
 - ``door_rate_limited``: a door's decisions tripped their limit (``gateway.access.door_limits``:
   denials in a row, or too many requests), as card guessing would; cleared when the door
-  grants a member again after a quiet lockout period.
+  grants a member again after a quiet lockout period;
+- ``disk_low``: the free space of the store's file system fell below
+  ``alerts.disk_free_min_bytes`` (subject ``store``); cleared once 5 % above it again.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from gateway.facility.alert_rules import (
     condition,
     message,
 )
-from gateway.facility.ports import ConfigSource, DoorTrip, LiveView, SiteStore
+from gateway.facility.ports import ConfigSource, DiskView, DoorTrip, LiveView, SiteStore
 from gateway.facility.rows import page, where
 from gateway.facility.work_orders import WorkOrders
 from gateway.settings import AlertSettings
@@ -58,8 +60,10 @@ class Alerts:
         *,
         config: ConfigSource,
         live: LiveView,
+        disk: DiskView | None = None,
     ) -> None:
         self.db, self.site, self.settings = store.db, store.site, settings
+        self.disk = disk
         self.orders, self.bus = orders, orders.bus  # notices go where the orders' go
         self.config, self.live = config, live
         with self.db.connect() as conn:
@@ -161,6 +165,19 @@ class Alerts:
                 self.raise_("device_offline", dev, dev, space, f"{dev} {why}", None, now)
             elif (dev, "device_offline") in self.active:
                 self.clear(dev, "device_offline", now)
+
+    def check_disk(self, now: float) -> None:
+        """Raise ``disk_low`` when the store's free space is under the threshold, clear it
+        once 5 % above (no flapping at the line); unknown free space changes nothing."""
+        least = self.settings.disk_free_min_bytes
+        free = None if self.disk is None or least <= 0 else self.disk.free_bytes()
+        if free is None:
+            return
+        if free < least:
+            msg = f"store disk: {free / 1e6:.0f} MB free, under {least / 1e6:.0f} MB"
+            self.raise_("disk_low", "store", None, None, msg, float(free), now)
+        elif free >= least * 1.05:
+            self.clear("store", "disk_low", now)
 
     # -- raise and clear ----------------------------------------------------------------------
     def raise_(

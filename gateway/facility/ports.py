@@ -8,7 +8,8 @@ takes a lock of another part: a port that reads or changes shared state does its
 - :class:`ConfigSource` -- the configuration in force (``gateway.state.config.Current``);
 - :class:`Bus` -- the hub's channels (``gateway.hub.Hub``);
 - :class:`MemberLookup`, :class:`BookingGrants` -- the access side (members, grants);
-- :class:`Commands` -- MQTT out, for the printers' release commands.
+- :class:`Commands` -- MQTT out, for the printers' release commands;
+- :class:`DiskView` -- the free space left for the store (``gateway.store.disk``).
 
 The store engine, the clock, the supervisor and the settings sections are concrete.
 """
@@ -127,6 +128,14 @@ class DoorTrip(Protocol):
     def ts(self) -> float: ...
 
 
+class DiskView(Protocol):
+    """The room left for the store (``gateway.store.disk.DiskMonitor``)."""
+
+    def free_bytes(self) -> int | None:
+        """Free bytes of the file system holding the store; None when not ours to know."""
+        ...
+
+
 @dataclass(frozen=True)
 class SiteStore:
     """The store engine, the clock and the site every service's rows belong to."""
@@ -150,3 +159,4 @@ class FacilityPorts:
     members: MemberLookup | None = None  # None: trust what a reader says of the member
     grants: BookingGrants | None = None  # None: no access control to tell of a booking's end
     commands: Commands | None = None  # None: MQTT out is off, jobs cannot be released
+    disk: DiskView | None = None  # None: the store's free space is not watched

@@ -41,7 +41,7 @@ class MemberServices:
             p.store, p.bookings, config=config, live=live, bus=p.bus, members=members, grants=grants
         )
         self.orders = WorkOrders(p.store, p.bus)
-        self.alerts = Alerts(p.store, p.alerts, self.orders, config=config, live=live)
+        self.alerts = Alerts(p.store, p.alerts, self.orders, config=config, live=live, disk=p.disk)
         self.print_jobs = PrintJobs(p.store, live, config, commands=p.commands, members=members)
         self.dropped = 0
         self._q: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=QUEUE_SIZE)
@@ -163,6 +163,7 @@ class MemberServices:
         if now >= self._next_devices:
             self._next_devices = now + self.ports.alerts.check_s
             self.alerts.check_devices(now)
+            self.alerts.check_disk(now)
 
     def _safely(self, fn: Any, *args: Any) -> None:
         loop = self.ports.supervisor.loop("member-services")

@@ -41,6 +41,7 @@ from gateway.state.keeper import EngineKeeper
 from gateway.state.live import LiveState
 from gateway.store import create_db_engine, init_db
 from gateway.store.bindings import load_bindings, with_bindings
+from gateway.store.disk import DiskMonitor
 from gateway.store.sync import sync_building
 from gateway.supervisor import Supervisor
 from gateway.telemetry import Telemetry
@@ -93,6 +94,9 @@ class Gateway:
         self.writer = parts.batch_writer(s, self.db, site)
         self.telemetry = Telemetry()
         self.writer.observers.append(self.telemetry.observe_batch)
+        self.disk = DiskMonitor(
+            self.db, self.clock, events_stored=lambda: self.writer.events_stored
+        )
 
     def _build_live(self) -> None:
         s, cur = self.settings, self.current.get()
@@ -191,6 +195,7 @@ class Gateway:
                 members=self.access.directory,
                 grants=self.access.grants,
                 commands=out,
+                disk=self.disk,
             )
         )
         self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order

@@ -48,6 +48,7 @@ def stats(gw: RunningDep) -> Stats:
     """Counters since start, and what the store holds now."""
     s = gw.pipeline.stats
     by_state = gw.live.state_counts()
+    disk = gw.disk.figures()
     return Stats(
         messages_received=gw.transport.received,
         messages_committed=s.committed,
@@ -62,4 +63,8 @@ def stats(gw: RunningDep) -> Stats:
         queue_depth=gw.queue.qsize(),
         last_commit_ms=round(gw.writer.last_commit_ms, 3),
         spaces_by_state={k: by_state.get(k, 0) for k in ("occupied", "vacant", "unknown")},
+        store_bytes=disk.store_bytes,
+        store_free_bytes=disk.free_bytes,
+        store_events_per_day=disk.events_per_day,
+        store_days_until_full=disk.days_until_full,
     )
