@@ -15,6 +15,7 @@ class BookingRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_booking_site_space_start", "site", "space", "start"),
         Index("ix_booking_site_member", "site", "member"),
+        Index("ix_booking_site_source_external", "site", "source", "external_id"),
     )
 
     site: str = Field(primary_key=True, max_length=64)
@@ -33,6 +34,12 @@ class BookingRow(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     created_by: str = Field(max_length=128)
     created_at: float
+    # where it came from: local (the gateway's API), ics:<space> (a room calendar) or
+    # platform:<integration> (a booking-platform webhook); external_id is the id it has there
+    source: str = Field(default="local", max_length=128)
+    external_id: str | None = Field(default=None, max_length=255)
+    # the source's own last-modified time, so an older update arriving late changes nothing
+    source_updated_at: float | None = None
 
 
 class PrintJobRow(SQLModel, table=True):
