@@ -19,6 +19,7 @@ from gateway.store import (  # noqa: F401
     audit,
     engine_tables,
     member_tables,
+    outbox_tables,
     tables,
 )
 
