@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from gateway.building import Space
+from gateway.building import Building, Space
 from gateway.timefmt import iso as iso  # the routes take it from here
 
 
@@ -72,17 +72,19 @@ class SpaceBase(BaseModel):
     name: str
     type: str
     floor: str
+    floor_name: str  # as the building file names the floor, for people to read
     capacity: int
     bookable: bool
 
 
-def space_fields(sp: Space) -> dict[str, Any]:
+def space_fields(building: Building, sp: Space) -> dict[str, Any]:
     """The SpaceBase fields of a building space."""
     return {
         "id": sp.id,
         "name": sp.name,
         "type": sp.type,
         "floor": sp.floor,
+        "floor_name": building.floor_name(sp.floor),
         "capacity": sp.capacity,
         "bookable": sp.bookable,
     }

@@ -132,6 +132,10 @@ class Building:
                     groups.setdefault(dev.space, []).append(dev)
             object.__setattr__(self, "by_space", {k: tuple(v) for k, v in groups.items()})
 
+    def floor_name(self, floor_id: str) -> str:
+        """The name the building file gives a floor; its id when no floor has it."""
+        return next((f.name for f in self.floors if f.id == floor_id), floor_id)
+
     def devices_in(self, space_id: str) -> tuple[DeviceBinding, ...]:
         """The devices bound to one space (empty for an unknown space)."""
         return self.by_space.get(space_id, ())

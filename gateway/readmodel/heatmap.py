@@ -124,7 +124,7 @@ def _label(building: Building, by: str, g: str) -> str:
     if by == "space":
         return building.spaces[g].name
     if by == "floor":
-        return next((f.name for f in building.floors if f.id == g), g)
+        return building.floor_name(g)
     return g
 
 

@@ -202,6 +202,17 @@ def test_dashboard_live(site: dict[str, Any], browser: Any, tmp_path: Path) -> N
         until(page, "!document.getElementById('alerts').textContent.toLowerCase().includes('co2')")
         assert page.is_visible("#notices")
 
+    # floors are shown by the names the building file gives them, not by their ids
+    headings = page.eval_on_selector_all(
+        "#floors section.floor h3", "hs => hs.map(h => h.firstChild.textContent)"
+    )
+    assert headings == ["Ground floor", "First floor"]
+    floor_options = page.eval_on_selector_all(
+        "#floor option", "os => os.map(o => [o.value, o.textContent])"
+    )
+    assert floor_options == [["", "all floors"], ["1", "Ground floor"], ["2", "First floor"]]
+    assert "(First floor)" in str(page.get_attribute('.tile[data-space="lounge"]', "title"))
+
     # filters by floor and type
     page.select_option("#floor", "2")
     assert page.query_selector('.tile[data-space="orion"]') is None
@@ -268,5 +279,7 @@ def test_a_booking_nobody_could_observe_is_shown_unverified(
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, f"http://127.0.0.1:{gp.port}/", gp.TOKEN)
     page.wait_for_selector(f'#free li[data-booking="{bid}"][data-outcome="unverified"]')
-    assert "no live sensor" in page.inner_text(f'#free li[data-booking="{bid}"]')
+    row = page.inner_text(f'#free li[data-booking="{bid}"]')
+    assert "no live sensor" in row
+    assert row.startswith("Focus room ")  # the space's name, not its id
     page.close()

@@ -75,8 +75,9 @@ def free_now(
         found(access.directory.get(member), f"unknown member {member!r}")
     views = live.free_now(clock())
     data = []
+    building = config.get().building
     for v in views:
-        sp = config.get().building.spaces[v.id]
+        sp = building.spaces[v.id]
         if (idle is not None and v.idle != idle) or (type and sp.type != type):
             continue
         if floor and sp.floor != floor:
@@ -87,7 +88,7 @@ def free_now(
         assert since is not None
         data.append(
             FreeSpace(
-                **space_fields(sp),
+                **space_fields(building, sp),
                 vacant_since=since,
                 idle=v.idle,
                 idle_since=iso(v.idle_since),

@@ -20,7 +20,7 @@ def space_public(building: Building, v: SpaceView) -> SpacePublic:
     since = iso(v.since)
     assert since is not None
     return SpacePublic(
-        **space_fields(sp),
+        **space_fields(building, sp),
         state=v.state,  # type: ignore[arg-type]
         occupancy=v.occupancy,
         since=since,

@@ -57,7 +57,8 @@ async function loadSpaces() {
   const body = await api("/api/v1/spaces");
   state.spaces = new Map(body.data.map((s) => [s.id, s]));
   const all = body.data;
-  options($("floor"), [...new Set(all.map((s) => s.floor))], state.filter.floor);
+  const floorNames = new Map(all.map((s) => [s.floor, s.floor_name]));  // in building-file order
+  options($("floor"), [...floorNames.keys()], state.filter.floor, (f) => floorNames.get(f));
   options($("type"), [...new Set(all.map((s) => s.type))].sort(), state.filter.type);
   renderSpaces();
 }

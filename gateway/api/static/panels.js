@@ -13,6 +13,8 @@ export const LIMITS = {
 const empty = (text) => h("p", { class: "meta empty" }, text);
 
 export function freeNow(spaces, released, unverified = null) {
+  const names = new Map(spaces.map((sp) => [sp.id, sp.name]));
+  const room = (b) => h("b", {}, names.get(b.space) ?? b.space);
   const idle = spaces.filter((s) => s.state === "vacant" && s.idle)
     .sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
   const list = idle.map((s) =>
@@ -23,14 +25,14 @@ export function freeNow(spaces, released, unverified = null) {
     out.push(h("h4", {}, "Ghost bookings released today"));
     out.push(released.length
       ? h("ul", { class: "list" }, released.map((b) =>
-          h("li", { data: { booking: b.id } }, h("b", {}, b.space),
+          h("li", { data: { booking: b.id } }, room(b),
             ` ${clock(b.start)}–${clock(b.end)} · released ${b.released_at ? clock(b.released_at) : ""}`)))
       : empty("None released today."));
   }
   if (unverified !== null && unverified.length) {
     out.push(h("h4", {}, "Bookings unverified today (sensors offline)"));
     out.push(h("ul", { class: "list" }, unverified.map((b) =>
-      h("li", { data: { booking: b.id, outcome: "unverified" } }, h("b", {}, b.space),
+      h("li", { data: { booking: b.id, outcome: "unverified" } }, room(b),
         ` ${clock(b.start)}–${clock(b.end)} · not released: no live sensor during the grace period`))));
   }
   return out;

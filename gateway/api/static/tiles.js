@@ -19,7 +19,7 @@ export function tile(s) {
     {
       class: `tile ${look(s)}`,
       data: { space: s.id, state: s.state, look: look(s), floor: s.floor, type: s.type },
-      title: `${s.name}: ${s.state} since ${new Date(s.since).toLocaleString()}`,
+      title: `${s.name} (${s.floor_name}): ${s.state} since ${new Date(s.since).toLocaleString()}`,
     },
     h("div", { class: "name" }, s.name),
     h("div", { class: "count" }, head),
@@ -40,14 +40,15 @@ export function floors(spaces, filter) {
     const used = list.filter((s) => s.state === "occupied").length;
     out.push(
       h("section", { class: "floor", data: { floor } },
-        h("h3", {}, `Floor ${floor}`, h("span", { class: "meta" }, ` ${used} of ${list.length} in use`)),
+        h("h3", {}, list[0].floor_name, h("span", { class: "meta" }, ` ${used} of ${list.length} in use`)),
         h("div", { class: "tiles" }, list.map(tile))),
     );
   }
   return out.length ? out : [h("p", { class: "meta" }, "No spaces match the filter.")];
 }
 
-export function options(select, values, current) {
+// `values` are the options' values; `names` what each shows (by default the value, readable)
+export function options(select, values, current, names = label) {
   const first = select.firstElementChild;
-  select.replaceChildren(first, ...values.map((v) => h("option", { value: v, selected: v === current }, label(v))));
+  select.replaceChildren(first, ...values.map((v) => h("option", { value: v, selected: v === current }, names(v))));
 }
