@@ -114,7 +114,8 @@ relative to the gateway's source tree.
 
 def field_comments(cls: type[BaseModel]) -> dict[str, str]:
     """The comment on each field's lines, or the comment block right above it."""
-    source = Path(settings_module.__file__).read_text(encoding="utf-8")
+    # a sub-model may live in a module of its own (gateway.webhook_settings)
+    source = Path(sys.modules[cls.__module__].__file__ or "").read_text(encoding="utf-8")
     comments: dict[int, str] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:

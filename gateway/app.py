@@ -77,3 +77,4 @@ def _put_parts(app: FastAPI, gateway: Running) -> None:
     st.settings, st.admin_token = gateway.settings, gateway.admin_token
     st.access, st.services, st.reconfigure = gateway.access, gateway.services, gateway.reconfigure
     st.readmodel = gateway.readmodel
+    st.webhooks = gateway.webhooks

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from gateway.broker_url import parse_broker_url
 from gateway.errors import ConfigError
+from gateway.webhook_settings import WebhookSettings
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _NOT_CLIENT_ID = re.compile(r"[^A-Za-z0-9_.-]")
@@ -202,6 +203,7 @@ class Settings(BaseSettings):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     log_level: str = "INFO"
 
     def for_site(self, site_id: str) -> Settings:

@@ -21,6 +21,7 @@ from gateway.access.roles import Principal as Principal  # re-exported for the r
 from gateway.access.roles import Role as Role
 from gateway.api.running import Running
 from gateway.facility.services import MemberServices
+from gateway.integrations.webhooks import Webhooks
 from gateway.readmodel.queries import ReadModel
 from gateway.reconfigure import Reconfigure
 from gateway.settings import Settings
@@ -51,6 +52,7 @@ AccessDep = Annotated[AccessControl, Depends(_part("access"))]
 ServicesDep = Annotated[MemberServices, Depends(_part("services"))]
 ReconfigureDep = Annotated[Reconfigure, Depends(_part("reconfigure"))]
 ReadModelDep = Annotated[ReadModel, Depends(_part("readmodel"))]
+WebhooksDep = Annotated[Webhooks, Depends(_part("webhooks"))]
 
 
 def get_session(db: DbDep) -> Iterator[Session]:

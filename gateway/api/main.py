@@ -22,6 +22,7 @@ from gateway.api.routes import (
     stream,
     tokens,
     utilization,
+    webhooks,
     work_orders,
 )
 
@@ -46,3 +47,4 @@ api_router.include_router(bookings.router)
 api_router.include_router(print_jobs.router)
 api_router.include_router(alerts.router)
 api_router.include_router(work_orders.router)
+api_router.include_router(webhooks.router)

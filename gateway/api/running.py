@@ -13,6 +13,7 @@ from gateway.facility.services import MemberServices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.transport import MqttTransport
+from gateway.integrations.webhooks import Webhooks
 from gateway.publish.uplink import Uplink
 from gateway.readmodel.queries import ReadModel
 from gateway.reconfigure import Reconfigure
@@ -66,6 +67,8 @@ class Running(Protocol):
     def queue(self) -> Handoff: ...
     @property
     def uplink(self) -> Uplink | None: ...
+    @property
+    def webhooks(self) -> Webhooks: ...
     @property
     def embedded_broker(self) -> object | None: ...
 

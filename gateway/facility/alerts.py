@@ -222,6 +222,7 @@ class Alerts:
             "subject": subject,
             "message": message,
             "work_order": order,
+            "work_order_created": created,
             "ts": now,
         }
         self.bus.publish("notices", notice, now)

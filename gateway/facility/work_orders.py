@@ -68,6 +68,9 @@ class WorkOrders:
         if conn is None:
             with self.db.begin() as c:
                 row["id"] = c.execute(insert(WORK_ORDERS).returning(W.id), [row]).scalar_one()
+            # one opened with an alert is announced by the alert's notice, after its commit
+            notice = {"type": "work_order_opened", **_public(row), "title": row["title"]}
+            self.bus.publish("notices", notice, now)
         else:
             row["id"] = conn.execute(insert(WORK_ORDERS).returning(W.id), [row]).scalar_one()
         return row

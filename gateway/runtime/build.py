@@ -25,6 +25,7 @@ from gateway.ingest.handoff import Handoff
 from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.screen import Screen
 from gateway.ingest.transport import MqttTransport
+from gateway.integrations.webhooks import Webhooks
 from gateway.occupancy import OccupancyEngine
 from gateway.private_files import private_dir
 from gateway.profiles import ProfileRegistry
@@ -67,6 +68,7 @@ class Gateway:
         self._build_live()
         self._build_ingest()
         self._build_readers()
+        self._build_webhooks()
         self.reconfigure = Reconfigure(
             ReconfigureParts(
                 settings,
@@ -200,6 +202,24 @@ class Gateway:
         )
         self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order
 
+    def _build_webhooks(self) -> None:
+        """Findings out: subscriptions, the durable outbox, its sender (started by ``start``)."""
+        s, site = self.settings, self.current.get().building.site.id
+        days = s.occupancy.lookback_days
+        self.webhooks = Webhooks(
+            self.db,
+            site,
+            s.webhooks,
+            self.current,
+            self.clock,
+            grace_s=s.bookings.grace_s,
+            link=f"http://{s.api.host}:{s.api.port}/",
+            recommendations=lambda now: self.readmodel.underuse(now, days)[1],
+        )
+        alerts = self.services.alerts
+        self.webhooks.raise_alert, self.webhooks.clear_alert = alerts.raise_, alerts.clear
+        self.webhooks.attach(self.hub)
+
     # -- the configuration in force ----------------------------------------------------------
     @property
     def building(self) -> Building:
@@ -227,8 +247,11 @@ class Gateway:
 
     def start(self) -> None:
         self.lifecycle.start()
+        self.webhooks.start(self.supervisor)
 
     def stop(self) -> None:
+        self.supervisor.stop()  # the webhook sender's return is a shutdown, not a death
+        self.webhooks.stop()
         self.lifecycle.stop()
 
     @property

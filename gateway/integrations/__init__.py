@@ -1,0 +1,1 @@
+"""Integrations with other systems: room calendars and booking platforms in, webhooks out."""

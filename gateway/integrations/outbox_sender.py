@@ -1,0 +1,169 @@
+"""The webhook sender: a supervised thread POSTing the outbox's rows, oldest first.
+
+Each pass takes every active subscription's oldest pending rows and sends them in order until
+one fails; a failed row is retried after an exponential backoff with jitter
+(``gateway.integrations.outbox.backoff_s``) and nothing behind it overtakes it. A 2xx answer
+is a delivery; anything else -- another status, a refused connection, a receiver that does not
+answer within ``webhooks.timeout_s`` -- is a counted failure with its reason kept on the row.
+After ``webhooks.pause_after`` failures in a row the subscription is paused and an alert
+raised; its rows wait, kept, until it is resumed.
+
+**Signature.** Every request carries ``X-Gateway-Signature: t=<unix seconds>,v1=<hex>``
+where ``<hex>`` is HMAC-SHA256 of ``"<t>.<body>"`` under the subscription's secret, signed
+at each attempt (so a receiver may refuse an old ``t``), ``X-Gateway-Delivery`` (the id, the
+same over retries: a receiver drops one it has seen) and ``X-Gateway-Kind``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from gateway.integrations.outbox import Outbox
+from gateway.integrations.webhooks_subscriptions import Subscriptions
+from gateway.supervisor import Loop
+from gateway.webhook_settings import WebhookSettings
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 1.0  # longest sleep between passes when nothing was due
+PRUNE_EVERY_S = 600.0
+USER_AGENT = "gateway-webhooks/1"
+
+
+def signature(secret: str, t: int, body: bytes) -> str:
+    """The ``X-Gateway-Signature`` value of ``body`` signed at ``t``."""
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to report, not to follow with the body dropped."""
+
+    def redirect_request(self, *_args: Any, **_kw: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+    """POST ``body``; the HTTP status (raises OSError for no answer at all)."""
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _OPENER.open(req, timeout=timeout_s) as resp:
+            resp.read(1024)  # a little of the answer; the rest is not ours to wait for
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        err.close()
+        return int(err.code)
+
+
+class Sender:
+    """Drains the outbox to the subscriptions' receivers."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        subs: Subscriptions,
+        settings: WebhookSettings,
+        *,
+        on_pause: Callable[[dict[str, Any], str], None],
+        clock: Callable[[], float] = time.time,
+        periodic: Callable[[float], None] | None = None,
+    ) -> None:
+        self.outbox, self.subs, self.settings = outbox, subs, settings
+        self.on_pause, self.clock, self.periodic = on_pause, clock, periodic
+        self.loop = Loop("webhooks", time.time)  # the gateway hands its supervisor's record
+        self.stop_event = threading.Event()
+        self.attempts = 0  # since start, for /metrics
+        self.timeouts = 0
+        self.latency_s: list[float] = []  # created -> delivered of the last deliveries
+        self._next_prune = 0.0
+        self.last_done = 0
+
+    def run(self) -> None:
+        """The thread's body: passes until stopped; a failing pass is counted and retried."""
+        while not self.stop_event.is_set():
+            self.outbox.wake.clear()
+            if not self.loop.run_pass(self.pass_once) or not self.last_done:
+                self.outbox.wake.wait(IDLE_WAIT_S)  # woken early by a new row
+
+    def pass_once(self) -> int:
+        """One pass over the active subscriptions; how many rows were delivered."""
+        now = self.clock()
+        if self.periodic is not None:
+            self.periodic(now)
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_S
+            self.outbox.prune(now)
+        done = 0
+        for sub in list(self.subs.active):
+            if self.stop_event.is_set():
+                break
+            done += self._send_some(sub)
+        self.last_done = done
+        return done
+
+    def _send_some(self, sub: dict[str, Any]) -> int:
+        done = 0
+        failing = sub["failures_in_row"] > 0
+        for row in self.outbox.heads(sub["id"]):
+            now = self.clock()
+            if row["next_at"] > now or self.stop_event.is_set():
+                break
+            status, error = self._attempt(sub, row)
+            now = self.clock()
+            if status is not None and 200 <= status < 300:
+                self.outbox.delivered(row, status, now, failing)
+                self.latency_s = [*self.latency_s[-999:], now - row["created_at"]]
+                failing = False
+                done += 1
+                continue
+            in_row, retry_at = self.outbox.failed(row, status, error, now)
+            log.warning(
+                "webhook %s: delivery %s failed (%s), attempt %d; retry in %.1f s",
+                sub["id"],
+                row["delivery_id"],
+                error,
+                row["attempts"] + 1,
+                retry_at - now,
+            )
+            if in_row >= self.settings.pause_after:
+                reason = f"{in_row} failed attempts in a row, the last: {error}"
+                self.subs.pause(sub["id"], reason)
+                self.on_pause(sub, reason)
+            else:
+                self.subs.refresh()  # its failures_in_row, for the next pass
+            break
+        return done
+
+    def _attempt(self, sub: dict[str, Any], row: dict[str, Any]) -> tuple[int | None, str]:
+        body = row["body"].encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Gateway-Delivery": row["delivery_id"],
+            "X-Gateway-Kind": row["kind"],
+            "X-Gateway-Signature": signature(sub["secret"], int(time.time()), body),
+        }
+        self.attempts += 1
+        try:
+            status = post(sub["url"], body, headers, self.settings.timeout_s)
+        except TimeoutError:
+            self.timeouts += 1
+            return None, f"no answer within {self.settings.timeout_s:g} s"
+        except (OSError, ValueError) as err:  # refused, reset, DNS, a bad URL
+            reason = getattr(err, "reason", err)
+            if isinstance(reason, TimeoutError):
+                self.timeouts += 1
+                return None, f"no answer within {self.settings.timeout_s:g} s"
+            return None, f"{type(err).__name__}: {reason}"
+        return status, "" if 200 <= status < 300 else f"HTTP {status}"
