@@ -38,6 +38,10 @@ class Health(BaseModel):
     embedded_broker: bool
     uptime_s: float
     queue_depth: int
+    # the gateway's clock and how many of its seconds pass per wall second: the simulator's
+    # in `gateway demo`, so the dashboard says "for how long" on the same clock as the API
+    now: datetime | None = None
+    clock_speed: float = 1.0
     # the supervised loops that are not running well, by name (empty when all are)
     failing: dict[str, LoopStatus] = {}
     loops: dict[str, Literal["running", "failing", "restarting", "stopped"]] = {}

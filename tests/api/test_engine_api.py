@@ -193,3 +193,14 @@ def test_recommendations_and_ghost_bookings(gw: tuple[Gateway, Clock, TestClient
         "unverified": 1,
         "rate": 0.5,
     }
+
+
+def test_health_tells_the_gateway_clock(gw: tuple[Gateway, Clock, TestClient]) -> None:
+    """The dashboard reads "now" and the clock's speed from health: a demo's clock runs faster."""
+    g, clock, client = gw
+    clock.t = T0 + 5400.5
+    body = client.get("/api/v1/health").json()
+    assert body["now"].replace("Z", "+00:00") == iso(T0 + 5400.5)
+    assert body["clock_speed"] == 1.0
+    clock.speed = 60.0  # type: ignore[attr-defined]  # as gateway.simulate.clock.SimClock has
+    assert client.get("/api/v1/health").json()["clock_speed"] == 60.0

@@ -39,6 +39,8 @@ def health(gw: RunningDep) -> Health:
         embedded_broker=gw.embedded_broker is not None,
         uptime_s=round(gw.clock() - gw.started_at, 3),
         queue_depth=gw.queue.qsize(),
+        now=iso(gw.clock()),
+        clock_speed=getattr(gw.clock, "speed", 1.0),
         bridges=bridges,
     )
 

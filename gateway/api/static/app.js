@@ -1,7 +1,7 @@
 // The dashboard: loads the state once, then follows the live stream without reloading.
 
 import { api, clearToken, openStream, setToken, SignedOut, token } from "./api.js";
-import { fill, h } from "./dom.js";
+import { fill, h, now, setClock } from "./dom.js";
 import { heatmap } from "./heatmap.js";
 import * as panels from "./panels.js";
 import { floors, look, options, tile } from "./tiles.js";
@@ -18,7 +18,7 @@ const state = {
 };
 
 function startOfToday() {
-  const d = new Date();
+  const d = new Date(now());
   d.setHours(0, 0, 0, 0);
   return d;
 }
@@ -86,7 +86,7 @@ function setPanel(id, content) {
 }
 
 async function loadOperations() {
-  const today = { from: startOfToday().toISOString(), to: new Date(Date.now() + 86400e3).toISOString() };
+  const today = { from: startOfToday().toISOString(), to: new Date(now() + 86400e3).toISOString() };
   const q = new URLSearchParams({ status: "released", ...today });
   const all = new URLSearchParams({ ...today, limit: "1000" });
   const [released, booked, alerts, orders] = await Promise.all([
@@ -112,7 +112,7 @@ function reloadOperationsSoon() {
 // -- utilization ---------------------------------------------------------------------------
 async function loadUtilization() {
   const choice = $("window").value;
-  const to = new Date();
+  const to = new Date(now());
   const from = choice === "today" ? startOfToday() : new Date(to - Number(choice) * 86400e3);
   const days = Math.max(1, Math.ceil((to - from) / 86400e3));
   const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
@@ -131,14 +131,16 @@ async function loadHealth() {
     fetch("/api/v1/health").then((r) => r.json()),
     api("/api/v1/stats"),
   ]);
+  if (health.now) setClock(health.now, health.clock_speed);
   $("health").textContent = `${health.status} · mqtt ${health.mqtt}`;
   $("health").className = `meta ${health.status}`;
   $("stats").textContent = `${stats.messages_received} messages · ${stats.events_stored} events · ${stats.dead_letters} dead letters`;
 }
 
 async function loadAll() {
+  await loadHealth(); // first: the gateway's clock sets the windows below
   await loadSpaces();
-  await Promise.all([loadDevices(), loadOperations(), loadUtilization(), loadHealth()]);
+  await Promise.all([loadDevices(), loadOperations(), loadUtilization()]);
   $("error").textContent = "";
 }
 

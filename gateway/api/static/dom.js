@@ -17,8 +17,16 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function ago(iso, now = Date.now()) {
-  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+// The gateway's clock, from its health: in `gateway demo` the simulator's, `speed` times
+// faster than the browser's, so "idle for" and "today" follow the simulated day.
+let gatewayClock = { at: Date.now(), local: Date.now(), speed: 1 };
+export function setClock(iso, speed) {
+  gatewayClock = { at: Date.parse(iso), local: Date.now(), speed };
+}
+export const now = () => gatewayClock.at + (Date.now() - gatewayClock.local) * gatewayClock.speed;
+
+export function ago(iso, t = now()) {
+  const s = Math.max(0, (t - Date.parse(iso)) / 1000);
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${Math.round(s / 60)} min`;
   if (s < 172800) return `${(s / 3600).toFixed(1)} h`;

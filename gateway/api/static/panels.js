@@ -1,7 +1,7 @@
 // The side panels: free now, air quality, devices offline, alerts, work orders,
 // utilization bands and recommendations.
 
-import { ago, clock, h, label } from "./dom.js";
+import { ago, clock, h, label, now } from "./dom.js";
 
 // Comfort limits (the alerts' defaults): outside them a reading is highlighted.
 export const LIMITS = {
@@ -131,5 +131,5 @@ export function notice(n) {
     : n.type === "alert" ? `alert: ${n.message ?? n.kind ?? ""}`
     : n.type === "alert_cleared" ? `alert cleared: ${n.kind ?? ""} ${n.subject ?? ""}`
     : `work order #${n.id ?? ""} ${n.status ?? ""}: ${n.title ?? ""}`;
-  return h("li", { data: { notice: n.type } }, h("span", { class: "meta" }, clock(new Date().toISOString())), ` ${what}`);
+  return h("li", { data: { notice: n.type } }, h("span", { class: "meta" }, clock(new Date(now()).toISOString())), ` ${what}`);
 }
