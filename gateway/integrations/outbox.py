@@ -123,28 +123,33 @@ class Outbox:
             ).all()
         return [dict(r._mapping) for r in rows]
 
-    def delivered(self, row: dict[str, Any], status: int, now: float, was_failing: bool) -> None:
+    def delivered(
+        self, rows: Sequence[tuple[dict[str, Any], int, float]], was_failing: bool
+    ) -> None:
+        """Mark ``(row, HTTP status, when)`` delivered, in one transaction for the run."""
+        if not rows:
+            return
+        sub = rows[0][0]["subscription"]
         with self._lock, self.db.begin() as conn:
-            conn.execute(
-                update(DELIVERIES)
-                .where(D.seq == row["seq"])
-                .values(
-                    status="delivered",
-                    delivered_at=now,
-                    attempts=D.attempts + 1,
-                    last_status=status,
-                    last_error=None,
+            for row, status, at in rows:
+                conn.execute(
+                    update(DELIVERIES)
+                    .where(D.seq == row["seq"])
+                    .values(
+                        status="delivered",
+                        delivered_at=at,
+                        attempts=D.attempts + 1,
+                        last_status=status,
+                        last_error=None,
+                    )
                 )
-            )
-            values: dict[str, Any] = {"delivered": S.delivered + 1}
+            values: dict[str, Any] = {"delivered": S.delivered + len(rows)}
             if was_failing:
                 values["failures_in_row"] = 0
             conn.execute(
-                update(SUBSCRIPTIONS)
-                .where(S.site == self.site, S.id == row["subscription"])
-                .values(**values)
+                update(SUBSCRIPTIONS).where(S.site == self.site, S.id == sub).values(**values)
             )
-            self.pending[row["subscription"]] = max(0, self.pending.get(row["subscription"], 1) - 1)
+            self.pending[sub] = max(0, self.pending.get(sub, len(rows)) - len(rows))
 
     def failed(
         self, row: dict[str, Any], status: int | None, error: str, now: float
