@@ -1,7 +1,7 @@
 // The dashboard: loads the state once, then follows the live stream without reloading.
 
 import { api, clearToken, openStream, setToken, SignedOut, token } from "./api.js";
-import { fill, h, now, setClock } from "./dom.js";
+import { clockSpeed, fill, h, now, setClock } from "./dom.js";
 import { heatmap } from "./heatmap.js";
 import * as panels from "./panels.js";
 import { floors, look, options, tile } from "./tiles.js";
@@ -194,7 +194,8 @@ async function start() {
   }
   follow();
   state.timers.push(
-    setInterval(renderSpaces, 30000), // keep "idle for ..." current
+    // keep "idle for ..." current: every 30 s of the gateway's clock, at most once a second
+    setInterval(renderSpaces, Math.max(1000, 30000 / clockSpeed())),
     setInterval(() => loadHealth().catch(showError), 10000),
     setInterval(() => loadUtilization().catch(showError), 300000),
   );

@@ -24,6 +24,7 @@ export function setClock(iso, speed) {
   gatewayClock = { at: Date.parse(iso), local: Date.now(), speed };
 }
 export const now = () => gatewayClock.at + (Date.now() - gatewayClock.local) * gatewayClock.speed;
+export const clockSpeed = () => gatewayClock.speed;
 
 export function ago(iso, t = now()) {
   const s = Math.max(0, (t - Date.parse(iso)) / 1000);
