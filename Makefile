@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo run test lint lock profiles-check bench clean docs
+.PHONY: setup demo run test lint lock profiles-check bench clean docs screenshot
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: setup
 docs: setup
 	$(PY) docs/gen_configuration.py
 	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+# docs/images/demo-dashboard.png: the real demo's dashboard in Chromium, once it shows content
+screenshot: setup
+	$(PY) docs/gen_screenshot.py
 
 lint: setup
 	$(VENV)/bin/ruff check gateway tests bench

@@ -16,9 +16,9 @@ from sqlalchemy import insert
 
 from gateway.store import create_db_engine, init_db
 from gateway.store.rollups import BINS, DAY_SUMS, DAYS
+from tests.dashboard.demo import CHROMIUM, launch_chromium, sign_in
 from tests.support import ROOT, Broker, GatewayProcess, Publisher, wait_for
 
-CHROMIUM = os.environ.get("GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
@@ -88,19 +88,9 @@ def site(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
 @pytest.fixture(scope="module")
 def browser(site: dict[str, Any]) -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        b = launch_chromium(p)
         yield b
         b.close()
-
-
-def sign_in(page: Any, url: str, token: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("#login", state="visible")
-    page.fill("#token", token)
-    page.click("#login button")
 
 
 def until(page: Any, expression: str, timeout: float = 30.0) -> None:
