@@ -128,6 +128,9 @@ def test_bad_subscriptions_are_refused(hsite: Site) -> None:
     bad_kind = c.post("/api/v1/webhooks", json={"url": "http://x/", "kinds": ["nope"]})
     assert bad_kind.status_code == 422 and "unknown finding kind" in bad_kind.text
     assert c.post("/api/v1/webhooks", json={"url": "ftp://x/"}).status_code == 422
+    assert (
+        c.post("/api/v1/webhooks", json={"url": "http://x/\x00"}).status_code == 422
+    )  # PG refuses NUL
     made = c.post("/api/v1/webhooks", json={"url": "http://x/", "id": "a"})
     assert made.status_code == 201 and len(made.json()["secret"]) >= 32
     assert "secret" not in c.get("/api/v1/webhooks/a").json()

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from tests.integrations.webhook_support import SECRET, Receiver, receiver_fixture  # noqa: F401
-from tests.support import Broker, GatewayProcess, wait_for
+from tests.support import Broker, GatewayProcess, Publisher, wait_for
 
 
 def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
@@ -30,6 +30,14 @@ def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
     try:
         ids = [gw.http.post("/api/v1/webhooks/rcv/test").json()["delivery_id"] for _ in range(5)]
         wait_for(lambda: len(receiver.log()) >= 1, timeout=30)  # the first is on the wire
+        # ingest does not wait on a receiver that hangs
+        before = gw.get("/api/v1/stats")["messages_committed"]
+        pub = Publisher(broker.port, client_id=f"wh-pub-{gw.port}")
+        for i in range(20):
+            pub.publish("zigbee2mqtt/z-orion-motion", {"occupancy": i % 2 == 0, "battery": 90})
+        pub.close()
+        wait_for(lambda: gw.get("/api/v1/stats")["messages_committed"] >= before + 20, timeout=10)
+        assert len(receiver.log()) == 1  # still hanging on the first
         assert gw.stop(sig="kill") == -9
         receiver.mode("ok")
         gw.start()

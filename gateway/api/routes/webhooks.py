@@ -47,7 +47,7 @@ class Subscriptions(BaseModel):
 
 
 class SubscriptionCreate(BaseModel):
-    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    url: str = Field(pattern=r"^https?://[^\s\x00]+$", max_length=2000)
     kinds: list[str] | None = Field(default=None, description=KIND_HELP + " (default *)")
     format: Format = "json"
     integration: str | None = Field(
@@ -57,12 +57,12 @@ class SubscriptionCreate(BaseModel):
         "booking_released)",
     )
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    secret: str | None = Field(default=None, min_length=16, max_length=200, pattern=r"^[^\x00]+$")
 
 
 class SubscriptionUpdate(BaseModel):
     state: State | None = Field(default=None, description="active resumes a paused one")
-    url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=2000)
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s\x00]+$", max_length=2000)
     kinds: list[str] | None = Field(default=None, description=KIND_HELP)
     format: Format | None = None
 
