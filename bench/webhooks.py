@@ -63,7 +63,7 @@ def build(db_url: str, url: str) -> Webhooks:
     building = load_building(ROOT / "examples" / "building.yaml")
     config = SimpleNamespace(get=lambda: SimpleNamespace(building=building))
     hooks = Webhooks(
-        db, building.site.id, WebhookSettings(), config, time.time,  # type: ignore[arg-type]
+        db, building.site.id, WebhookSettings(), config, time.time,
         grace_s=600, link="http://127.0.0.1:8080/",
     )  # fmt: skip
     hooks.subs.create({"id": SUB, "url": url, "secret": SECRET, "kinds": ["alert_raised"]})
