@@ -116,6 +116,22 @@ def test_a_silent_device_raises_alert_offline_and_a_work_order_then_clears(site:
     assert "device_online" in [k for k, _ in outbox(site, every)]
 
 
+def test_an_idle_room_and_its_end_are_told_once_each(site: Site) -> None:
+    idle = sub(site, kinds=["space_idle", "space_idle_ended"], format="slack")
+    site.send("ref/occupancy/pres-orion", {"presence": False})
+    site.advance(T0 + 1200)  # past idle_after (900 s) in business hours
+    site.gw.keeper.save()  # the engine saver announces the episode once it is saved
+    site.gw.keeper.save()  # a second save tells nothing new
+    site.send("ref/occupancy/pres-orion", {"presence": True})
+    site.advance(T0 + 1260)
+    site.gw.keeper.save()
+    texts = [body["blocks"][0]["text"]["text"] for _, body in outbox(site, idle)]
+    assert texts == [
+        "Orion (meeting room, 8 seats) idle since 10:00",  # T0 is 10:00 in Amsterdam
+        "Orion (meeting room, 8 seats) in use again at 10:20",
+    ]
+
+
 def test_a_staff_work_order_and_idle_episodes_are_findings_too() -> None:
     opened = translate({"type": "work_order_opened", "id": 3, "title": "Lamp", "ts": 1.0})
     assert opened == [("work_order_opened", {"id": 3, "title": "Lamp", "ts": 1.0})]
