@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.ingest.messages import RawMessage
@@ -64,7 +65,14 @@ class Screen:
     time, at most ``BACKLOG_WINDOW_S``) is dropped.
     """
 
-    def __init__(self, max_payload_bytes: int, rate_per_s: float, burst: int) -> None:
+    def __init__(
+        self,
+        max_payload_bytes: int,
+        rate_per_s: float,
+        burst: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock  # the gateway's: an allowance runs on the clock receive times are on
         self.max_payload_bytes = max_payload_bytes
         self.rate = rate_per_s
         self.burst = float(burst)
@@ -121,7 +129,7 @@ class Screen:
     def backlog(self, held_s: float, why: str) -> None:
         """The broker held messages for the gateway ``held_s`` seconds: what it queued
         meanwhile is a backlog, not a flood, up to the rate the flood limit allows."""
-        allowance = self.allow_backlog(held_s, time.time())
+        allowance = self.allow_backlog(held_s, self.clock())
         if allowance:
             log.info(
                 "backlog (%s): the broker held messages for %.1f s; each topic may pass up "

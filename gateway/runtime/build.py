@@ -131,7 +131,9 @@ class Gateway:
         )
         ing = s.ingest
         # what a broker held while the gateway was away is a backlog, not a flood
-        screen = Screen(ing.max_payload_bytes, ing.device_rate_per_s, ing.device_burst)
+        screen = Screen(
+            ing.max_payload_bytes, ing.device_rate_per_s, ing.device_burst, clock=self.clock
+        )
         self.transport = MqttTransport(
             m, topics, self.queue, on_backlog=screen.backlog, clock=self.clock
         )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.api.running import Running
 from gateway.building import Building
+from gateway.clock import wall_seconds
 from gateway.credential import CredentialHasher
 from gateway.errors import StoreError
 from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
@@ -143,7 +144,7 @@ class Lifecycle:
         """Seconds to the engine's next deadline, at most ``tick_s``: a ghost booking is
         released, a PIR room turns vacant, on time rather than up to a tick late."""
         period = self.gw.settings.occupancy.tick_s
-        due = self.gw.live.next_due() - self.gw.clock()
+        due = wall_seconds(self.gw.clock, self.gw.live.next_due() - self.gw.clock())
         return min(period, max(due + 0.001, 0.005))
 
     def tick(self) -> None:
