@@ -99,8 +99,10 @@ class World:
         self.muted: set[str] = set()  # topics of devices that are dead: what they say is lost
         self.seed = seed
         self.min_gap = min_gap
+        self.report_min_s = 0.0  # a backfill thins periodic reports (not motion) to this
         self.clock = Scheduler(start)
         self.outbox: list[Message] = []
+        self.bookings: list[Any] = []  # ``bookings.BookingRequest``s for the gateway's API
         self.spaces = {sid: LiveSpace(space) for sid, space in building.spaces.items()}
 
     def rng(self, *names: str) -> random.Random:
@@ -110,6 +112,11 @@ class World:
     def gap(self, seconds: float) -> float:
         """A periodic report interval, never shorter than a real device's wall-clock minimum."""
         return max(seconds, self.min_gap)
+
+    def report_gap(self, seconds: float) -> float:
+        """The interval of a periodic status or reading (climate, heartbeat), which a
+        backfill thins further than motion (``report_min_s``)."""
+        return max(seconds, self.min_gap, self.report_min_s)
 
     def emit(self, topic: str, payload: dict[str, Any] | str, *, retain: bool = False) -> None:
         """Queue a message at the current simulated time."""
@@ -121,6 +128,11 @@ class World:
     def drain(self) -> list[Message]:
         """Take the queued messages."""
         out, self.outbox = self.outbox, []
+        return out
+
+    def take_bookings(self) -> list[Any]:
+        """Take the queued booking requests."""
+        out, self.bookings = self.bookings, []
         return out
 
     def count(self, space_id: str | None) -> int:

@@ -53,7 +53,7 @@ class Door(SimDevice):
 
     def _status(self, ts: float) -> None:
         self.world.emit(f"ref/door/{self.id}/status", {"online": True})
-        self.world.clock.at(ts + self.world.gap(STATUS_EVERY_S), self._status)
+        self.world.clock.at(ts + self.world.report_gap(STATUS_EVERY_S), self._status)
 
     def _event(self, event: str, n: int | None = None) -> None:
         payload: dict[str, Any] = {"event": event}

@@ -116,7 +116,7 @@ class _Periodic(SimDevice):
 
     def _tick(self, ts: float) -> None:
         self.report(ts, self.climate.read(ts, self.rng))
-        self.world.clock.at(ts + self.world.gap(self.rng.uniform(*self.period)), self._tick)
+        self.world.clock.at(ts + self.world.report_gap(self.rng.uniform(*self.period)), self._tick)
 
     def report(self, ts: float, air: dict[str, float]) -> None:
         raise NotImplementedError

@@ -67,8 +67,17 @@ def _hot_desk(space: Space, rng: random.Random, w0: float, w1: float, f: float) 
     return stays
 
 
-def _meeting_room(space: Space, rng: random.Random, w0: float, w1: float, f: float) -> list[Stay]:
+#: One planned meeting, in local clock hours: (start, end, whether anybody comes).
+Meeting = tuple[float, float, bool]
+
+
+def _meetings(
+    space: Space, rng: random.Random, w0: float, w1: float, f: float
+) -> tuple[list[Stay], list[Meeting]]:
+    """A meeting room's day: the stays, and the meetings they are (booked ahead by
+    ``gateway.simulate.bookings``; some are booked and nobody comes)."""
     stays: list[Stay] = []
+    meetings: list[Meeting] = []
     t = w0 + 0.5
     while t < w1 - 1.0:
         p = 0.5 if t < 12 else 0.25 if t < 14 else 0.1  # afternoons are quiet
@@ -76,7 +85,9 @@ def _meeting_room(space: Space, rng: random.Random, w0: float, w1: float, f: flo
             t += 0.5
             continue
         length = rng.choice((0.5, 1.0, 1.0, 1.5, 2.0))
-        if rng.random() >= 0.12:  # else: booked, nobody came
+        kept = rng.random() >= 0.12  # else: booked, nobody came
+        meetings.append((t, t + length, kept))
+        if kept:
             if rng.random() < 0.15:
                 size = space.capacity
             else:
@@ -85,7 +96,11 @@ def _meeting_room(space: Space, rng: random.Random, w0: float, w1: float, f: flo
                 a = t + rng.uniform(-3, 5) / 60
                 stays.append((a, t + length - rng.uniform(0, 6) / 60))
         t += length + (0.0 if rng.random() < 0.3 else 0.5)
-    return stays
+    return stays, meetings
+
+
+def _meeting_room(space: Space, rng: random.Random, w0: float, w1: float, f: float) -> list[Stay]:
+    return _meetings(space, rng, w0, w1, f)[0]
 
 
 def _phone_booth(space: Space, rng: random.Random, w0: float, w1: float, f: float) -> list[Stay]:
@@ -131,15 +146,21 @@ def _local(day: date, hour: float, hours: BusinessHours) -> float:
     return (base + timedelta(seconds=round(hour * 3600))).timestamp()
 
 
-def plan_day(space: Space, day: date, hours: BusinessHours, rng: random.Random) -> list[Visit]:
-    """Every person's stay in one space on one local day, clipped to the open hours."""
+def _work_hours(day: date, hours: BusinessHours) -> tuple[float, float] | None:
     opens = hours.spans_on(day)
     if not opens:
-        return []
+        return None
     o0, o1 = opens[0][0] / 60, opens[-1][1] / 60
     w0, w1 = max(o0, 8.0), min(o1, 19.5)
-    if w1 - w0 < 1.0:
+    return None if w1 - w0 < 1.0 else (w0, w1)
+
+
+def plan_day(space: Space, day: date, hours: BusinessHours, rng: random.Random) -> list[Visit]:
+    """Every person's stay in one space on one local day, clipped to the open hours."""
+    work = _work_hours(day, hours)
+    if work is None:
         return []
+    w0, w1 = work
     factor = 1.0 if w1 - w0 >= 8 else 0.4  # short days (Saturdays) are quiet
     factor *= rng.uniform(0.85, 1.1)
     open_epochs = hours.open_intervals(day)
@@ -151,6 +172,22 @@ def plan_day(space: Space, day: date, hours: BusinessHours, rng: random.Random) 
             if e - s >= 60:
                 visits.append((s, e))
     return visits
+
+
+def plan_meetings(
+    space: Space, day: date, hours: BusinessHours, rng: random.Random
+) -> list[tuple[float, float, bool]]:
+    """The meetings of a meeting room on one local day (epoch start, end, kept): the same
+    plan as :func:`plan_day` makes from a random stream of the same seed."""
+    work = _work_hours(day, hours)
+    if work is None or space.type != "meeting_room":
+        return []
+    w0, w1 = work
+    factor = (1.0 if w1 - w0 >= 8 else 0.4) * rng.uniform(0.85, 1.1)
+    return [
+        (_local(day, a, hours), _local(day, b, hours), kept)
+        for a, b, kept in _meetings(space, rng, w0, w1, factor)[1]
+    ]
 
 
 def count_at(visits: list[Visit], ts: float) -> int:

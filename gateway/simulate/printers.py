@@ -28,7 +28,7 @@ class Printer(SimDevice):
 
     def start(self, ts: float) -> None:
         self._status()
-        self.world.clock.at(ts + self.world.gap(STATUS_EVERY_S), self._heartbeat)
+        self.world.clock.at(ts + self.world.report_gap(STATUS_EVERY_S), self._heartbeat)
         self.world.clock.at(ts + self.rng.uniform(30, 300), self._submit)
         self._plan_jam(datetime.fromtimestamp(ts, self.tz).date(), ts, first=True)
 
@@ -47,6 +47,12 @@ class Printer(SimDevice):
         tomorrow = (local + timedelta(days=1, hours=1)).timestamp()
         self.world.clock.at(tomorrow, lambda t: self._plan_jam(day + timedelta(days=1), t))
 
+    def jam_soon(self, ts: float) -> float:
+        """Jam a few simulated minutes from ``ts`` (the demo shows a fault early); when."""
+        at = ts + self.rng.uniform(60.0, 240.0)
+        self.world.clock.at(at, self._jam)
+        return at
+
     def _status(self) -> None:
         payload = {
             "state": self.state,
@@ -58,7 +64,7 @@ class Printer(SimDevice):
 
     def _heartbeat(self, ts: float) -> None:
         self._status()
-        self.world.clock.at(ts + self.world.gap(STATUS_EVERY_S), self._heartbeat)
+        self.world.clock.at(ts + self.world.report_gap(STATUS_EVERY_S), self._heartbeat)
 
     def _jam(self, ts: float) -> None:
         self.jam, self.state = True, "error"

@@ -127,7 +127,7 @@ class Presence(SimDevice):
 
     def _heartbeat(self, ts: float) -> None:
         self._report()
-        self.world.clock.at(ts + self.world.gap(HEARTBEAT_S), self._heartbeat)
+        self.world.clock.at(ts + self.world.report_gap(HEARTBEAT_S), self._heartbeat)
 
     def _report(self) -> None:
         if self.zigbee:
@@ -168,7 +168,7 @@ class Counter(SimDevice):
 
     def _heartbeat(self, ts: float) -> None:
         self._report(ts)
-        self.world.clock.at(ts + self.world.gap(HEARTBEAT_S), self._heartbeat)
+        self.world.clock.at(ts + self.world.report_gap(HEARTBEAT_S), self._heartbeat)
 
     def _report(self, ts: float) -> None:
         self.sent = self.world.count(self.space)
@@ -187,7 +187,9 @@ class ZigbeeContact(SimDevice):
 
     def start(self, ts: float) -> None:
         self._report()
-        self.world.clock.at(ts + self.world.gap(self.rng.uniform(600, 3000)), self._heartbeat)
+        self.world.clock.at(
+            ts + self.world.report_gap(self.rng.uniform(600, 3000)), self._heartbeat
+        )
 
     def _on_count(self, ts: float, old: int, new: int) -> None:
         self.close_at = ts + self.rng.uniform(3, 8)
@@ -205,7 +207,7 @@ class ZigbeeContact(SimDevice):
 
     def _heartbeat(self, ts: float) -> None:
         self._report()
-        self.world.clock.at(ts + self.world.gap(3000), self._heartbeat)
+        self.world.clock.at(ts + self.world.report_gap(3000), self._heartbeat)
 
     def _report(self) -> None:
         payload = {

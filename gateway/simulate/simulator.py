@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway.broker_url import parse_broker_url
 from gateway.building import Building
 from gateway.errors import ConfigError, GatewayError
+from gateway.simulate.booking_api import BookingApi
 from gateway.simulate.core import Behaviour, Message
 from gateway.simulate.script import Script
 from gateway.simulate.traffic import Traffic
@@ -72,6 +74,7 @@ class Simulator:
         behaviour: Behaviour | None = None,
         script: Script | None = None,
         truth: str | None = None,
+        bookings: BookingApi | None = None,
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"simulator speed: expected a number > 0, got {speed!r}")
@@ -87,6 +90,7 @@ class Simulator:
             start = start.replace(tzinfo=building.site.tz)
         self.start = start
         self.clock = clock
+        self.bookings = bookings  # where the simulated people's bookings go; None: nowhere
         self.truth_path = truth
         self.traffic = Traffic(
             building,
@@ -110,7 +114,7 @@ class Simulator:
 
     def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
         """Publish until ``stop`` is set or ``duration_s`` wall seconds have passed."""
-        client = self._connect()
+        client = self.connect()
         log.info(
             "simulating %s (%d devices) from %s at %gx to %s",
             self.building.site.id,
@@ -127,11 +131,11 @@ class Simulator:
                 if duration_s is not None and elapsed >= duration_s:
                     break
                 until = base + elapsed * self.speed if self.clock is None else self.clock()
-                self._publish(client, self.traffic.advance(until))
+                self.publish(client, self.traffic.advance(until))
                 wait = TICK_S if duration_s is None else min(TICK_S, duration_s - elapsed)
                 stop.wait(max(wait, 0.0))
-            self._publish(client, self.traffic.end())
-            self._drain()
+            self.publish(client, self.traffic.end())
+            self.drain()
             self.write_truth()
             log.info(
                 "simulator stopped: %d published, %d acknowledged, %d dropped, simulated time %s",
@@ -151,7 +155,8 @@ class Simulator:
             truth.write(self.truth_path, self.traffic.now)
             log.info("ground truth written to %s", self.truth_path)
 
-    def _connect(self) -> mqtt.Client:
+    def connect(self) -> mqtt.Client:
+        """A connected, started client of the broker (raises GatewayError when refused)."""
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -179,7 +184,10 @@ class Simulator:
             raise GatewayError(f"simulator: broker {self.broker} refused the connection: {why}")
         return client
 
-    def _on_connect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        sock = c.socket()
+        if isinstance(sock, socket.socket):  # small messages at once, not held for an ACK
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if reason.is_failure:
             self._refused = str(reason)
         else:
@@ -193,7 +201,8 @@ class Simulator:
     def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, _r: Any, _p: Any) -> None:
         self.acked += 1
 
-    def _publish(self, client: mqtt.Client, messages: list[Message]) -> None:
+    def publish(self, client: mqtt.Client, messages: list[Message]) -> None:
+        """Hand ``messages`` to ``client`` (QoS 1), then make the bookings now due."""
         for msg in messages:
             info = client.publish(msg.topic, msg.payload, qos=1, retain=msg.retain)
             if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
@@ -204,8 +213,13 @@ class Simulator:
                         "simulator: client refused a message (%s)", mqtt.error_string(info.rc)
                     )
                 self.dropped += 1
+        requests = self.traffic.world.take_bookings()
+        if self.bookings is not None:
+            for request in requests:
+                self.bookings.book(request)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Wait (a few seconds at most) for the broker to acknowledge what was published."""
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while self.acked < self.published and time.monotonic() < deadline:
             time.sleep(0.02)

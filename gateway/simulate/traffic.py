@@ -6,6 +6,7 @@ import logging
 
 from gateway.building import Building, DeviceBinding
 from gateway.simulate import script as scripting
+from gateway.simulate.bookings import Booker
 from gateway.simulate.core import Behaviour, Message, SimDevice, World
 from gateway.simulate.doors import Door
 from gateway.simulate.env import Climates, RefEnvironment, ZigbeeAirQuality, ZigbeeTempHum
@@ -67,6 +68,7 @@ class Traffic:
         self.world = World(building, seed=seed, start=start, min_gap=min_gap, behaviour=behaviour)
         self.climates = Climates(self.world)
         self.people = People(self.world, building)
+        self.booker: Booker | None = None  # made at ``begin``, once a script set its spaces
         self.truth = TruthRecorder(self.world) if truth else None
         self.devices: list[SimDevice] = []
         self.by_id: dict[str, tuple[DeviceBinding, SimDevice]] = {}
@@ -132,6 +134,8 @@ class Traffic:
         for name in self.zigbee:
             self.world.emit(f"zigbee2mqtt/{name}/availability", {"state": "online"})
         self.people.start(now)
+        self.booker = Booker(self.world, self.people, self.world.building)
+        self.booker.start(now)
         if self.truth is not None:
             self.truth.begin(now)
         self.climates.settle(now)
