@@ -78,3 +78,4 @@ def _put_parts(app: FastAPI, gateway: Running) -> None:
     st.access, st.services, st.reconfigure = gateway.access, gateway.services, gateway.reconfigure
     st.readmodel = gateway.readmodel
     st.webhooks = gateway.webhooks
+    st.booking_hooks = gateway.booking_hooks

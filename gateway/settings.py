@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.bookings_in_settings import BookingHookSettings, CalendarSettings
 from gateway.broker_url import parse_broker_url
 from gateway.errors import ConfigError
 from gateway.webhook_settings import WebhookSettings
@@ -203,6 +204,8 @@ class Settings(BaseSettings):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
+    calendars: CalendarSettings = Field(default_factory=CalendarSettings)  # room ICS feeds
+    booking_hooks: BookingHookSettings = Field(default_factory=BookingHookSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     log_level: str = "INFO"
 

@@ -12,6 +12,7 @@ from gateway.api.routes import (
     events,
     heatmap,
     idle,
+    integrations,
     member_tokens,
     members,
     portfolio,
@@ -47,4 +48,5 @@ api_router.include_router(bookings.router)
 api_router.include_router(print_jobs.router)
 api_router.include_router(alerts.router)
 api_router.include_router(work_orders.router)
+api_router.include_router(integrations.router)
 api_router.include_router(webhooks.router)

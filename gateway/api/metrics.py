@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from gateway.api.deps import Auth, RunningDep
 from gateway.api.running import Running
+from gateway.integrations.calendars_status import booking_hook_metrics, calendar_metrics
 from gateway.integrations.webhooks_metrics import webhook_metrics
 from gateway.publish.uplink_wiring import uplink_figures
 from gateway.state.live import LiveState
@@ -82,6 +83,8 @@ class LiveCollector(Collector):
         yield from _door_limit_metrics(gw)
         yield from _loop_metrics(gw)
         yield from _disk_metrics(gw)
+        yield from calendar_metrics(gw.calendars)
+        yield from booking_hook_metrics(gw.booking_hooks)
         yield from webhook_metrics(gw.webhooks, gw.clock())
         for name, kind, help_, value in uplink_figures(gw.uplink):
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily

@@ -13,6 +13,8 @@ from gateway.facility.services import MemberServices
 from gateway.ingest.handoff import Handoff
 from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.transport import MqttTransport
+from gateway.integrations.booking_hooks import BookingHooks
+from gateway.integrations.calendars import Calendars
 from gateway.integrations.webhooks import Webhooks
 from gateway.publish.uplink import Uplink
 from gateway.readmodel.queries import ReadModel
@@ -69,6 +71,10 @@ class Running(Protocol):
     def uplink(self) -> Uplink | None: ...
     @property
     def webhooks(self) -> Webhooks: ...
+    @property
+    def calendars(self) -> Calendars | None: ...
+    @property
+    def booking_hooks(self) -> BookingHooks: ...
     @property
     def embedded_broker(self) -> object | None: ...
 

@@ -46,6 +46,9 @@ class Health(BaseModel):
     failing: dict[str, LoopStatus] = {}
     loops: dict[str, Literal["running", "failing", "restarting", "stopped"]] = {}
     bridges: dict[str, BridgeStatus] = {}  # by bridge id
+    # by space: each room calendar's last poll (state, error, errors, ...); a failing feed
+    # keeps its bookings and does not make the gateway degraded
+    calendars: dict[str, dict[str, Any]] = {}
 
 
 class Stats(BaseModel):

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 _ROOT_KEYS = ("schema_version", "site", "floors", "devices", "plans", "members", "bridges")
 _SITE_KEYS = ("id", "name", "timezone", "business_hours")
 _FLOOR_KEYS = ("id", "name", "spaces")
-_SPACE_KEYS = ("id", "name", "type", "capacity", "bookable")
+_SPACE_KEYS = ("id", "name", "type", "capacity", "bookable", "calendar")
 _DEVICE_KEYS = ("id", "profile", "space", "model", "bridge", "entities")
 # profiles whose device ids may span topic levels: zigbee2mqtt friendly names group devices
 # with '/' (`floor1/room2/pir` publishes on zigbee2mqtt/floor1/room2/pir)
@@ -169,7 +169,26 @@ def _space(ctx: Reader, m: MarkedDict, path: str, floor: str) -> Space:
             f"{path}.bookable",
             f"expected true or false, got {show(bookable)}",
         )
-    return Space(id=sid, name=name, type=stype, capacity=cap, bookable=bookable, floor=floor)
+    calendar = _calendar(ctx, m, path, bookable)
+    return Space(sid, name, stype, cap, bookable, floor, calendar)
+
+
+def _calendar(ctx: Reader, m: MarkedDict, path: str, bookable: bool) -> str | None:
+    """``calendar:``: an ICS feed URL or file of a bookable space (relative to the file)."""
+    value = m.get("calendar")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        ctx.fail(m.lines["calendar"], f"{path}.calendar",
+                 f"expected an ICS feed URL or file path, got {show(value)}")  # fmt: skip
+    if not bookable:
+        ctx.fail(m.lines["calendar"], f"{path}.calendar", "only a bookable space has a calendar")
+    if value.startswith(("http://", "https://")):
+        return value
+    if "://" in value:
+        ctx.fail(m.lines["calendar"], f"{path}.calendar",
+                 f"expected an http(s) URL or a file path, got {value!r}")  # fmt: skip
+    return str(Path(ctx.label).resolve().parent / value)  # an absolute path stays as it is
 
 
 def _device_id(ctx: Reader, m: MarkedDict, path: str) -> str:

@@ -65,6 +65,9 @@ class Space:
     capacity: int
     bookable: bool
     floor: str
+    #: a bookable space's room calendar: an http(s) ICS feed URL or an absolute file path
+    #: (a relative one in the file is taken from the building file's directory)
+    calendar: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from gateway.facility.booking_feed import B, BookingFeed, released_notice
+from gateway.facility.booking_feed import B, released_notice
+from gateway.facility.booking_sources import SourcedBookings
 from gateway.facility.rows import page, where
 from gateway.facility.service_errors import Conflict, Invalid, NotFound
 from gateway.store.audit import record
@@ -35,8 +36,9 @@ def has_booking(
     return booking_for(conn, site, member, space, start, end) is not None
 
 
-class Bookings(BookingFeed):
-    """Bookings of one site: requests and reports; the engine side is ``BookingFeed``."""
+class Bookings(SourcedBookings):
+    """Bookings of one site: requests and reports; the engine side is ``BookingFeed``, other
+    systems' bookings come in through ``SourcedBookings``."""
 
     # -- requests ---------------------------------------------------------------------------
     def create(

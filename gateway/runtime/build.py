@@ -25,6 +25,8 @@ from gateway.ingest.handoff import Handoff
 from gateway.ingest.pipeline import Pipeline
 from gateway.ingest.screen import Screen
 from gateway.ingest.transport import MqttTransport
+from gateway.integrations.booking_hooks import BookingHooks
+from gateway.integrations.calendars import Calendars
 from gateway.integrations.webhooks import Webhooks
 from gateway.occupancy import OccupancyEngine
 from gateway.private_files import private_dir
@@ -203,6 +205,10 @@ class Gateway:
             )
         )
         self.access.decider.on_trip = self.services.door_trips  # a door's limit: alert + order
+        # room calendars (a space's ``calendar:``) polled into bookings; started by ``start``
+        self.calendars = Calendars(self.services.bookings, s.calendars, self.current, self.clock)
+        # booking platforms' signed changes (POST /api/v1/integrations/bookings)
+        self.booking_hooks = BookingHooks(self.services.bookings, s.booking_hooks, self.clock)
 
     def _build_webhooks(self) -> None:
         """Findings out: subscriptions, the durable outbox, its sender (started by ``start``)."""
@@ -250,10 +256,12 @@ class Gateway:
     def start(self) -> None:
         self.lifecycle.start()
         self.webhooks.start(self.supervisor)
+        self.calendars.start(self.supervisor)
 
     def stop(self) -> None:
         self.supervisor.stop()  # the webhook sender's return is a shutdown, not a death
         self.webhooks.stop()
+        self.calendars.stop()
         self.lifecycle.stop()
 
     @property

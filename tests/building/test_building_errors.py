@@ -128,7 +128,7 @@ def test_unknown_key(tmp_path: Path) -> None:
     )
     assert msg == (
         "FILE:20: floors[1].spaces[0].colour: unknown key "
-        "(expected one of id, name, type, capacity, bookable)"
+        "(expected one of id, name, type, capacity, bookable, calendar)"
     )
     msg = load(tmp_path, GOOD + "owner: someone\n")
     assert msg.startswith("FILE:23: owner: unknown key")

@@ -60,6 +60,10 @@ class Booking(BaseModel):
     outcome: str | None = Field(description="checked_in, ghost or unverified once decided")
     created_by: str
     created_at: datetime
+    source: str = Field(
+        "local", description="local, ics:<space> (a room calendar) or platform:<integration>"
+    )
+    external_id: str | None = Field(None, description="its id at the source")
 
 
 class Bookings(BaseModel):

@@ -42,6 +42,7 @@ def health(gw: RunningDep) -> Health:
         now=iso(gw.clock()),
         clock_speed=getattr(gw.clock, "speed", 1.0),
         bridges=bridges,
+        calendars=gw.calendars.figures() if gw.calendars is not None else {},
     )
 
 
