@@ -1,7 +1,8 @@
 """The webhook sender: a supervised thread POSTing the outbox's rows, oldest first.
 
-Each pass takes every active subscription's oldest pending rows and sends them in order until
-one fails; a failed row is retried after an exponential backoff with jitter
+Each pass hands every active subscription to one of ``WORKERS`` threads, which sends its
+oldest pending rows in order until one fails (a receiver that hangs holds up only its own
+subscription); a failed row is retried after an exponential backoff with jitter
 (``gateway.integrations.outbox.backoff_s``) and nothing behind it overtakes it. A 2xx answer
 is a delivery; anything else -- another status, a refused connection, a receiver that does not
 answer within ``webhooks.timeout_s`` -- is a counted failure with its reason kept on the row.
@@ -24,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gateway.integrations.outbox import Outbox
@@ -41,6 +43,7 @@ USER_AGENT = "gateway-webhooks/1"
 # with the same delivery ids, which is what the ids are for.
 MARK_EVERY = 20
 MARK_EVERY_S = 0.2
+WORKERS = 4  # subscriptions sent to at once: a receiver that hangs holds up only its own
 
 
 def signature(secret: str, t: int, body: bytes) -> str:
@@ -92,29 +95,47 @@ class Sender:
         self.timeouts = 0
         self.latency_s: list[float] = []  # created -> delivered of the last deliveries
         self._next_prune = 0.0
-        self.last_done = 0
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="webhooks-send")
+        self._busy: set[str] = set()  # subscriptions a worker is sending to now
+        self._busy_lock = threading.Lock()
 
     def run(self) -> None:
         """The thread's body: passes until stopped; a failing pass is counted and retried."""
         while not self.stop_event.is_set():
             self.outbox.wake.clear()
-            if not self.loop.run_pass(self.pass_once) or not self.last_done:
-                self.outbox.wake.wait(IDLE_WAIT_S)  # woken early by a new row
+            self.loop.run_pass(self.pass_once, False)
+            self.outbox.wake.wait(IDLE_WAIT_S)  # woken early by a new row or a busy worker
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def pass_once(self) -> int:
-        """One pass over the active subscriptions; how many rows were delivered."""
+    def pass_once(self, wait: bool = True) -> int:
+        """Hand every active subscription no worker is on to a worker; with ``wait``, wait
+        for them and return how many rows were delivered (the tests' synchronous pass)."""
         now = self.clock()
         if self.periodic is not None:
             self.periodic(now)
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY_S
             self.outbox.prune(now)
-        done = 0
+        futures = []
         for sub in list(self.subs.active):
-            if self.stop_event.is_set():
-                break
-            done += self._send_some(sub)
-        self.last_done = done
+            with self._busy_lock:
+                if sub["id"] in self._busy:
+                    continue
+                self._busy.add(sub["id"])
+            futures.append(self._pool.submit(self._worker, sub))
+        return sum(f.result() for f in futures) if wait else 0
+
+    def _worker(self, sub: dict[str, Any]) -> int:
+        try:
+            done = self._send_some(sub)
+        except Exception as err:  # counted on the loop; the next pass tries again
+            self.loop.failed(err, f"sending to webhook {sub['id']}")
+            return 0
+        finally:
+            with self._busy_lock:
+                self._busy.discard(sub["id"])
+        if done:
+            self.outbox.wake.set()  # more may wait behind these: the next pass at once
         return done
 
     def _send_some(self, sub: dict[str, Any]) -> int:

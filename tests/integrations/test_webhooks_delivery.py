@@ -6,6 +6,7 @@ side is real: a receiver process on a free port, real sockets, a real timeout.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from tests.integrations.webhook_support import SECRET, Receiver, receiver_fixture  # noqa: F401
 from tests.services.conftest import Site, make_site
+from tests.support import wait_for
 
 HOOKS = {"timeout_s": 0.5, "retry_min_s": 2.0, "retry_max_s": 60.0, "pause_after": 4}
 
@@ -81,6 +83,36 @@ def test_fail_hang_recover_delivers_each_once_in_order(hsite: Site, receiver: Re
     assert metric(site, "gateway_webhook_delivered_total", sub["id"]) == 5
     assert metric(site, "gateway_webhook_failures_total", sub["id"]) == 2
     assert metric(site, "gateway_webhook_pending", sub["id"]) == 0
+
+
+def test_a_receiver_that_hangs_holds_up_only_its_own_subscription(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    other = Receiver()
+    try:
+        for site in make_site(tmp_path, webhooks={**HOOKS, "timeout_s": 5.0}):
+            subscribe(site, receiver), subscribe(site, other)
+            receiver.mode("hang")
+            sender = site.gw.webhooks.sender
+            thread = threading.Thread(target=sender.run, daemon=True)
+            thread.start()
+            try:
+                site.gw.webhooks.emit("alert_raised", {"n": 0}, site.clock.t)
+                wait_for(lambda: len(receiver.log()) == 1, timeout=5)  # it hangs on this one
+                t0 = time.monotonic()
+                for i in range(1, 4):
+                    site.gw.webhooks.emit("test", {"n": i}, site.clock.t)
+                wait_for(lambda: len(other.accepted()) == 4, timeout=4)
+                assert time.monotonic() - t0 < 4  # well inside the hanging one's 5 s
+                assert [b["payload"]["n"] for b in other.bodies()] == [0, 1, 2, 3]
+                assert len(receiver.log()) == 1  # the hanging one: still its first, in order
+            finally:
+                sender.stop_event.set()
+                site.gw.webhooks.outbox.wake.set()
+                receiver.mode("ok")
+                thread.join(timeout=10)
+    finally:
+        other.stop()
 
 
 def test_a_subscription_that_keeps_failing_is_paused_alerts_and_resumes(
