@@ -1,22 +1,24 @@
 """What the gateway finds reaches the subscriptions that want it, in the body they asked for.
 
-Findings come through the real paths -- a ghost booking released by the engine and the
-booking feed, an alert and its work order raised by a device going silent, a work order moved
-through the API -- and are read back from the outbox as the receiver would get them.
+Findings come through the real paths -- a booking pushed by a platform's signed webhook and
+released as a ghost by the engine and the booking feed, an alert and its work order raised by
+a device going silent, a work order moved through the API -- and are read back from the
+outbox as the receiver would get them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from gateway.integrations.webhooks import translate
-from gateway.store.member_tables import BOOKINGS
 from gateway.store.outbox_tables import DELIVERIES
 from tests.services.conftest import T0, Site, iso, make_site
 
@@ -25,7 +27,11 @@ START = T0 + 4 * 3600  # 13:00 UTC: 14:00 in Amsterdam, the building's time zone
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    yield from make_site(tmp_path, webhooks={"dashboard_url": "https://gw.example/"})
+    yield from make_site(
+        tmp_path,
+        webhooks={"dashboard_url": "https://gw.example/"},
+        booking_hooks={"integrations": {"acme": {"secret": ACME_SECRET}}},
+    )
 
 
 def sub(site: Site, **body: Any) -> str:
@@ -44,17 +50,26 @@ def outbox(site: Site, sid: str) -> list[tuple[str, Any]]:
     return [(r.kind, json.loads(r.body)) for r in rows]
 
 
+ACME_SECRET = "acme-platform-secret-0123456789abcdef0123456789"
+
+
 def release_a_platform_booking(site: Site) -> str:
+    """A booking the platform ``acme`` pushes through its signed webhook, released as a ghost."""
     site.send("ref/occupancy/pres-orion", {"presence": False})  # a working sensor: vacant
     site.advance(START - 1200, step=600)
-    body = {"space": "orion", "member": "m-7", "start": iso(START), "end": iso(START + 3600)}
-    bid = str(site.client.post("/api/v1/bookings", json=body).json()["id"])
-    with site.gw.db.begin() as conn:  # as a booking-platform webhook would have made it
-        conn.execute(
-            update(BOOKINGS)
-            .where(BOOKINGS.c.id == bid)
-            .values(source="platform:acme", external_id="acme-778")
-        )
+    change = {"event": "created", "id": "acme-778", "space": "orion", "member": "m-7",
+              "start": iso(START), "end": iso(START + 3600)}  # fmt: skip
+    body = json.dumps(change).encode()
+    t = int(site.clock.t)
+    mac = hmac.new(ACME_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    r = site.client.post(
+        "/api/v1/integrations/bookings",
+        content=body,
+        headers={"X-Gateway-Integration": "acme", "X-Gateway-Signature": f"t={t},v1={mac}",
+                 "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    bid = str(r.json()["booking"])
     site.advance(START + 660)
     assert site.client.get(f"/api/v1/bookings/{bid}").json()["status"] == "released"
     return bid
