@@ -79,6 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(
         self, code: int, body: bytes, sent: dict[str, Any], etag: str = "", modified: str = ""
     ) -> None:
+        self._log(code, sent)  # before answering: a test reads the log once it has the answer
         self.send_response(code)
         self.send_header("Content-Type", "text/calendar; charset=utf-8")
         if etag:
@@ -88,7 +89,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if code != 304:
             self.wfile.write(body)
-        self._log(code, sent)
 
     def _log(self, code: int, sent: dict[str, Any]) -> None:
         with self.log_path.open("a") as f:

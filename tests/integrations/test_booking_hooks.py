@@ -33,12 +33,22 @@ def doc_snippet() -> Any:
 SIGNED = doc_snippet()
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+def hook_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Iterator[Site]:
     hooks = {"integrations": {"nexudus": {"secret": SECRET}}}
-    for s in make_site(tmp_path, booking_hooks=hooks):
+    for s in make_site(tmp_path, booking_hooks=hooks, **kw):
         monkeypatch.setattr("time.time", s.clock)  # the snippet signs "now"
         yield s
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    yield from hook_site(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def any_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[Site]:
+    """On each store backend (PostgreSQL when GATEWAY_TEST_POSTGRES_URL is set)."""
+    yield from hook_site(tmp_path, monkeypatch, database_url=db_url)
 
 
 def change(event: str = "created", **kw: Any) -> dict[str, Any]:
@@ -88,7 +98,8 @@ def test_a_replayed_request_is_refused(site: Site) -> None:
     assert refused(site) == {"replay": 1.0}
 
 
-def test_update_moves_it_stale_is_ignored_cancel_frees_the_room(site: Site) -> None:
+def test_update_moves_it_stale_is_ignored_cancel_frees_the_room(any_site: Site) -> None:
+    site = any_site
     bid = post(site, change()).json()["booking"]
     later = {"start": "2025-11-28T13:00:00+01:00", "end": "2025-11-28T14:00:00+01:00"}
     moved = post(site, change("updated", **later, updated_at="2025-11-28T09:01:00Z"))

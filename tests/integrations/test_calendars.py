@@ -50,10 +50,12 @@ def building_with(tmp_path: Path, calendars: dict[str, str]) -> Path:
 def calendar_site(
     tmp_path: Path, calendars: dict[str, str], at: float, **settings: Any
 ) -> Iterator[Site]:
+    store = {"database_url": settings.pop("database_url")} if "database_url" in settings else {}
     for site in make_site(
         tmp_path,
         building=building_with(tmp_path, calendars),
         calendars={"horizon_days": 60, "timeout_s": 2, **settings},
+        **store,
     ):
         site.clock.t = at
         yield site
@@ -84,10 +86,11 @@ def without_component(text: str, marker: str) -> str:
 
 
 def test_nextcloud_series_with_exdates_becomes_bookings_and_304_changes_nothing(
-    tmp_path: Path, server: CalendarServer
+    tmp_path: Path, server: CalendarServer, db_url: str
 ) -> None:
     url = serve(server, "nc.ics", (ICS / "each_week_but_two_deleted.ics").read_bytes())
-    for site in calendar_site(tmp_path, {"orion": url}, ts("2019-03-03T12:00")):
+    at = ts("2019-03-03T12:00")
+    for site in calendar_site(tmp_path, {"orion": url}, at, database_url=db_url):
         site.gw.calendars.poll()
         rows = bookings(site, "orion")
         # Mondays 00:30-01:00 Berlin, COUNT=8, 11 and 25 March deleted; CET then CEST
