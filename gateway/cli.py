@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
-from datetime import time as dtime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.access.erasure_cli import add_members_parser
 from gateway.access.token_cli import add_commands as add_token_commands
@@ -23,7 +23,12 @@ from gateway.reports.cli import add_commands as add_report_commands
 from gateway.settings import Settings, load_settings
 from gateway.store.db_cli import add_db_parser
 
+if TYPE_CHECKING:
+    from gateway.runtime import Gateway
+    from gateway.simulate.clock import SimClock
+
 log = logging.getLogger("gateway")
+DEMO_STORE = Path(".gateway/demo.db")  # the demo's own store, made afresh at each start
 
 
 def _setup_logging(level: str) -> None:
@@ -36,45 +41,49 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
 
 
-def _serve(settings: Settings, *, simulate_speed: float | None = None) -> int:
+def _serve(settings: Settings, *, clock: Callable[[], float] = time.time,
+           demo: tuple[SimClock, float] | None = None) -> int:  # fmt: skip
+    """Run the gateway and its API; with ``demo`` (its clock, when to go live) the
+    simulator too, after the backfill."""
     import uvicorn
 
     from gateway.app import create_app
     from gateway.runtime import Gateway
     from gateway.runtime.gctune import tune_gc
 
-    gw = Gateway(settings)
+    gw = Gateway(settings, clock=clock)
     gw.install_sighup()
     app = create_app(gw)
     url = f"http://{settings.api.host}:{settings.api.port}/"
-    stop_sim = threading.Event()
-    if simulate_speed is not None:
-        threading.Thread(
-            target=_simulate_when_ready,
-            args=(gw, simulate_speed, stop_sim),
-            daemon=True,
-            name="simulator",
-        ).start()
     config = uvicorn.Config(
         app, host=settings.api.host, port=settings.api.port, log_level="warning", access_log=False
     )
     server = uvicorn.Server(config)
     app.state.server = server  # live streams end when the server is told to exit
-    if simulate_speed is not None:
+    stop_sim, ready = threading.Event(), threading.Event()
+    if demo is not None:
         sign_in = gw.admin_token  # the demo prints its token to the operator's terminal
-    elif settings.admin_token is not None:
-        sign_in = "the token in GATEWAY_ADMIN_TOKEN"
+        threading.Thread(
+            target=_simulate_when_ready,
+            args=(gw, demo, server, url, stop_sim, ready),
+            daemon=True,
+            name="simulator",
+        ).start()
     else:
-        sign_in = f"the token in {Path('.gateway/admin-token').resolve()}"
-    threading.Thread(target=_announce, args=(server, url, sign_in), daemon=True).start()
+        ready.set()
+        if settings.admin_token is not None:
+            sign_in = "the token in GATEWAY_ADMIN_TOKEN"
+        else:
+            sign_in = f"the token in {Path('.gateway/admin-token').resolve()}"
+    threading.Thread(target=_announce, args=(server, ready, url, sign_in), daemon=True).start()
     tune_gc()
     server.run()
     stop_sim.set()
     return 0
 
 
-def _announce(server: object, url: str, sign_in: str) -> None:
-    while not getattr(server, "started", False):
+def _announce(server: object, ready: threading.Event, url: str, sign_in: str) -> None:
+    while not getattr(server, "started", False) or not ready.wait(0.1):
         time.sleep(0.1)
     print(
         f"\n  gateway is up: {url}\n"
@@ -85,35 +94,27 @@ def _announce(server: object, url: str, sign_in: str) -> None:
     )
 
 
-def _busy_start(gw: object) -> datetime:
-    """Half an hour after opening on the latest weekday the site is open: people arriving."""
-    from gateway.runtime import Gateway
+def _simulate_when_ready(
+    gw: Gateway,
+    demo: tuple[SimClock, float],
+    server: object,
+    url: str,
+    stop: threading.Event,
+    ready: threading.Event,
+) -> None:
+    from gateway.simulate import demo as demo_run
 
-    assert isinstance(gw, Gateway)
-    site = gw.building.site
-    day = datetime.now(site.tz).date()
-    for _ in range(7):
-        spans = site.business_hours.spans_on(day)
-        if spans and day.weekday() < 5:
-            minute = spans[0][0] + 30
-            return datetime.combine(day, dtime(minute // 60, minute % 60), site.tz)
-        day -= timedelta(days=1)
-    return datetime.now(site.tz)
-
-
-def _simulate_when_ready(gw: object, speed: float, stop: threading.Event) -> None:
-    from gateway.runtime import Gateway
-    from gateway.simulate import Simulator
-
-    assert isinstance(gw, Gateway)
-    gw.transport.connected.wait()
-    sim = Simulator(
-        gw.building,
-        gw.settings.mqtt.url,
-        speed=speed,
-        start=_busy_start(gw),
-        client_id="gateway-demo-simulator",
+    clock, live_at = demo
+    sim = demo_run.run(
+        gw,
+        clock,
+        broker_url=gw.settings.mqtt.url,
+        api_url=url,
+        api_up=lambda: bool(getattr(server, "started", False)),
+        stop=stop,
+        live_at=live_at,
     )
+    ready.set()
     sim.run(stop)
 
 
@@ -125,21 +126,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    overrides: dict[str, object] = {}
-    speed = args.speed
-    # Scale the engine's timers with the simulated clock so the demo building visibly lives,
-    # unless the operator chose them.
-    occ: dict[str, float] = {}
-    if "GATEWAY_OCCUPANCY__MOTION_TIMEOUT_S" not in os.environ:
-        occ["motion_timeout_s"] = max(5.0, 300.0 / speed)
-    if "GATEWAY_OCCUPANCY__IDLE_AFTER_S" not in os.environ:
-        occ["idle_after_s"] = max(10.0, 900.0 / speed)
-    if occ:
-        overrides["occupancy"] = occ
-    settings = load_settings(args.config, **overrides)
+    from gateway.building import load_building
+    from gateway.simulate import backfill, demo
+    from gateway.simulate.clock import SimClock
+
+    speed, note = demo.check_speed(args.speed)
+    if speed is None:
+        print(f"gateway demo: {note}", file=sys.stderr)
+        return 2
+    if not 0 <= args.history_days <= backfill.MAX_DAYS:
+        print(f"gateway demo: --history-days must be 0 to {backfill.MAX_DAYS}", file=sys.stderr)
+        return 2
+    settings = load_settings(args.config)
+    if settings.database_url == Settings.model_fields["database_url"].default:
+        settings = settings.model_copy(update={"database_url": demo.fresh_store(DEMO_STORE)})
     _setup_logging(settings.log_level)
+    building = load_building(settings.building)
+    live_at = demo.live_start(building)
+    clock = SimClock(live_at - args.history_days * 86400, speed)
+    when = datetime.fromtimestamp(live_at, building.site.tz).strftime("%a %d %b %Y %H:%M %Z")
+    if note:
+        print(f"demo: {note}")
     print(f"demo: simulated building at {speed:g}x speed; database {settings.database_url}")
-    return _serve(settings, simulate_speed=speed)
+    print(f"demo: the simulated now is {when}, after {args.history_days:g} days of history")
+    return _serve(settings, clock=clock, demo=(clock, live_at))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -205,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="the daemon: ingest, engine and API").set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="run plus the building simulator")
     demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per second")
+    demo.add_argument(
+        "--history-days", type=float, default=14.0, help="simulated days to backfill first"
+    )
     demo.set_defaults(func=cmd_demo)
     sim = sub.add_parser("simulate", help="the building simulator alone, against any broker")
     sim.add_argument("--broker", help="mqtt://host:port (default: GATEWAY_MQTT__URL)")

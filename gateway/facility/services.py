@@ -110,6 +110,12 @@ class MemberServices:
             time.sleep(0.01)
         return True
 
+    def periodic_soon(self) -> None:
+        """Have the worker run the periodic checks (check-ins by presence, completions,
+        device checks) after what is queued: for a clock that runs ahead of POLL_S, as the
+        demo's backfill does, to run them once per step it takes."""
+        self._q.put(("periodic", None, self.ports.store.clock()))
+
     def pump(self) -> None:
         """Handle what is queued, then the periodic checks, on the caller's thread.
 
@@ -149,6 +155,8 @@ class MemberServices:
             self._safely(self.print_jobs.on_events, payload, now)
         elif channel == "door_trips":
             self._safely(self.alerts.on_door_trips, payload, now)
+        elif channel == "periodic":
+            self._periodic()
 
     def _periodic(self) -> None:
         now = self.ports.store.clock()

@@ -11,6 +11,8 @@ class IngestStats:
 
     received: int = 0
     committed: int = 0
+    handed_on: int = 0  # events of committed batches queued for the live state
+    applied: int = 0  # of those, applied (equal to ``handed_on``: the live state caught up)
     ignored: int = 0
     dead_lettered: int = 0
     clock_corrected: int = 0

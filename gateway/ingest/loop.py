@@ -22,6 +22,7 @@ from gateway.ingest.batch import Batch
 from gateway.ingest.commit import Committer
 from gateway.ingest.decode import Decoder
 from gateway.ingest.handoff import Handoff
+from gateway.ingest.live import IngestStats
 from gateway.ingest.messages import RawMessage
 from gateway.ingest.ports import EventSink
 from gateway.supervisor import Loop, Supervisor
@@ -84,7 +85,7 @@ def run_loop(st: Stages, source: Handoff, stop: threading.Event) -> None:
     round trip to the writer process) is paid once for all of them."""
     ready: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
     flight = Flight()
-    applier = _Applier(st.committer.sink, st.supervisor.loop("ingest-apply"))
+    applier = _Applier(st.committer.sink, st.supervisor.loop("ingest-apply"), st.committer.stats)
     committer = threading.Thread(
         target=_commit_loop, args=(st, ready, stop, flight, applier), name="ingest-commit",
         daemon=True,
@@ -156,15 +157,17 @@ class _Applier:
     order, so the commit thread can start the next batch meanwhile. Bounded: a commit waits
     when two batches are still to be applied."""
 
-    def __init__(self, sink: EventSink, loop: Loop) -> None:
+    def __init__(self, sink: EventSink, loop: Loop, stats: IngestStats) -> None:
         self.sink = sink
         self.loop = loop
+        self.stats = stats
         self._q: queue.Queue[tuple[list[Event], float] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, name="ingest-apply", daemon=True)
         loop.thread, loop.stopped = self._thread, False
         self._thread.start()
 
     def apply_events(self, events: list[Event], now: float) -> None:
+        self.stats.handed_on += len(events)
         self._q.put((events, now))
 
     def close(self) -> None:
@@ -186,6 +189,7 @@ class _Applier:
                 else:
                     self.loop.passed()
                     break
+            self.stats.applied += len(item[0])
 
 
 def _collect(

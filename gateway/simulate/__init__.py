@@ -9,7 +9,11 @@ How it fits together (simulated time drives everything; payloads carry no ``ts``
   and speak their profile's payloads (docs/reference-devices.md);
 - ``traffic``: picks a behaviour per device binding (``profile`` plus the free ``model`` label)
   and advances the clock, with no I/O, so tests can drive it directly;
-- ``simulator``: :class:`Simulator`, which publishes the traffic at ``speed`` x real time, QoS 1.
+- ``bookings``: the meeting rooms' planned meetings booked ahead (some no-shows), sent to the
+  gateway's bookings API by ``booking_api``; ``showcase``: what a demo's first minutes play;
+- ``simulator``: :class:`Simulator`, which publishes the traffic at ``speed`` x real time, QoS 1;
+- ``clock``, ``backfill``, ``demo``: ``gateway demo`` -- one simulated clock for the gateway and
+  the simulator, history played through the broker in lock-step, then live (docs/demo.md).
 
 To simulate a new device kind: write a ``SimDevice`` subclass that listens to its space
 (``world.listen``) or schedules itself (``world.clock.at``) and calls ``world.emit``, then pick it
