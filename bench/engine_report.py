@@ -37,7 +37,7 @@ from gateway.readmodel.totals import space_totals  # noqa: E402
 from gateway.readmodel.window import split_window  # noqa: E402
 from gateway.settings import OccupancySettings  # noqa: E402
 from gateway.store import create_db_engine, init_db, rollups  # noqa: E402
-from gateway.store.writer import EVENTS, event_row  # noqa: E402
+from gateway.store.writer import store_events  # noqa: E402
 
 TZ_NAME = "Europe/Amsterdam"
 DAY0 = 1_772_319_600.0  # Sun 2026-03-01 00:00 CET
@@ -60,7 +60,7 @@ SQL = text(
     """
 )
 
-SQL_INDEX = text("CREATE INDEX ix_event_report ON event (site, quantity, space, ts, value_num)")
+SQL_INDEX = text("CREATE INDEX ix_event_report ON event_data (series, ts, value_num)")
 
 
 def building(n: int) -> Building:
@@ -120,9 +120,8 @@ def report_bench(n: int = 1000, repeat: int = 5) -> dict[str, Any]:
     event.listen(db, "connect", lambda c, _r: c.execute("PRAGMA synchronous=OFF"))
     init_db(db)
     t_load = time.perf_counter()
-    with db.begin() as conn:
-        for k in range(0, len(events), 20_000):
-            conn.execute(EVENTS.insert(), [event_row(e, e.ts) for e in events[k : k + 20_000]])
+    for k in range(0, len(events), 20_000):
+        store_events(db, [(e, e.ts) for e in events[k : k + 20_000]])
     st = OccupancySettings(sensor_stale_s=40 * 86_400)
     eng = OccupancyEngine(b, st, DAY0)
     for ev in events:

@@ -23,6 +23,7 @@ from sqlalchemy import Text, cast, inspect, select
 from sqlalchemy.engine import Engine
 
 from gateway.errors import ConfigError
+from gateway.store.event_view import of_site
 from gateway.store.tables import Event
 
 CHUNK = 5_000  # rows per fetch and per Parquet row group
@@ -48,12 +49,7 @@ def event_chunks(engine: Engine, w: Window, chunk: int = CHUNK) -> Iterator[Sequ
     q = select(t.site, t.device, t.space, t.ts, t.received_at, t.kind, t.quantity,
                t.value_num, t.value_text, t.unit, cast(t.attrs, Text))  # fmt: skip
     q = q.where(t.ts >= w.start, t.ts < w.end)
-    if w.device is None and w.space is None:
-        # ``site || ''`` keeps SQLite off the (site, device, ts) index, which would read the
-        # whole window into a sort before the first row: the ts index yields it in order
-        q = q.where(t.site.concat("") == w.site)
-    else:
-        q = q.where(t.site == w.site)
+    q = q.where(of_site(t.site, w.site, narrowed=w.device is not None or w.space is not None))
     if w.device is not None:
         q = q.where(t.device == w.device)
     if w.space is not None:
@@ -123,7 +119,7 @@ def export_events(engine: Engine, w: Window, fmt: str, output: str | None) -> in
         pyarrow_modules()  # say so before any work
         if output is None:
             raise ConfigError("--format parquet needs --output FILE")
-    if "event" not in inspect(engine).get_table_names():
+    if "event" not in inspect(engine).get_view_names():
         raise ConfigError(f"no gateway store at {engine.url} (run the gateway first)")
     chunks = event_chunks(engine, w)
     if output is None:

@@ -126,7 +126,8 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> str:
     """The schema revision of the store open on ``conn``, which must be this gateway's."""
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not {"alembic_version", "site", "event"} <= names:
+        # "event" is a table before the compact event store, "event_data" since
+        if not {"alembic_version", "site"} <= names or not {"event", "event_data"} & names:
             raise StoreError(f"{path} is not a gateway store: it has no gateway tables")
         at = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
         bad = [r[0] for r in conn.execute("PRAGMA quick_check")] != ["ok"]

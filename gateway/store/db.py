@@ -35,6 +35,9 @@ def db_error(err: BaseException) -> str:
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        # before a new store's first table, where it takes effect: the retention pass gives
+        # pruned pages back to the disk with incremental vacuum (an existing store: migrate)
+        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
         # WAL lets the API read while the writer commits. synchronous=FULL fsyncs the WAL at
         # every commit, so an acknowledged message survives power loss as well as a kill -9
         # (NORMAL would survive the kill but could lose the last commits on power loss);

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from gateway.store.db import sqlite_file
-from gateway.store.tables import Event
+from gateway.store.tables import EventData
 
 DAY_S = 86_400.0
 
@@ -96,12 +96,14 @@ class DiskMonitor:
         free = self.free_bytes()
         with self.db.connect() as conn:
             per_day = int(
-                conn.execute(select(func.count()).where(col(Event.ts) >= now - DAY_S)).scalar_one()
+                conn.execute(
+                    select(func.count()).where(col(EventData.ts) >= now - DAY_S)
+                ).scalar_one()
             )
             if self.events_stored is not None:
                 stored = self.events_stored()
             else:
-                stored = int(conn.execute(select(func.count()).select_from(Event)).scalar_one())
+                stored = int(conn.execute(select(func.count()).select_from(EventData)).scalar_one())
         per_event = size / stored if size is not None and stored > 0 else None
         return DiskFigures(
             size, free, per_day, per_event, days_until_full(free, per_event, per_day)

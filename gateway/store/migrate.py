@@ -17,15 +17,18 @@ import logging
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from gateway.errors import StoreError
 from gateway.store import db  # registers every table on the metadata
+from gateway.store.event_view import create_view
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0010_outbox"  # the newest script's revision (a test checks it is)
+HEAD = "0011_compact_events"  # the newest script's revision (a test checks it is)
 # tables of the baseline revision: finding one of them without alembic_version means a
 # store made by create_all before migrations existed
 LEGACY_MARKERS = ("site", "event", "device", "deadletter")
@@ -43,6 +46,7 @@ _VERSION_TABLE = (
     "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
     "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
 )
+_INCREMENTAL = 2  # PRAGMA auto_vacuum's value for incremental
 _LOCK_KEY = 0x6761_7465_7761_7901  # arbitrary, constant: "gateway" + 1
 
 
@@ -91,10 +95,32 @@ def ensure(engine: Engine) -> None:
                 return
         elif not names:
             SQLModel.metadata.create_all(conn)
+            create_view(conn)
             conn.execute(text(_VERSION_TABLE))
             conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD})
             return
     upgrade(engine)
+    reclaimable(engine)
+
+
+def reclaimable(engine: Engine) -> None:
+    """Let a SQLite store give back the space of what is deleted (``auto_vacuum``
+    incremental, which the retention pass uses). A store made before it needs one VACUUM,
+    which also returns the space an upgrade freed; it needs free disk the size of the store,
+    so without it the store carries on as it is and SQLite reuses its free pages."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == _INCREMENTAL:
+            return
+        t0 = time.monotonic()
+        try:
+            conn.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+            conn.exec_driver_sql("VACUUM")
+        except OperationalError as err:
+            log.warning("store not compacted (%s); it carries on as it is", db.db_error(err))
+            return
+        log.info("store compacted for incremental vacuum in %.1f s", time.monotonic() - t0)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -13,37 +13,54 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import StoreError
+from gateway.events import Event
 from gateway.store.db import db_error
 from gateway.store.pg_copy import copy_rows
+from gateway.store.redelivery import RedeliveryRecord
 from gateway.store.refusals import StoreDataError, is_data_error
 from gateway.store.rows import (
-    BATCH_MARK,
-    EVENT_COLUMNS,
     DeviceFacts,
     Rows,
     StoredBatch,
     batch_rows,
-    event_dict,
     event_row,
+    event_tuple,
     row_value,
 )
+from gateway.store.series import DATA_COLUMNS, SeriesKeys, data_dict, site_series
 from gateway.store.sql import device_upsert, insert_rows, upsert_rows
-from gateway.store.tables import DeadLetter, Device, IngestFingerprint
-from gateway.store.tables import Event as EventRow
+from gateway.store.tables import DeadLetter, Device, EventData
+from gateway.store.tables import Event as EventView
 
 # re-exported: callers of the store's write path find them here
 __all__ = ["BatchWriter", "Rows", "batch_rows", "event_row", "insert_rows", "row_value",
            "upsert_rows"]  # fmt: skip
 
-EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
+EVENT_DATA: Table = EventData.__table__  # type: ignore[attr-defined]
+EVENTS: Table = EventView.__table__  # type: ignore[attr-defined]  # the view readers query
 DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 DEVICES: Table = Device.__table__  # type: ignore[attr-defined]
-FINGERPRINTS: Table = IngestFingerprint.__table__  # type: ignore[attr-defined]
-PRUNE_EVERY = 50  # batches between prunes of the redelivery record
 DEVICE_COLUMNS = (
     "site", "id", "profile", "space", "bound", "online", "first_seen", "last_seen", "readings",
 )  # fmt: skip
-MARKS_KEPT = 2 * PRUNE_EVERY  # the newest batch records kept
+
+
+def stored_counts(conn: Connection, site: str) -> tuple[int, int]:
+    """How many events and dead letters the store holds for ``site`` (every site's: '')."""
+    d, dl = EVENT_DATA.c, DEAD_LETTERS.c
+    events = select(func.count()).select_from(EVENT_DATA)
+    letters = select(func.count()).select_from(DEAD_LETTERS)
+    if site:
+        events = events.where(d.series.in_(site_series(site)))
+        letters = letters.where(dl.site == site)
+    return int(conn.execute(events).scalar_one()), int(conn.execute(letters).scalar_one())
+
+
+def store_events(engine: Engine, events: list[tuple[Event, float]]) -> None:
+    """Commit ``events`` ((event, received_at) pairs) the way ingest does, in one
+    transaction: for tools, benchmarks and tests that fill a store without a broker."""
+    rows = Rows([event_tuple(e, r) for e, r in events], [], [], [])
+    BatchWriter(engine, client="store-events").write_rows(rows)
 
 
 class BatchWriter:
@@ -62,7 +79,7 @@ class BatchWriter:
         self.client = client
         self.site = site  # the redelivery record is per site: gateways may share a store
         self.redelivery_window = redelivery_window
-        self._batches = 0
+        self.record = RedeliveryRecord(site, client, redelivery_window)
         self.batches_written = 0
         # SQLite takes plain tuples through the driver's executemany: the same rows, without
         # building and binding a dict per row. PostgreSQL streams events and fingerprints
@@ -71,14 +88,10 @@ class BatchWriter:
         # first_seen and readings of the devices this writer has written: the store holds
         # the same, so a batch does not read them back before its upsert.
         self._device_cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
-        self.counts_lock = threading.Lock()  # the pruner lowers dead_letters from another thread
+        self.series = SeriesKeys()
+        self.counts_lock = threading.Lock()  # the pruner lowers the counts from another thread
         with engine.connect() as conn:  # this site's rows only: a store may hold many sites
-            self.events_stored, self.dead_letters = (
-                conn.execute(
-                    select(func.count()).select_from(t).where(*([t.c.site == site] if site else []))
-                ).scalar_one()
-                for t in (EVENTS, DEAD_LETTERS)
-            )
+            self.events_stored, self.dead_letters = stored_counts(conn, site)
         self.last_commit_ms = 0.0
         self._device_stmt: Any = None
         # called with (batch, commit seconds) after each commit, e.g. by the metrics
@@ -113,27 +126,30 @@ class BatchWriter:
     def counted(self, batch: StoredBatch, elapsed: float) -> None:
         """Count a committed batch and tell the observers."""
         self.batches_written += 1
-        self.events_stored += len(batch.events)
         with self.counts_lock:
+            self.events_stored += len(batch.events)
             self.dead_letters += len(batch.dead_letters)
         self.last_commit_ms = elapsed * 1000
         for observe in self.observers:
             observe(batch, elapsed)
 
-    def pruned(self, n: int) -> None:
-        """``n`` dead letters were pruned from the store (by the maintenance pass)."""
+    def pruned(self, n: int, events: int = 0) -> None:
+        """``n`` dead letters and ``events`` events were pruned from the store (by the
+        maintenance pass)."""
         with self.counts_lock:
             self.dead_letters -= n
+            self.events_stored -= events
 
     def write_rows(self, rows: Rows) -> float:
         """Commit ``rows`` in one transaction; the seconds it took. Raises StoreError and
         keeps nothing on failure."""
         t0 = time.perf_counter()
         cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
+        added: dict[Any, int] = {}
         try:
             with self.engine.begin() as conn:
                 if rows.events:
-                    self._insert_events(conn, rows.events)
+                    added = self._insert_events(conn, rows.events)
                 if rows.dead_letters:
                     conn.execute(DEAD_LETTERS.insert(), rows.dead_letters)
                 if rows.evicted:  # before the upserts: one may be back in this batch
@@ -141,7 +157,7 @@ class BatchWriter:
                 if rows.devices:
                     cache = self._upsert_devices(conn, dict(rows.devices))
                 if rows.fingerprints:
-                    self._record_fingerprints(conn, rows.fingerprints)
+                    self.record.write(conn, rows.fingerprints)
         except StoreDataError:
             raise
         except (SQLAlchemyError, ValueError, OverflowError) as err:
@@ -149,6 +165,7 @@ class BatchWriter:
             kind = StoreDataError if is_data_error(err) else StoreError
             raise kind(f"batch of {n} not committed: {db_error(err)}") from err
         self._device_cache.update(cache)
+        self.series.keep(added)
         return time.perf_counter() - t0
 
     def _evict_devices(self, conn: Connection, evicted: list[tuple[str, str]]) -> None:
@@ -167,67 +184,28 @@ class BatchWriter:
             self._device_cache.pop(key, None)
 
     def committed(self, candidates: list[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Which (mid, digest) pairs were committed recently (so a DUP of one is a redelivery)."""
+        """Which (mid, digest) pairs were committed recently (so a DUP of one is a
+        redelivery); a (BATCH_MARK, id) pair asks whether batch ``id`` was committed."""
         if not candidates:
             return set()
-        mids = sorted({m for m, _ in candidates})
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(FINGERPRINTS.c.mid, FINGERPRINTS.c.digest).where(
-                        FINGERPRINTS.c.site == self.site,
-                        FINGERPRINTS.c.client == self.client,
-                        FINGERPRINTS.c.mid.in_(mids),
-                    )
-                ).all()
+                return self.record.committed(conn, set(candidates))
         except SQLAlchemyError as err:
             raise StoreError(f"redelivery record not readable: {db_error(err)}") from err
-        found = {(int(m), int(d)) for m, d in rows}
-        return found & set(candidates)
 
     def close(self) -> None:
         """Nothing to let go of (the engine is the caller's)."""
 
-    def _insert_events(self, conn: Connection, events: list[tuple[Any, ...]]) -> None:
+    def _insert_events(self, conn: Connection, events: list[tuple[Any, ...]]) -> dict[Any, int]:
+        rows, added = self.series.data_rows(conn, events)
         if self._raw:
-            insert_rows(conn, EVENTS.name, EVENT_COLUMNS, events)
+            insert_rows(conn, EVENT_DATA.name, DATA_COLUMNS, rows)
         elif self._dialect == "postgresql":
-            copy_rows(conn, EVENTS.name, EVENT_COLUMNS, events)
+            copy_rows(conn, EVENT_DATA.name, DATA_COLUMNS, rows)
         else:
-            conn.execute(EVENTS.insert(), [event_dict(r) for r in events])
-
-    def _record_fingerprints(self, conn: Connection, fps: list[tuple[int, int]]) -> None:
-        client, site = self.client, self.site
-        if self._raw:
-            rows = [(site, client, m, d) for m, d in fps]
-            insert_rows(conn, FINGERPRINTS.name, ("site", "client", "mid", "digest"), rows)
-        elif self._dialect == "postgresql":
-            rows = [(site, client, m, d) for m, d in fps]
-            copy_rows(conn, FINGERPRINTS.name, ("site", "client", "mid", "digest"), rows)
-        else:
-            conn.execute(
-                FINGERPRINTS.insert(),
-                [{"site": site, "client": client, "mid": m, "digest": d} for m, d in fps],
-            )
-        self._batches += 1
-        if self._batches % PRUNE_EVERY == 0:
-            # the oldest record to keep: ids are shared by every site writing to the store,
-            # so count this site's own rows rather than subtracting from the newest id
-            # (the batches' own records apart: a retry looks for one within seconds)
-            for kind, window in (
-                (FINGERPRINTS.c.mid != BATCH_MARK, self.redelivery_window),
-                (FINGERPRINTS.c.mid == BATCH_MARK, MARKS_KEPT),
-            ):
-                mine = (FINGERPRINTS.c.site == site, FINGERPRINTS.c.client == client, kind)
-                keep = conn.execute(
-                    select(FINGERPRINTS.c.id)
-                    .where(*mine)
-                    .order_by(FINGERPRINTS.c.id.desc())
-                    .offset(window - 1)
-                    .limit(1)
-                ).scalar()
-                if keep is not None:
-                    conn.execute(delete(FINGERPRINTS).where(*mine, FINGERPRINTS.c.id < keep))
+            conn.execute(EVENT_DATA.insert(), [data_dict(r) for r in rows])
+        return added
 
     def _upsert_devices(
         self, conn: Connection, updates: dict[tuple[str, str], DeviceFacts]

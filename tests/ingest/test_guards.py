@@ -17,7 +17,8 @@ from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store.sync import sync_building
-from gateway.store.tables import DeadLetter, IngestFingerprint
+from gateway.store.redelivery import RECORDS
+from gateway.store.tables import DeadLetter
 from gateway.store.tables import Event as EventRow
 from tests.support import FIXTURES, ROOT
 
@@ -98,17 +99,18 @@ def test_the_redelivery_record_is_pruned_to_its_window(tmp_path: Path) -> None:
     h = Harness(tmp_path, window=100)
     for b in range(60):
         h.pipeline.process([msg(b * 10 + i + 1, i) for i in range(10)])
-    # pruned every 50 batches down to the last 100 records, never below; each batch's own
-    # record (packet id -1) is kept for the newest 100 batches
+    # one record per batch, pruned every 50 batches to the newest that cover the window
+    # and at least the newest 100 batches (a retry looks for its own): none pruned yet
     with h.db.connect() as c:
-        fp = IngestFingerprint.__table__.c  # type: ignore[attr-defined]
-        real, marks = (
-            int(c.execute(select(func.count()).where(cond)).scalar_one())
-            for cond in (fp.mid >= 0, fp.mid == -1)
-        )
-    assert 100 <= real <= 100 + 10 * 10
-    assert marks == 60 and h.count(IngestFingerprint) == real + marks
-    h.pipeline.process([msg(600, 9, dup=True)])  # the newest is still remembered
+        r = RECORDS.c
+        batches, messages = c.execute(select(func.count(), func.sum(r.messages))).one()
+    assert (batches, messages) == (60, 600)
+    for b in range(60, 160):
+        h.pipeline.process([msg(b * 10 + i + 1, i) for i in range(10)])
+    with h.db.connect() as c:
+        batches, messages = c.execute(select(func.count(), func.sum(r.messages))).one()
+    assert 100 <= batches <= 150 and messages == 10 * batches  # pruned at 100 and 150
+    h.pipeline.process([msg(1600, 9, dup=True)])  # the newest is still remembered
     assert h.pipeline.stats.redelivered == 1
 
 

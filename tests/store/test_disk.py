@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
+from gateway.events import Event
 from gateway.store import create_db_engine, init_db
 from gateway.store.disk import DAY_S, DiskMonitor, days_until_full, sqlite_bytes
-from gateway.store.tables import Event
+from gateway.store.writer import store_events
 
 NOW = 1_780_000_000.0
 
@@ -25,22 +25,12 @@ class Clock:
 
 
 def add_events(engine: Engine, times: list[float]) -> None:
-    with Session(engine) as s:
-        for t in times:
-            s.add(
-                Event(
-                    site="s",
-                    device="d",
-                    space="room",
-                    ts=t,
-                    received_at=t,
-                    kind="measurement",
-                    quantity="temperature_c",
-                    value_num=21.5,
-                    unit="°C",
-                )  # fmt: skip
-            )
-        s.commit()
+    ev = [
+        Event(site="s", device="d", space="room", ts=t, kind="measurement",
+              quantity="temperature_c", value=21.5, unit="°C")
+        for t in times
+    ]  # fmt: skip
+    store_events(engine, [(e, e.ts) for e in ev])
 
 
 def test_figures_of_a_sqlite_file(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from gateway.events import Event
 from gateway.ingest.batch import Batch, DeviceUpdate
 from gateway.store import BatchWriter, create_db_engine, init_db
 from gateway.store import sql as sql_mod
-from gateway.store import writer as writer_mod
+from gateway.store import redelivery
 from gateway.store.bindings import load_bindings, save_binding
 from gateway.store.dead_letters import prune_dead_letters, pruned_count
 from gateway.store.writer import DEAD_LETTERS, DEVICES, EVENTS, row_value
@@ -98,7 +98,7 @@ def test_device_upserts_merge_readings(db: Engine) -> None:
 
 
 def test_redelivery_records_are_per_site(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(writer_mod, "PRUNE_EVERY", 1)
+    monkeypatch.setattr(redelivery, "PRUNE_EVERY", 1)
     a = BatchWriter(db, client="gateway", site="a", redelivery_window=5)
     b = BatchWriter(db, client="gateway", site="b", redelivery_window=5)
     for mid in range(1, 9):  # interleaved, as two gateways sharing a store would write

@@ -13,6 +13,7 @@ from gateway.api.deps import Auth, ConfigDep, SessionDep
 from gateway.api.paging import Limit, Offset, in_window, page, where_given
 from gateway.api.routes.utilization import FromQ, ToQ
 from gateway.api.schemas import iso
+from gateway.store.event_view import of_site
 from gateway.store.tables import Event
 from gateway.store.writer import row_value
 
@@ -52,8 +53,9 @@ def list_events(
     offset: Offset = 0,
 ) -> EventsPublic:
     """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
+    narrowed = any(v is not None for v in (space, device, quantity, kind))
     q = where_given(
-        select(Event).where(Event.site == config.get().building.site.id),
+        select(Event).where(of_site(Event.site, config.get().building.site.id, narrowed=narrowed)),
         (Event.space, space),
         (Event.device, device),
         (Event.quantity, quantity),
