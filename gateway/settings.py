@@ -130,6 +130,23 @@ class AlertSettings(BaseModel):
     disk_free_min_bytes: int = Field(default=1_000_000_000, ge=0)
 
 
+class RetentionSettings(BaseModel):
+    """How long raw rows are kept (rollups, idle episodes and findings are kept for good).
+
+    A pass every ``every_s`` deletes what is older than its window in transactions of
+    ``batch_rows`` rows, ``pause_s`` apart so the ingest writer never waits long, then gives
+    the freed pages of a SQLite store back to the disk (incremental vacuum)."""
+
+    events_days: float = Field(default=30.0, gt=0, allow_inf_nan=False)  # raw events
+    # door decisions, grants, booking and print releases (erasure records are kept)
+    audit_days: float = Field(default=90.0, gt=0, allow_inf_nan=False)
+    every_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)  # seconds between passes
+    # 1,000 rows a transaction, a quarter second apart: the writer waits at most one short
+    # delete, and a pass still prunes some 4,000 rows a second (bench/retention.py)
+    batch_rows: int = Field(default=1_000, ge=1)
+    pause_s: float = Field(default=0.25, ge=0, allow_inf_nan=False)  # seconds between deletes
+
+
 class AccessSettings(BaseModel):
     """Door decisions over MQTT and the site's signing key for offline credentials."""
 
@@ -196,6 +213,7 @@ class Settings(BaseSettings):
     # a deprecated alias: give it on the bridge in the building file (gateway.building.base_topic)
     profile_variables: dict[str, dict[str, str]] = Field(default_factory=dict)
     dead_letters_max: int = Field(default=100_000, ge=0)  # oldest beyond this are pruned
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     admin_token: SecretStr | None = None
     occupancy: OccupancySettings = Field(default_factory=OccupancySettings)

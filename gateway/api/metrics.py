@@ -83,6 +83,7 @@ class LiveCollector(Collector):
         yield from _door_limit_metrics(gw)
         yield from _loop_metrics(gw)
         yield from _disk_metrics(gw)
+        yield from _retention_metrics(gw)
         yield from calendar_metrics(gw.calendars)
         yield from booking_hook_metrics(gw.booking_hooks)
         yield from webhook_metrics(gw.webhooks, gw.clock())
@@ -228,6 +229,20 @@ def _disk_metrics(gw: Running) -> Iterator[Metric]:
         value = getattr(figures, attr)
         if value is not None:
             yield GaugeMetricFamily(name, help_, value=value)
+
+
+RETENTION_COUNTERS = (
+    ("gateway_retention_events_pruned", "Raw events pruned past their window", "events_pruned"),
+    ("gateway_retention_audit_pruned", "Audit entries pruned past their window", "audit_pruned"),
+    ("gateway_retention_pages_freed", "SQLite pages given back to the disk", "pages_freed"),
+)
+
+
+def _retention_metrics(gw: Running) -> Iterator[Metric]:
+    """What the retention passes pruned since start."""
+    st = gw.retention.stats
+    for name, help_, attr in RETENTION_COUNTERS:
+        yield CounterMetricFamily(name, help_, value=getattr(st, attr))
 
 
 def metrics_registry(gw: Running, stream: Any = None) -> CollectorRegistry:

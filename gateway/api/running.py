@@ -24,6 +24,7 @@ from gateway.state.config import Current
 from gateway.state.live import LiveState
 from gateway.store import BatchWriter
 from gateway.store.disk import DiskMonitor
+from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
 from gateway.telemetry import Telemetry
 
@@ -65,6 +66,8 @@ class Running(Protocol):
     def writer(self) -> BatchWriter: ...
     @property
     def disk(self) -> DiskMonitor: ...
+    @property
+    def retention(self) -> Retention: ...
     @property
     def queue(self) -> Handoff: ...
     @property

@@ -70,6 +70,10 @@ class Stats(BaseModel):
     store_free_bytes: int | None = None
     store_events_per_day: int | None = None
     store_days_until_full: float | None = None
+    # the retention pass (gateway.store.retention): rows pruned since start, its last pass
+    events_pruned: int = 0
+    audit_pruned: int = 0
+    retention_last_pass_at: datetime | None = None
 
 
 class SpaceBase(BaseModel):

@@ -45,6 +45,7 @@ from gateway.state.live import LiveState
 from gateway.store import create_db_engine, init_db
 from gateway.store.bindings import load_bindings, with_bindings
 from gateway.store.disk import DiskMonitor
+from gateway.store.retention import Retention
 from gateway.store.sync import sync_building
 from gateway.supervisor import Supervisor
 from gateway.telemetry import Telemetry
@@ -100,6 +101,9 @@ class Gateway:
         self.writer.observers.append(self.telemetry.observe_batch)
         self.disk = DiskMonitor(
             self.db, self.clock, events_stored=lambda: self.writer.events_stored
+        )
+        self.retention = Retention(
+            self.db, site, s.retention, self.clock, lambda n: self.writer.pruned(0, events=n)
         )
 
     def _build_live(self) -> None:

@@ -19,6 +19,7 @@ from gateway.ingest.embedded_broker import EmbeddedBroker, broker_answers
 from gateway.publish import SpacePublisher
 from gateway.state.keeper import EngineKeeper
 from gateway.store.dead_letters import prune_dead_letters, scrub_dead_letters
+from gateway.store.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Parts(Running, Protocol):
     def hasher(self) -> CredentialHasher: ...
     @property
     def keeper(self) -> EngineKeeper: ...
+    @property
+    def retention(self) -> Retention: ...
     @property
     def publisher(self) -> SpacePublisher | None: ...
 
@@ -68,6 +71,7 @@ class Lifecycle:
             sup.thread("ingest-worker", gw.pipeline.run, gw.queue, self._stop, daemon=False),
             sup.thread("engine-ticker", self._tick_loop),
             sup.thread("engine-saver", self._save_loop),
+            sup.thread("retention", self._retention_loop),
         ]
         gw.services.start()
         gw.access.start()
@@ -164,6 +168,15 @@ class Lifecycle:
             if self._stop.is_set():
                 return  # stop() saves once more itself
             saves.run_pass(self._save_pass)
+
+    def _retention_loop(self) -> None:
+        """Prune raw events and audit entries past their windows, every ``every_s``."""
+        passes = self.gw.supervisor.loop("retention")
+        every = self.gw.settings.retention.every_s
+        wait = min(30.0, every)  # the first pass: once start-up's own work is done
+        while not self._stop.wait(wait):
+            passes.run_pass(lambda: self.gw.retention.run_pass(self._stop))
+            wait = every
 
     def _save_pass(self) -> None:
         keeper = self.gw.keeper

@@ -70,4 +70,7 @@ def stats(gw: RunningDep) -> Stats:
         store_free_bytes=disk.free_bytes,
         store_events_per_day=disk.events_per_day,
         store_days_until_full=disk.days_until_full,
+        events_pruned=gw.retention.stats.events_pruned,
+        audit_pruned=gw.retention.stats.audit_pruned,
+        retention_last_pass_at=iso(gw.retention.stats.last_pass_at),
     )
