@@ -3,7 +3,8 @@
 ``erase_member`` deletes the member's credentials and, in one transaction, puts a stable
 pseudonym (``erased-`` and a keyed hash prefix) in place of the member id wherever it names
 them: the member row (name and company cleared), bookings, print jobs, grants (live ones
-revoked) and the audit trail (credential column cleared). Rows are never deleted, so bookings
+revoked), the raw door and print-job events (their credential dropped) and the audit trail
+(credential column cleared). Rows are never deleted, so bookings
 per space, audit rows and utilization read the same. The erasure writes one audit entry that
 names the pseudonym, never the erased identity. A member the building file declares is
 refused: the next load would bring it back, so it is removed from the file first.
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, Text, cast, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.credential import CredentialHasher
@@ -23,6 +24,8 @@ from gateway.errors import GatewayError
 from gateway.store.access_tables import CredentialRow, GrantRow, MemberRow
 from gateway.store.audit import AUDIT, Audit, record
 from gateway.store.member_tables import BOOKINGS, PRINT_JOBS
+from gateway.store.series import SERIES
+from gateway.store.writer import EVENT_DATA
 
 MEMBERS: Table = MemberRow.__table__  # type: ignore[attr-defined]
 CREDENTIALS: Table = CredentialRow.__table__  # type: ignore[attr-defined]
@@ -91,6 +94,29 @@ def _rewrite(
     return n
 
 
+def _rewrite_events(conn: Connection, site: str, member_id: str, p: str) -> int:
+    """Raw door and print-job events (kept until they age out) whose attributes name the
+    member: the id becomes the pseudonym, a credential beside it is dropped. Read through
+    the (series, ts) index of those kinds' series only, not every event of the store."""
+    s, d = SERIES.c, EVENT_DATA.c
+    series = select(s.id).where(s.site == site, s.kind.in_(("door", "print_job")))
+    rows = conn.execute(
+        select(d.id, d.attrs).where(
+            d.series.in_(series.scalar_subquery()), cast(d.attrs, Text).contains(member_id)
+        )
+    ).all()
+    n = 0
+    for rid, attrs in rows:
+        new = _scrub(attrs, member_id, p)
+        if new == attrs:
+            continue  # the id was part of another word
+        if isinstance(new, dict) and "credential" in new:
+            new = {k: v for k, v in new.items() if k != "credential"}
+        conn.execute(update(EVENT_DATA).where(d.id == rid).values(attrs=new))
+        n += 1
+    return n
+
+
 def _erase_in(conn: Connection, site: str, member_id: str, p: str, now: float) -> dict[str, int]:
     """Every table's rows naming ``member_id`` rewritten to ``p``; counts per table."""
     changed: dict[str, int] = {}
@@ -134,6 +160,7 @@ def _erase_in(conn: Connection, site: str, member_id: str, p: str, now: float) -
     named = (a.site == site) & or_(
         a.member == member_id, a.subject == member_id, _names(a.actor, member_id)
     )
+    changed["events"] = _rewrite_events(conn, site, member_id, p)
     conn.execute(update(AUDIT).where(named).values(credential=None))
     changed["audit"] = _rewrite(
         conn,

@@ -20,15 +20,18 @@ from gateway.access.members import Member, MemberDirectory
 from gateway.building import load_building
 from gateway.cli import main
 from gateway.credential import CredentialHasher
+from gateway.events import Event
 from gateway.store import create_db_engine, init_db
 from gateway.store.access_tables import GrantRow
 from gateway.store.audit import AUDIT, Audit, record
 from gateway.store.member_tables import BOOKINGS, PRINT_JOBS
+from gateway.store.writer import store_events
 from tests.access.conftest import BUILDING, T0, Site
 
 GRANTS = GrantRow.__table__  # type: ignore[attr-defined]
 SECRETS = ("m-9", "Zed Secret", "ZedCo", "card-9999")
-TABLES = ("access_member", "access_credential", "access_grant", "booking", "print_job")
+TABLES = ("access_member", "access_credential", "access_grant", "booking", "print_job",
+          "event_data")  # fmt: skip
 
 
 @pytest.fixture
@@ -59,6 +62,12 @@ def _history(db: Engine, hasher: CredentialHasher) -> MemberDirectory:
     d.load()
     d.put(Member("m-9", "Zed Secret", "ZedCo", "flex"), ["card-9999"])
     cred = hasher.hash("card-9999")
+    # the raw door events of the same badge-ins, as ingest stores them (until they age out)
+    store_events(db, [
+        (Event("test-site", "door-main", "lobby", T0 + i, "door", "door", "granted", None,
+               {"member": m, "credential": cred if m == "m-9" else "x"}), T0 + i)
+        for i, m in enumerate(["m-9", "m-9", "m-2"])
+    ])  # fmt: skip
     with db.begin() as conn:
         conn.execute(
             insert(BOOKINGS),
@@ -155,6 +164,7 @@ def test_erasure_leaves_no_identity_and_keeps_counts(db: Engine) -> None:
         assert secret not in after
     assert done.pseudonym == pseudonym(hasher, "m-9") and done.pseudonym in after
     assert done.changed["bookings"] == 3 and done.changed["credentials"] == 1
+    assert done.changed["events"] == 2  # m-2's badge-in is not m-9's
     assert _counts(db) == (bookings, audit + 1)  # one more: the erasure itself
     with db.connect() as conn:
         last = conn.execute(select(AUDIT).order_by(AUDIT.c.id.desc())).first()
