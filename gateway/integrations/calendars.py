@@ -135,8 +135,9 @@ class Calendars:
 
     def _load(self, body: bytes) -> Loaded:
         s = self.settings
+        until = self.clock() + s.horizon_days * DAY_S + s.poll_s * 100  # kept a while
         return load(body, max_bytes=s.max_bytes, max_components=s.max_components,
-                    max_occurrences=s.max_occurrences)  # fmt: skip
+                    max_occurrences=s.max_occurrences, until=until)  # fmt: skip
 
     def _expand(self, feed: Feed, loaded: Loaded, now: float) -> Expansion:
         s = self.settings
@@ -166,6 +167,7 @@ class Calendars:
         feed.skipped = {
             "all_day": found.all_day, "cancelled": found.cancelled, "empty": found.empty,
             "conflict": counts.get("conflict", 0), "past": counts.get("past", 0),
+            "too_costly": found.too_costly,
         }  # fmt: skip
         changed = {k: counts.get(k, 0) for k in ("created", "updated")}
         if any(changed.values()) or gone:

@@ -27,6 +27,7 @@ from gateway.errors import ReasonError
 
 MAX_ID = 255  # the booking table's external_id length
 _SLICE_MIN, _SLICE_MAX = timedelta(hours=1), timedelta(days=16)
+MAX_STEPS = 200_000  # rule steps a series may take from its start to the window's end
 _PER_DAY = {"SECONDLY": 86_400.0, "MINUTELY": 1_440.0, "HOURLY": 24.0}  # rarer: <= 1 a day
 
 
@@ -55,6 +56,7 @@ class Expansion:
     cancelled: int = 0
     empty: int = 0
     truncated: bool = False  # ``max_occurrences`` reached before the window's end
+    too_costly: int = 0  # series dropped for stepping too often (``load``)
     components: int = 0
 
 
@@ -65,10 +67,16 @@ class Loaded:
     calendar: Any
     components: int
     slice: timedelta  # the expansion's slice: at most 2 x max_occurrences of its rules in one
+    too_costly: int = 0  # series dropped: more rule steps from their start than MAX_STEPS
 
 
-def load(data: bytes, *, max_bytes: int, max_components: int, max_occurrences: int) -> Loaded:
-    """Check and parse a feed; FeedError when it is too large or not iCalendar."""
+def load(
+    data: bytes, *, max_bytes: int, max_components: int, max_occurrences: int, until: float
+) -> Loaded:
+    """Check and parse a feed for windows ending by ``until``; FeedError when it is too large
+    or not iCalendar. A series whose rule would step more than ``MAX_STEPS`` times from its
+    DTSTART to ``until`` (every second, or every minute for years: the expansion walks a rule
+    from its start) is dropped and counted."""
     if len(data) > max_bytes:
         raise FeedError(f"feed is {len(data)} bytes, over the {max_bytes} byte limit")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -79,17 +87,19 @@ def load(data: bytes, *, max_bytes: int, max_components: int, max_occurrences: i
         raise FeedError(f"feed has {components} components, over the {max_components} limit")
     cal = _parse(data)
     try:
-        days = min(_SLICE_MAX.days, 2 * max_occurrences / max(_density(cal), 1e-3))
-    except (TypeError, ValueError) as err:  # an RRULE part that is no number
+        dropped = _drop_costly(cal, until)
+        density = sum(_rate(c) for c in cal.walk("VEVENT"))
+    except (TypeError, ValueError, AttributeError) as err:  # an RRULE part that is no number
         raise FeedError(f"cannot read the feed's rules: {err}") from err
-    return Loaded(cal, components, max(_SLICE_MIN, timedelta(days=days)))
+    days = min(_SLICE_MAX.days, 2 * max_occurrences / max(density, 1e-3))
+    return Loaded(cal, components, max(_SLICE_MIN, timedelta(days=days)), dropped)
 
 
 def occurrences(
     feed: Loaded, start: float, end: float, site_tz: tzinfo, max_occurrences: int
 ) -> Expansion:
     """The occurrences of a loaded feed overlapping ``[start, end)``."""
-    out = Expansion(components=feed.components)
+    out = Expansion(components=feed.components, too_costly=feed.too_costly)
     try:
         _walk(feed, start, end, site_tz, max_occurrences, out)
     except FeedError:
@@ -111,7 +121,11 @@ def expand(
 ) -> Expansion:
     """The occurrences of feed ``data`` overlapping ``[start, end)``; FeedError if unusable."""
     feed = load(
-        data, max_bytes=max_bytes, max_components=max_components, max_occurrences=max_occurrences
+        data,
+        max_bytes=max_bytes,
+        max_components=max_components,
+        max_occurrences=max_occurrences,
+        until=end,
     )
     return occurrences(feed, start, end, site_tz, max_occurrences)
 
@@ -153,19 +167,39 @@ def _walk(feed: Loaded, start: float, end: float, tz: tzinfo, limit: int, out: E
         a = z
 
 
-def _density(cal: Any) -> float:
-    """At most how many occurrences a day the feed's RRULEs can make (BYxxx lists counted)."""
+def _rate(comp: Any) -> float:
+    """At most how many occurrences a day a VEVENT's RRULEs make (BYxxx lists counted)."""
+    rules = comp.get("RRULE")
     total = 0.0
-    for comp in cal.walk("VEVENT"):
-        rules = comp.get("RRULE")
-        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
-            freq = str((rule.get("FREQ") or [""])[0]).upper()
-            interval = max(int((rule.get("INTERVAL") or [1])[0] or 1), 1)
-            n = _PER_DAY.get(freq, 1.0) / interval
-            for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
-                n *= max(len(rule.get(part) or [None]), 1)
-            total += n
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        interval = max(int((rule.get("INTERVAL") or [1])[0] or 1), 1)
+        n = _PER_DAY.get(freq, 1.0) / interval
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            n *= max(len(rule.get(part) or [None]), 1)
+        total += n
     return total
+
+
+def _drop_costly(cal: Any, until: float) -> int:
+    """Drop the series that would take more than MAX_STEPS rule steps up to ``until``."""
+    dropped = 0
+    for comp in list(cal.subcomponents):
+        start = comp.get("DTSTART") if comp.name == "VEVENT" else None
+        if start is None or comp.get("RRULE") is None:
+            continue
+        rules = comp.get("RRULE")
+        rule = rules[0] if isinstance(rules, list) else rules
+        end = until
+        if rule.get("UNTIL"):
+            end = min(end, _epoch(rule.get("UNTIL")[0], UTC))
+        steps = _rate(comp) * max(1.0, (end - _epoch(start.dt, UTC)) / 86_400)
+        if rule.get("COUNT"):
+            steps = min(steps, float(rule.get("COUNT")[0]))
+        if steps > MAX_STEPS:
+            cal.subcomponents.remove(comp)
+            dropped += 1
+    return dropped
 
 
 def _take(ev: Any, site_tz: tzinfo, out: Expansion) -> None:

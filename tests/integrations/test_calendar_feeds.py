@@ -5,6 +5,7 @@ reason in health and /metrics, and the bookings the feed made before are kept.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,11 @@ import pytest
 
 from gateway.building import load_building
 from gateway.errors import BuildingError
+from gateway.integrations.calendars import Calendars
 from gateway.integrations.calendars_ics import FeedError, expand
 from tests.integrations.calendar_server import CalendarServer
 from tests.integrations.test_calendars import ICS, bookings, calendar_site, serve, server, times, ts
-from tests.support import ROOT
+from tests.support import ROOT, wait_for
 
 __all__ = ["server"]  # the module's server fixture, shared
 
@@ -146,3 +148,39 @@ def test_the_building_file_takes_a_calendar_url_or_a_file_next_to_it(tmp_path: P
         BuildingError, match=r"spaces\[3\]\.calendar: only a bookable space has a calendar"
     ):
         load_building(path)
+
+
+def test_an_endless_every_second_rule_is_dropped_not_walked() -> None:
+    # written for this test: one second every second since New Year; walking the rule from
+    # its start to June would take 13 million steps
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:s\r\n"
+        b"DTSTAMP:20250101T000000Z\r\nDTSTART:20250101T000000Z\r\nDTEND:20250101T000001Z\r\n"
+        b"RRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:ok\r\n"
+        b"DTSTAMP:20250101T000000Z\r\nDTSTART:20250602T090000Z\r\nDTEND:20250602T100000Z\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    t0 = time.perf_counter()
+    got = expand(data, ts("2025-06-01T00:00"), ts("2025-06-15T00:00"), SITE_TZ,
+                 max_bytes=10**6, max_components=100, max_occurrences=2000)  # fmt: skip
+    assert time.perf_counter() - t0 < 2
+    assert got.too_costly == 1
+    assert [o.key for o in got.occurrences] == [f"ok@{ts('2025-06-02T09:00'):.0f}"]
+
+
+def polled(calendars: Calendars, space: str, n: int) -> Callable[[], bool]:
+    return lambda: calendars.figures().get(space, {}).get("polls", 0) >= n
+
+
+def test_the_poller_thread_keeps_polling_under_the_supervisor(
+    tmp_path: Path, server: CalendarServer
+) -> None:
+    url = serve(server, "threaded.ics", NEXTCLOUD)
+    for site in calendar_site(tmp_path, {"orion": url}, ts("2019-03-03T12:00"), poll_s=0.2):
+        site.gw.calendars.start(site.gw.supervisor)
+        try:
+            assert wait_for(polled(site.gw.calendars, "orion", 3))
+            assert len(times(bookings(site, "orion"))) == 6
+            assert site.gw.supervisor.loop("calendars").thread is not None
+        finally:
+            site.gw.calendars.stop()
