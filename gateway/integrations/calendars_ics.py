@@ -82,6 +82,9 @@ def load(
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.upper().startswith(b"BEGIN:VCALENDAR"):
         raise FeedError("not an iCalendar feed (no BEGIN:VCALENDAR at the start)")
+    if not data.rstrip().upper().endswith(b"END:VCALENDAR"):
+        # a feed cut short would read as one whose later events were deleted
+        raise FeedError("feed cut short (no END:VCALENDAR at the end)")
     components = data.upper().count(b"\nBEGIN:V")  # events, todos, timezones, alarms...
     if components > max_components:
         raise FeedError(f"feed has {components} components, over the {max_components} limit")

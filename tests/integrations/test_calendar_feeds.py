@@ -51,16 +51,20 @@ def test_a_feed_that_fails_is_counted_and_its_bookings_kept(
         serve(server, "flaky.ics", "<html><body>Please sign in</body></html>")  # a portal
         site.gw.calendars.poll()
         reasons.append(site.gw.calendars.figures()["orion"]["error"])
+        serve(server, "flaky.ics", NEXTCLOUD[: NEXTCLOUD.index(b"BEGIN:VEVENT")])  # cut short
+        site.gw.calendars.poll()
+        reasons.append(site.gw.calendars.figures()["orion"]["error"])
         assert reasons == [
             "HTTP 404 Not Found",
             "not an iCalendar feed (no BEGIN:VCALENDAR at the start)",
+            "feed cut short (no END:VCALENDAR at the end)",
         ]
         assert times(bookings(site, "orion")) == kept
         health = site.client.get("/api/v1/health").json()
         assert health["calendars"]["orion"]["state"] == "error"
-        assert health["calendars"]["orion"]["errors"] == 2
+        assert health["calendars"]["orion"]["errors"] == 3
         metrics = site.client.get("/metrics").text
-        assert 'gateway_calendar_errors_total{space="orion"} 2.0' in metrics
+        assert 'gateway_calendar_errors_total{space="orion"} 3.0' in metrics
         assert 'gateway_calendar_ok{space="orion"} 0.0' in metrics
         serve(server, "flaky.ics", NEXTCLOUD)  # back
         site.gw.calendars.poll()
