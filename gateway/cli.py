@@ -128,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.building import load_building
     from gateway.simulate import backfill, demo
+    from gateway.simulate.broker_process import start_broker
     from gateway.simulate.clock import SimClock
 
     speed, note = demo.check_speed(args.speed)
@@ -149,7 +150,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo: {note}")
     print(f"demo: simulated building at {speed:g}x speed; database {settings.database_url}")
     print(f"demo: the simulated now is {when}, after {args.history_days:g} days of history")
-    return _serve(settings, clock=clock, demo=(clock, live_at))
+    broker = start_broker(settings.mqtt.url, settings.mqtt.embedded)
+    if broker is not None:
+        print(f"demo: the embedded broker runs in a process of its own at {settings.mqtt.url}")
+    try:
+        return _serve(settings, clock=clock, demo=(clock, live_at))
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.join(5)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

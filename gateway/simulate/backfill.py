@@ -11,8 +11,8 @@ how far a history time may be late.
 
 To be quick the backfill thins what devices repeat: a PIR re-reports motion at most every
 ``pir_gap_s`` (under the motion timeout, so a sitting person still keeps the room occupied),
-climate readings, statuses and heartbeats come at most every ``REPORT_GAP_S``. The live run
-goes back to each device's own cadence.
+climate readings, statuses, heartbeats and print jobs at most every ``REPORT_GAP_S``. The
+live run goes back to each device's own cadence.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ class Printer(SimDevice):
             if self.rng.random() < 0.9:  # some jobs are never picked up
                 release = ts + self.rng.uniform(45, 900)
                 self.world.clock.at(release, lambda t: self._release(t, job, owner, pages))
-        gap = self.rng.uniform(120, 480) if open_now else 1800.0
+        gap = self.world.report_gap(self.rng.uniform(120, 480)) if open_now else 1800.0
         self.world.clock.at(ts + gap, self._submit)
 
     def _release(self, ts: float, job: str, owner: str, pages: int) -> None:
