@@ -115,9 +115,10 @@ class Bookings(SourcedBookings):
         end: float | None = None,
         limit: int = 100,
         offset: int = 0,
+        source: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """Bookings overlapping ``[start, end)`` (either may be open), earliest first."""
-        conds = where(BOOKINGS, self.site, space=space, member=member, status=status)
+        conds = where(BOOKINGS, self.site, space=space, member=member, status=status, source=source)
         if start is not None:
             conds.append(B.end > start)
         if end is not None:

@@ -68,9 +68,12 @@ def serve(server: CalendarServer, name: str, body: bytes | str) -> str:
 
 
 def bookings(site: Site, space: str) -> list[dict[str, Any]]:
-    got = site.client.get("/api/v1/bookings", params={"space": space, "limit": 500})
+    params = {"space": space, "source": f"ics:{space}", "limit": 500}
+    got = site.client.get("/api/v1/bookings", params=params)
     assert got.status_code == 200, got.text
-    return [b for b in got.json()["data"] if b["source"] == f"ics:{space}"]
+    rows = got.json()["data"]
+    assert {b["source"] for b in rows} <= {f"ics:{space}"}
+    return list(rows)
 
 
 def times(rows: list[dict[str, Any]], status: str = "booked") -> list[tuple[str, str]]:
@@ -245,3 +248,5 @@ def test_calendar_occurrence_overlapping_a_local_booking_is_refused_not_booked(
         assert site.client.get(f"/api/v1/bookings/{local.json()['id']}").json()["status"] == (
             "booked"
         )
+        locals_ = site.client.get("/api/v1/bookings", params={"source": "local"}).json()["data"]
+        assert [b["id"] for b in locals_] == [local.json()["id"]]

@@ -128,14 +128,17 @@ def list_bookings(
     status: Status | None = None,
     start: Annotated[Time | None, Query(alias="from")] = None,
     end: Annotated[Time | None, Query(alias="to")] = None,
+    source: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f]+$")] = None,
     limit: Limit = 100,
     offset: ServiceOffset = 0,
 ) -> Bookings:
-    """Bookings overlapping ``from``-``to``, earliest first."""
+    """Bookings overlapping ``from``-``to``, earliest first; ``source``: local, ics:<space>
+    or platform:<integration> only."""
     rows, total = services.bookings.query(
         space=space,
         member=acting_for(caller, member),
         status=status,
+        source=source,
         start=None if start is None else epoch(start),
         end=None if end is None else epoch(end),
         limit=limit,
