@@ -53,14 +53,13 @@ class SeriesKeys:
         """``events`` (in ``EVENT_COLUMNS`` order) as ``event_data`` rows, adding the series
         not stored yet; and the keys added, to ``keep`` once the transaction commits."""
         ids = self._ids
-        keys = [(e[0], e[1], e[2] or "", e[5], e[6], e[9] or "") for e in events]
-        added: dict[Key, int] = {}
-        missing = {k for k in keys if k not in ids}
-        if missing:
-            added = self._add(conn, missing)
-        rows = []
-        for k, e in zip(keys, events, strict=True):
-            sid = ids.get(k) or added[k]
+        rows: list[Any] = []
+        later: list[tuple[int, Key]] = []  # rows whose series is not known yet
+        for e in events:
+            k = (e[0], e[1], e[2] or "", e[5], e[6], e[9] or "")
+            sid = ids.get(k)
+            if sid is None:
+                later.append((len(rows), k))
             try:
                 lag = round((e[4] - e[3]) * 1000)
             except (ValueError, OverflowError) as err:  # a time that is not a number
@@ -68,6 +67,11 @@ class SeriesKeys:
             if not -_LAG_MS_MAX < lag < _LAG_MS_MAX:
                 lag = _LAG_MS_MAX if lag > 0 else -_LAG_MS_MAX
             rows.append((sid, e[3], lag, e[7], e[8], e[10]))
+        added: dict[Key, int] = {}
+        if later:
+            added = self._add(conn, {k for _, k in later})
+            for i, k in later:
+                rows[i] = (added[k], *rows[i][1:])
         return rows, added
 
     def keep(self, added: dict[Key, int]) -> None:

@@ -224,7 +224,7 @@ class BatchWriter:
                     )
                 )
             }
-        rows = []
+        rows = []  # in DEVICE_COLUMNS order
         cache: dict[tuple[str, str], tuple[float | None, dict[str, Any]]] = {}
         for key, u in updates.items():
             old = self._device_cache.get(key) or existing.get(key)
@@ -232,26 +232,15 @@ class BatchWriter:
             readings.update(u.readings)
             first = old[0] if old is not None and old[0] else u.first_seen
             cache[key] = (first, readings)
-            rows.append(
-                {
-                    "site": key[0],
-                    "id": key[1],
-                    "profile": u.profile,
-                    "space": u.space,
-                    "bound": u.bound,
-                    "online": u.online,
-                    "first_seen": first,
-                    "last_seen": u.last_seen,
-                    "readings": readings,
-                }
-            )
+            rows.append((key[0], key[1], u.profile, u.space, u.bound, u.online, first,
+                         u.last_seen, readings))  # fmt: skip
         if self._raw:
             t = DEVICES.name
             insert_rows(
                 conn,
                 t,
                 DEVICE_COLUMNS,
-                [(*(r[c] for c in DEVICE_COLUMNS[:-1]), json.dumps(r["readings"])) for r in rows],
+                [(*r[:-1], json.dumps(r[-1])) for r in rows],
                 " ON CONFLICT (site, id) DO UPDATE SET profile = excluded.profile, "
                 "space = excluded.space, bound = excluded.bound, "
                 f"online = coalesce(excluded.online, {t}.online), "
@@ -261,5 +250,7 @@ class BatchWriter:
         else:
             if self._device_stmt is None:  # compiled once, executed for every row of a batch
                 self._device_stmt = device_upsert(DEVICES, self._dialect)
-            conn.execute(self._device_stmt, rows)
+            conn.execute(
+                self._device_stmt, [dict(zip(DEVICE_COLUMNS, r, strict=True)) for r in rows]
+            )
         return cache
