@@ -53,11 +53,7 @@ def upgrade() -> None:
         "AND s.space = coalesce(e.space, '') AND s.kind = e.kind AND s.quantity = e.quantity "
         "AND s.unit = coalesce(e.unit, '')"
     )
-    if bind.dialect.name == "postgresql":  # the copied ids did not move the sequence
-        op.execute(
-            "SELECT setval(pg_get_serial_sequence('event_data', 'id'), "
-            "coalesce((SELECT max(id) FROM event_data), 0) + 1, false)"
-        )
+    _sequence_past_ids(bind, "event_data")
     for ix in ("ix_event_space_ts", "ix_event_device_ts", "ix_event_ts"):
         op.drop_index(ix, table_name="event")
     op.drop_table("event")
@@ -65,6 +61,15 @@ def upgrade() -> None:
     op.create_index("ix_event_data_ts", "event_data", ["ts"])
     op.execute(VIEW_SQL)
     _records_from_fingerprints(bind)
+
+
+def _sequence_past_ids(bind: sa.engine.Connection, table: str) -> None:
+    """On PostgreSQL, move ``table``'s id sequence past the ids copied into it."""
+    if bind.dialect.name == "postgresql":
+        op.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        )
 
 
 def _series_and_data() -> None:
@@ -180,11 +185,7 @@ def downgrade() -> None:
     )
     cols = "id, site, device, space, ts, received_at, kind, quantity, value_num, value_text, unit"
     op.execute(f"INSERT INTO event_old ({cols}, attrs) SELECT {cols}, attrs FROM event")
-    if bind.dialect.name == "postgresql":
-        op.execute(
-            "SELECT setval(pg_get_serial_sequence('event_old', 'id'), "
-            "coalesce((SELECT max(id) FROM event_old), 0) + 1, false)"
-        )
+    _sequence_past_ids(bind, "event_old")
     op.execute("DROP VIEW event")
     op.drop_index("ix_event_data_series_ts", table_name="event_data")
     op.drop_index("ix_event_data_ts", table_name="event_data")
