@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 LEAD_S = (600.0, 7200.0)  # how long ahead a meeting is booked
 NO_SHOW_LEAD_S = 120.0  # the showcase no-show starts this long after it is booked
-NO_SHOW_LENGTH_S = 1800.0
+NO_SHOW_LENGTH_S = 1200.0  # over the grace period: released while it still holds the room
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +83,14 @@ class Booker:
         self.world.bookings.append(request)
 
     def no_show_soon(self, ts: float) -> BookingRequest | None:
-        """Book, now, a room that stays empty for the next half hour and more: its ghost
+        """Book, now, a room nobody has a meeting in for the next 20 minutes: its ghost
         booking is released once the grace period has passed. None when no room is free."""
         if not self.active:
             return None
         start = ts + NO_SHOW_LEAD_S
         end = start + NO_SHOW_LENGTH_S
         for room in self.rooms:
-            busy = any(a < end + 3600 and b > ts for a, b, _ in self.planned.get(room.id, []))
+            busy = any(a < end and b > ts for a, b, _ in self.planned.get(room.id, []))
             if not busy and self.world.count(room.id) == 0:
                 request = BookingRequest(ts, room.id, self.members[0], start, end, False)
                 self.world.bookings.append(request)
