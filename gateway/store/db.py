@@ -35,16 +35,18 @@ def db_error(err: BaseException) -> str:
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        # before a new store's first table, where it takes effect: the retention pass gives
-        # pruned pages back to the disk with incremental vacuum (an existing store: migrate)
-        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if cur.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # a new store, before its first table, where it takes effect: the retention pass
+            # gives pruned pages back to the disk (an existing store: migrate.reclaimable).
+            # Only then: on a store another connection holds, setting it would wait for it.
+            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
         # WAL lets the API read while the writer commits. synchronous=FULL fsyncs the WAL at
         # every commit, so an acknowledged message survives power loss as well as a kill -9
         # (NORMAL would survive the kill but could lose the last commits on power loss);
         # batching keeps it to one fsync per batch.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         # Speed without touching durability: temp b-trees in memory, a bigger page cache.
         cur.execute("PRAGMA temp_store=MEMORY")
