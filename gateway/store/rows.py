@@ -99,18 +99,6 @@ def batch_rows(batch: StoredBatch) -> Rows:
     )
 
 
-def event_row(ev: Event, received_at: float) -> dict[str, Any]:
-    """The column values of one event, by name (the Core insert's form)."""
-    return event_dict(event_tuple(ev, received_at))
-
-
-def event_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    """An event row as the Core insert takes it (its attrs decoded for the JSON column)."""
-    out = dict(zip(EVENT_COLUMNS, row, strict=True))
-    out["attrs"] = json.loads(out["attrs"]) if out["attrs"] else None
-    return out
-
-
 def event_tuple(ev: Event, received_at: float) -> tuple[Any, ...]:
     """The column values of one event in ``EVENT_COLUMNS`` order (the driver-level path)."""
     v = ev.value

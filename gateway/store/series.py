@@ -44,9 +44,6 @@ class SeriesKeys:
     def __init__(self) -> None:
         self._ids: dict[Key, int] = {}
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
     def data_rows(
         self, conn: Connection, events: list[tuple[Any, ...]]
     ) -> tuple[list[tuple[Any, ...]], dict[Key, int]]:
@@ -77,10 +74,6 @@ class SeriesKeys:
     def keep(self, added: dict[Key, int]) -> None:
         """Remember keys whose rows committed."""
         self._ids.update(added)
-
-    def forget(self) -> None:
-        """Drop every remembered key (after the store was replaced underneath, say)."""
-        self._ids.clear()
 
     def _add(self, conn: Connection, missing: set[Key]) -> dict[Key, int]:
         names = ("site", "device", "space", "kind", "quantity", "unit")

@@ -23,7 +23,6 @@ from gateway.store.rows import (
     Rows,
     StoredBatch,
     batch_rows,
-    event_row,
     event_tuple,
     row_value,
 )
@@ -33,7 +32,7 @@ from gateway.store.tables import DeadLetter, Device, EventData
 from gateway.store.tables import Event as EventView
 
 # re-exported: callers of the store's write path find them here
-__all__ = ["BatchWriter", "Rows", "batch_rows", "event_row", "insert_rows", "row_value",
+__all__ = ["BatchWriter", "Rows", "batch_rows", "insert_rows", "row_value",
            "upsert_rows"]  # fmt: skip
 
 EVENT_DATA: Table = EventData.__table__  # type: ignore[attr-defined]

@@ -16,8 +16,8 @@ from gateway.profiles import ProfileRegistry
 from gateway.state.config import Current, Snapshot
 from gateway.state.devices import DeviceTable
 from gateway.store import BatchWriter, create_db_engine, init_db
-from gateway.store.sync import sync_building
 from gateway.store.redelivery import RECORDS
+from gateway.store.sync import sync_building
 from gateway.store.tables import DeadLetter
 from gateway.store.tables import Event as EventRow
 from tests.support import FIXTURES, ROOT

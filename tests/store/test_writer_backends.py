@@ -12,9 +12,8 @@ from gateway.building import DeviceBinding
 from gateway.errors import StoreError
 from gateway.events import Event
 from gateway.ingest.batch import Batch, DeviceUpdate
-from gateway.store import BatchWriter, create_db_engine, init_db
+from gateway.store import BatchWriter, create_db_engine, init_db, redelivery
 from gateway.store import sql as sql_mod
-from gateway.store import redelivery
 from gateway.store.bindings import load_bindings, save_binding
 from gateway.store.dead_letters import prune_dead_letters, pruned_count
 from gateway.store.writer import DEAD_LETTERS, DEVICES, EVENTS, row_value
