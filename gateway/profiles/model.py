@@ -69,12 +69,18 @@ class Rule:
     device_id: str | None = None  # ``device:``: the device a topic naming none stands for
     seen_empty: bool = False  # ``on_empty: seen``: no reading, but the device was heard
 
-    def rejects(self, obj: dict[str, Any] | None, captures: dict[str, str]) -> str | None:
-        """Why this rule does not apply to ``obj``, or None when it does."""
+    def unmet(self, obj: dict[str, Any] | None, captures: dict[str, str]) -> Predicate | None:
+        """The first ``when`` condition ``obj`` fails, or None when the rule applies. The
+        sentence (:meth:`needs`) is written only if every rule refuses: most messages try a
+        rule or two that do not apply before the one that does."""
         for pred in self.when:
             if not pred.holds(obj, captures):
-                return f"rules[{self.index}] of profile {self.profile!r} needs {pred.describe()}"
+                return pred
         return None
+
+    def needs(self, pred: Predicate) -> str:
+        """Why this rule did not apply: the condition ``pred`` (from :meth:`unmet`) failed."""
+        return f"rules[{self.index}] of profile {self.profile!r} needs {pred.describe()}"
 
     def model(self, obj: dict[str, Any]) -> str | None:
         """The model the payload names (``model:``), if any."""

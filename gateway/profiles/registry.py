@@ -14,6 +14,7 @@ from gateway.profiles.convert import show
 from gateway.profiles.loader import load_profile
 from gateway.profiles.model import Rule
 from gateway.profiles.patterns import NameMap
+from gateway.profiles.predicates import Predicate
 from gateway.profiles.profile import Decoded, Profile
 from gateway.profiles.topic_index import TopicIndex
 
@@ -151,7 +152,7 @@ class ProfileRegistry:
             return None
         text: str | None = None
         obj: Any = _UNSET
-        reasons: list[str] = []
+        reasons: list[str | tuple[Rule, Predicate]] = []  # a rule's unmet condition: lazily
         json_error = ""
         for rule, captures in matches:
             if text is None:
@@ -169,9 +170,9 @@ class ProfileRegistry:
                     reasons.append(f"payload is not a JSON object (got {type(obj).__name__})")
                     continue
             if rule.when:
-                rejected = rule.rejects(obj if is_json else None, captures)
-                if rejected is not None:
-                    reasons.append(rejected)
+                pred = rule.unmet(obj if is_json else None, captures)
+                if pred is not None:
+                    reasons.append((rule, pred))
                     continue
             if rule.drop:
                 return None
@@ -195,7 +196,8 @@ class ProfileRegistry:
         if not reasons:
             raise DecodeError(f"no profile matches topic {show(topic)}")
         # every rule for this topic refused the payload: say why, each reason once
-        raise DecodeError("; ".join(list(dict.fromkeys(reasons))[:_MAX_REASONS]))
+        said = (r if isinstance(r, str) else r[0].needs(r[1]) for r in reasons)
+        raise DecodeError("; ".join(list(dict.fromkeys(said))[:_MAX_REASONS]))
 
 
 def _utf8(payload: bytes) -> str:
