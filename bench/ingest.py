@@ -314,9 +314,27 @@ def child_gateway(port: int, client_id: str, db: str) -> None:
     gw.start()
     while not stop:
         time.sleep(0.05)
+    threads = thread_cpu_s(client_id)  # before stopping: the threads are still there
     gw.stop()
     s = gw.pipeline.stats
-    print(json.dumps({"redelivered": s.redelivered, "rate_limited": s.rate_limited}), flush=True)
+    out = {"redelivered": s.redelivered, "rate_limited": s.rate_limited, "threads": threads}
+    print(json.dumps(out), flush=True)
+
+
+def thread_cpu_s(client_id: str) -> dict[str, float]:
+    """CPU seconds each of this process's threads has used, by name (the client id left out,
+    so runs compare): where the gateway's share of one GIL goes."""
+    out: dict[str, float] = {}
+    for t in threading.enumerate():
+        if t.ident is None:
+            continue
+        try:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+        except OSError:  # gone meanwhile
+            continue
+        name = t.name.replace(f"-{client_id}", "")
+        out[name] = out.get(name, 0.0) + cpu
+    return out
 
 
 def read_json(proc: subprocess.Popen[str]) -> Any:
@@ -449,6 +467,12 @@ def run_drain(
         peak_rss_mb=round(rss, 1),
         gateway=json.loads(tail[-1]) if tail else {},
     )
+    threads = out["gateway"].pop("threads", {})
+    if kill_at is None:  # busiest first, the idle left out
+        busy = sorted(threads.items(), key=lambda kv: -kv[1])
+        out["gateway_thread_cpu_ms_per_1k"] = {
+            k: round(v * 1000 * per_1k, 1) for k, v in busy if v * 1000 * per_1k >= 0.5
+        }
     if rss_half is not None:  # memory under sustained overload: grows in the second half?
         out["rss_growth_mb_second_half"] = round(rss - rss_half, 1)
     return out
