@@ -100,7 +100,10 @@ class Gateway:
         self.telemetry = Telemetry()
         self.writer.observers.append(self.telemetry.observe_batch)
         self.disk = DiskMonitor(
-            self.db, self.clock, events_stored=lambda: self.writer.events_stored
+            self.db,
+            self.clock,
+            events_stored=lambda: self.writer.events_stored,
+            window_days=s.retention.events_days,
         )
         self.retention = Retention(
             self.db, site, s.retention, self.clock, lambda n: self.writer.pruned(0, events=n)

@@ -5,7 +5,9 @@ system that holds them. PostgreSQL: ``pg_database_size``; its free space is the 
 disk, not ours, so it is unknown (None) and so is the time until it fills.
 
 Events per day is a range count on the indexed ``ts`` over the last 24 hours; figures are
-cached for ``cache_s`` so a scrape every few seconds runs the queries once a minute.
+cached for ``cache_s`` so a scrape every few seconds runs the queries once a minute. With
+retention, the store grows only until it holds its window of raw events: the days until
+full count that (the rollups and the audit, kept longer, grow by far less and are left out).
 """
 
 from __future__ import annotations
@@ -39,14 +41,28 @@ class DiskFigures:
 
 
 def days_until_full(
-    free_bytes: int | None, bytes_per_event: float | None, events_per_day: int | None
+    free_bytes: int | None,
+    bytes_per_event: float | None,
+    events_per_day: int | None,
+    *,
+    window_days: float | None = None,
+    held_days: float = 0.0,
 ) -> float | None:
     """Free bytes over the bytes a day of events takes; None when a figure is unknown or
-    nothing is being stored (the disk never fills at a rate of zero)."""
+    the disk does not fill at this rate: nothing is being stored, or raw events are kept
+    ``window_days`` and the store holds ``held_days`` of them, so it grows only for the
+    days left of its window (then a day pruned frees what a day stored takes) and what it
+    still grows fits in the free space."""
     if free_bytes is None or bytes_per_event is None or not events_per_day:
         return None
     per_day = bytes_per_event * events_per_day
-    return free_bytes / per_day if per_day > 0 else None
+    if per_day <= 0:
+        return None
+    if window_days is not None:
+        growing = max(0.0, window_days - max(0.0, held_days))
+        if per_day * growing <= free_bytes:
+            return None  # it levels off with room to spare
+    return free_bytes / per_day
 
 
 def sqlite_bytes(path: Path) -> int:
@@ -67,9 +83,11 @@ class DiskMonitor:
         clock: Callable[[], float],
         *,
         events_stored: Callable[[], int] | None = None,
+        window_days: float | None = None,
         cache_s: float = 60.0,
     ) -> None:
         self.db, self.clock, self.cache_s = db, clock, cache_s
+        self.window_days = window_days  # how long retention keeps raw events; None: for good
         self.events_stored = events_stored  # None: counted in the store
         path = sqlite_file(db.url)
         self.path = None if path is None else Path(path).expanduser().resolve()
@@ -104,10 +122,13 @@ class DiskMonitor:
                 stored = self.events_stored()
             else:
                 stored = int(conn.execute(select(func.count()).select_from(EventData)).scalar_one())
+            oldest = conn.execute(select(func.min(col(EventData.ts)))).scalar_one()
         per_event = size / stored if size is not None and stored > 0 else None
-        return DiskFigures(
-            size, free, per_day, per_event, days_until_full(free, per_event, per_day)
+        held = 0.0 if oldest is None else (now - float(oldest)) / DAY_S
+        until = days_until_full(
+            free, per_event, per_day, window_days=self.window_days, held_days=held
         )
+        return DiskFigures(size, free, per_day, per_event, until)
 
     def _store_bytes(self) -> int | None:
         if self.path is not None:

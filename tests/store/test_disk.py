@@ -76,3 +76,33 @@ def test_days_until_full() -> None:
     assert days_until_full(None, 100.0, 10) is None  # PostgreSQL: the server's disk
     assert days_until_full(1_000, None, 10) is None
     assert days_until_full(0, 100.0, 10) == 0.0
+
+
+def test_days_until_full_with_retention() -> None:
+    # 1e8 bytes a day, raw events kept 30 days
+    gb10 = 10_000_000_000
+    # 10 days held, 20 to grow: 2e9 fits in 10 GB, the store levels off: it never fills
+    assert days_until_full(gb10, 100.0, 1_000_000, window_days=30, held_days=10) is None
+    # 1 GB free: the 20 days still to grow do not fit, it fills in 10 days
+    got = days_until_full(1_000_000_000, 100.0, 1_000_000, window_days=30, held_days=10)
+    assert got == pytest.approx(10.0)
+    # the window already held (older rows pruned as new ones come): no growth left
+    assert days_until_full(1, 100.0, 1_000_000, window_days=30, held_days=45) is None
+    # a window longer than the disk lasts: as without retention
+    got = days_until_full(gb10, 100.0, 1_000_000, window_days=365, held_days=0)
+    assert got == pytest.approx(100.0)
+
+
+def test_a_monitor_counts_the_days_its_store_holds(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path}/g.db")
+    init_db(engine)
+    # three days held, 100 events in the last day
+    add_events(engine, [NOW - 3 * DAY_S] + [NOW - i * 60.0 for i in range(100)])
+    f = DiskMonitor(engine, Clock(NOW), window_days=30.0).figures()
+    assert f.free_bytes is not None and f.bytes_per_event is not None
+    still = f.bytes_per_event * 100 * 27  # 27 days left to grow at today's rate
+    assert still < f.free_bytes and f.days_until_full is None
+    # a window of a million years: it grows for good, the plain quotient
+    f = DiskMonitor(engine, Clock(NOW), window_days=365e6).figures()
+    assert f.days_until_full == pytest.approx(f.free_bytes / (f.bytes_per_event * 100))
+    engine.dispose()
