@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Query, status
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
@@ -28,17 +28,26 @@ def found(value: T | None, detail: str) -> T:
     return value
 
 
-def count_rows(session: Session, q: Select[Any]) -> int:
-    """The number of rows ``q`` selects (its ``total`` beside one page of ``data``)."""
+def count_rows(session: Session, q: Select[Any], cap: int | None = None) -> int:
+    """The number of rows ``q`` selects (its ``total`` beside one page of ``data``); with
+    ``cap``, counted no further than ``cap`` (a count reads every row it counts)."""
+    if cap is not None:
+        q = q.with_only_columns(literal(1)).limit(cap)
     return int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
 
 
 def page(
-    session: ModelSession, q: Any, order: Sequence[Any], limit: int, offset: int
+    session: ModelSession,
+    q: Any,
+    order: Sequence[Any],
+    limit: int,
+    offset: int,
+    *,
+    count_cap: int | None = None,
 ) -> tuple[list[Any], int]:
     """One page of what ``q`` selects in ``order`` (models for a model's select, rows for a
-    table's), and how many rows it selects in all."""
-    total = count_rows(session, q)
+    table's), and how many rows it selects in all (at most ``count_cap``, when given)."""
+    total = count_rows(session, q, count_cap)
     rows = session.exec(q.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
 

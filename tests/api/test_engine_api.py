@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.api.routes import events as events_route
 from gateway.app import create_app
 from gateway.ingest import RawMessage
 from gateway.runtime import Gateway
@@ -168,6 +169,23 @@ def test_events_filters_and_paging(gw: tuple[Gateway, Clock, TestClient]) -> Non
     assert [e["value"] for e in win["data"]] == [0]
     assert get(client, "/api/v1/events", kind="door")["total"] == 0
     assert get(client, "/api/v1/events", device="pc-lounge")["total"] == 2
+    assert body["total_exact"] and page["total_exact"]
+
+
+def test_events_total_is_counted_up_to_its_cap(
+    gw: tuple[Gateway, Clock, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap the total stops at it and says so; the page itself is whole."""
+    g, clock, client = gw
+    day(g, clock)
+    n = get(client, "/api/v1/events", quantity="people_count")["total"]
+    assert n == 4
+    monkeypatch.setattr(events_route, "TOTAL_CAP", 3)
+    capped = get(client, "/api/v1/events", quantity="people_count", limit=10)
+    assert (capped["total"], capped["total_exact"], capped["count"]) == (3, False, 4)
+    monkeypatch.setattr(events_route, "TOTAL_CAP", 4)  # exactly at the cap: still exact
+    at = get(client, "/api/v1/events", quantity="people_count")
+    assert (at["total"], at["total_exact"]) == (4, True)
 
 
 def test_recommendations_and_ghost_bookings(gw: tuple[Gateway, Clock, TestClient]) -> None:

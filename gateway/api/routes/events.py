@@ -33,10 +33,16 @@ class EventPublic(BaseModel):
     attrs: dict[str, Any] | None
 
 
+#: Events counted for ``total`` at most: a count reads every row it counts, and a month of a
+#: building is tens of millions of rows (seconds a page); past this, ``total_exact`` is false.
+TOTAL_CAP = 100_000
+
+
 class EventsPublic(BaseModel):
     data: list[EventPublic]
     count: int
-    total: int
+    total: int  # the events matching, counted up to TOTAL_CAP
+    total_exact: bool  # false: there are more than ``total``
 
 
 @router.get("", response_model=EventsPublic)
@@ -52,7 +58,8 @@ def list_events(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> EventsPublic:
-    """Newest first (by event time); ``from`` inclusive, ``to`` exclusive."""
+    """Newest first (by event time); ``from`` inclusive, ``to`` exclusive. ``total`` counts
+    the matching events up to ``TOTAL_CAP`` (``total_exact`` false beyond)."""
     narrowed = any(v is not None for v in (space, device, quantity, kind))
     q = where_given(
         select(Event).where(of_site(Event.site, config.get().building.site.id, narrowed=narrowed)),
@@ -62,7 +69,8 @@ def list_events(
         (Event.kind, kind),
     )
     q = in_window(q, col(Event.ts), start, end)
-    rows, total = page(session, q, [col(Event.ts).desc(), col(Event.id).desc()], limit, offset)
+    order = [col(Event.ts).desc(), col(Event.id).desc()]
+    rows, total = page(session, q, order, limit, offset, count_cap=TOTAL_CAP + 1)
     data = []
     for r in rows:
         t, rx = iso(r.ts), iso(r.received_at)
@@ -81,4 +89,5 @@ def list_events(
                 attrs=r.attrs,
             )
         )
-    return EventsPublic(data=data, count=len(data), total=total)
+    exact = total <= TOTAL_CAP
+    return EventsPublic(data=data, count=len(data), total=min(total, TOTAL_CAP), total_exact=exact)
