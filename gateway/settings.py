@@ -152,6 +152,9 @@ class AccessSettings(BaseModel):
 
     request_topic: str = "ref/door/+/request"  # the door id is the segment at '+'
     open_s: int = 5  # how long a granted door stays unlocked
+    # how often a running gateway looks for erasures made outside it (`gateway members erase`
+    # at the console) and forgets those members in memory: credentials, grants, member tokens
+    erasure_check_s: float = Field(default=5.0, gt=0, allow_inf_nan=False)
     audit_flush_ms: int = 20  # door decisions are audited in batches at most this old
     # Per door: ``door_burst`` decisions at once, refilled at ``door_rate_per_s`` (0: no rate
     # limit); ``lockout_after`` denials in a row (0: never) lock the door out for

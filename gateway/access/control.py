@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from gateway.access.credentials import load_or_create_key, public_pem, public_raw, sign
 from gateway.access.door_limits import DoorLimiter
 from gateway.access.doors import COMMAND, AuditFlusher, DoorDecider, Evidence
+from gateway.access.erasure_watch import ErasureWatch
 from gateway.access.grants import Grant, GrantBook
 from gateway.access.members import MemberDirectory
 from gateway.access.tokens import TokenStore
@@ -90,6 +91,7 @@ class AccessControl:
         # (tens of ms per hop); a door must not wait for that.
         self.client.client.on_socket_open = _no_delay
         self.flusher = AuditFlusher(self.decider, a.audit_flush_ms / 1000)
+        self.erasures = ErasureWatch(self)  # console erasures, checked by the runtime's loop
 
     def _is_door(self, device: str) -> bool:
         """A device whose profile can answer door requests."""

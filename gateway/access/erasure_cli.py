@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gateway.access.erasure import Erasure, erase_member
+from gateway.access.erasure_watch import forget
 
 if TYPE_CHECKING:
     from gateway.access.control import AccessControl
@@ -24,10 +25,7 @@ def erase_live(access: AccessControl, member_id: str, actor: str) -> Erasure:
         file_members=frozenset(d.building.members),
     )
     if not done.already:
-        d.reload()
-        access.grants.load()
-        access.tokens.members.revoke_for_member(member_id)
-        access.publish_revocations()
+        forget(access, [done.pseudonym])
     return done
 
 
@@ -63,7 +61,7 @@ def describe(member_id: str, done: Erasure) -> str:
     counts = ", ".join(f"{n} {what}" for what, n in done.changed.items())
     return (
         f"erased member {member_id}: now {done.pseudonym} ({counts}); "
-        "a running gateway forgets it at its next reload (SIGHUP)"
+        "a running gateway on this store forgets it within access.erasure_check_s"
     )
 
 

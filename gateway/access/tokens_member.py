@@ -76,9 +76,9 @@ class MemberTokens:
             return None
         return t.principal
 
-    def revoke_for_member(self, member: str) -> int:
-        """End every token acting for ``member`` (an erased member); how many ended."""
-        return self._end(lambda t: t.principal.member == member)
+    def revoke_members(self, which: Callable[[str], bool]) -> int:
+        """End every token acting for a member ``which`` picks (erased ones); how many ended."""
+        return self._end(lambda t: t.principal.member is not None and which(t.principal.member))
 
     def revoke_issued_by(self, issuer: str) -> int:
         """End every member token exchanged from the token ``issuer``; how many ended."""

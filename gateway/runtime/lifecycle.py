@@ -72,6 +72,7 @@ class Lifecycle:
             sup.thread("engine-ticker", self._tick_loop),
             sup.thread("engine-saver", self._save_loop),
             sup.thread("retention", self._retention_loop),
+            sup.thread("erasures", self._erasure_loop),
         ]
         gw.services.start()
         gw.access.start()
@@ -177,6 +178,13 @@ class Lifecycle:
         while not self._stop.wait(wait):
             passes.run_pass(lambda: self.gw.retention.run_pass(self._stop))
             wait = every
+
+    def _erasure_loop(self) -> None:
+        """Apply erasures made outside this process, every ``access.erasure_check_s``."""
+        checks = self.gw.supervisor.loop("erasures")
+        every = self.gw.settings.access.erasure_check_s
+        while not self._stop.wait(every):
+            checks.run_pass(self.gw.access.erasures.check)
 
     def _save_pass(self) -> None:
         keeper = self.gw.keeper

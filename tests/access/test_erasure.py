@@ -235,3 +235,24 @@ def test_the_console_command(
     assert "erased before" in capsys.readouterr().out
     assert main(["members", "erase", "m-1"]) == 2
     assert "building file" in capsys.readouterr().err
+
+
+def test_a_watch_applies_an_erasure_made_elsewhere_once(site: Site) -> None:
+    """An erasure written to the store by another process: the watch forgets the member
+    (credential, grants, member token); a second check finds nothing new."""
+    c, gw = site.client, site.gw
+    r = c.post(
+        "/api/v1/members",
+        json={"id": "m-9", "name": "Zed Secret", "plan": "team-101", "credentials": ["card-9999"]},
+    )
+    assert r.status_code == 201, r.text
+    r = c.post("/api/v1/member-tokens", json={"member": "m-9"}, headers=site.as_(site.token("app")))
+    mine = site.as_(r.json()["token"])
+    assert gw.access.erasures.check() == 0
+    erase_member(gw.db, gw.access.hasher, "m-9", actor="console", now=site.clock.t)
+    assert gw.access.directory.by_credential("card-9999") is not None  # not yet told
+    assert c.get("/api/v1/access/grants", headers=mine).status_code == 200
+    assert gw.access.erasures.check() == 1
+    assert gw.access.directory.by_credential("card-9999") is None
+    assert c.get("/api/v1/access/grants", headers=mine).status_code == 401
+    assert gw.access.erasures.check() == 0 and gw.access.erasures.applied == 1
