@@ -17,7 +17,7 @@ def test_a_short_day_scores_against_the_truth() -> None:
     import detection  # type: ignore[import-not-found]
 
     cwd = Path.cwd()
-    f = detection.run_once(seed=5, speed=120.0, hours=1.0, sample_s=0.1, quiet=True)
+    f = detection.run_once(seed=5, speed=240.0, hours=1.0, sample_s=0.05, quiet=True)
     assert Path.cwd() == cwd  # left as it found it
     assert f["health"] == "ok"
     assert f["samples"] > 1000 and f["published"] > 50
