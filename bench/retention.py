@@ -5,6 +5,8 @@ commits batches of 250 messages (1,000 events, one redelivery record) as fast as
 ``--seconds``, twice: alone (the baseline, in the same run) and while a retention pass
 prunes the due events in its default transactions and pauses (``RetentionSettings``). Printed:
 commits per second and commit latency p50/p99 of both, the pass's own time, and the ratio.
+The pass runs in a process of its own, as in the gateway (the writer is the main process's
+child there), and each phase starts on a store of its own filled the same way.
 
     .venv/bin/python -m bench.retention [--due 400000] [--seconds 10] [--postgres-url URL]
 
@@ -15,12 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,40 +57,66 @@ def fill(url: str, due: int) -> None:
     engine.dispose()
 
 
-def commits(url: str, seconds: float, prune: bool) -> dict[str, Any]:
+def prune_for(url: str, seconds: float, out: Any, settings: RetentionSettings) -> None:
+    """In a process of its own, as in the gateway (the pass in the main process, the writer
+    in its child): one pass, stopped after ``seconds``; (its time, events pruned) to ``out``."""
     engine = create_db_engine(url)
-    w = BatchWriter(engine, client="bench", site="bench")
-    r = Retention(engine, "bench", RetentionSettings(), lambda: NOW)
-    pass_s: list[float] = []
+    r = Retention(engine, "bench", settings, lambda: NOW)
     stop = threading.Event()  # the pass stops with the measurement (the rest waits)
-    pruner = threading.Thread(target=lambda: pass_s.append(r.run_pass(stop).seconds))
+    threading.Timer(seconds, stop.set).start()
+    out.put((r.run_pass(stop).seconds, r.stats.events_pruned))
+    engine.dispose()
+
+
+def commits(
+    url: str, seconds: float, prune: bool, settings: RetentionSettings | None = None
+) -> dict[str, Any]:
     batches = iter(traffic(250 * int(seconds * 400), 250, NOW - 3600))  # fresh: not due
-    lat: list[float] = []
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    pruner = ctx.Process(
+        target=prune_for, args=(url, seconds + 1.0, out, settings or RetentionSettings())
+    )
     if prune:
         pruner.start()
+        time.sleep(1.0)  # its imports done, its first delete under way
+    engine = create_db_engine(url)
+    w = BatchWriter(engine, client="bench", site="bench")
+    lat: list[float] = []
     t_end = time.perf_counter() + seconds
     while time.perf_counter() < t_end:
         b = next(batches)
         t0 = time.perf_counter()
         w.write(b)
         lat.append((time.perf_counter() - t0) * 1000)
-    stop.set()
+    engine.dispose()
+    pass_s, pruned = out.get(timeout=120) if prune else (0.0, 0)
     if prune:
         pruner.join()
-    engine.dispose()
     lat.sort()
     return {
         "commits_per_s": round(len(lat) / seconds, 1),
         "commit_p50_ms": round(statistics.median(lat), 2),
         "commit_p99_ms": round(lat[int(len(lat) * 0.99)], 2),
-        **({"pass_s": round(pass_s[0], 1), "pruned": r.stats.events_pruned} if prune else {}),
+        **({"pass_s": round(pass_s, 1), "pruned": pruned} if prune else {}),
     }
 
 
-def measure(url: str, due: int, seconds: float) -> dict[str, Any]:
-    fill(url, due)
-    alone = commits(url, seconds, prune=False)
-    pruning = commits(url, seconds, prune=True)
+def measure(
+    store: Callable[[], AbstractContextManager[str]],
+    due: int,
+    seconds: float,
+    settings: RetentionSettings | None = None,
+) -> dict[str, Any]:
+    """The writer alone, then with a pass pruning, each on a store of its own filled the
+    same way: run one after the other on one store, the second run started on a store the
+    first had grown by hundreds of thousands of rows, and was slower for that alone."""
+    with store() as url:
+        fill(url, due)
+        alone = commits(url, seconds, prune=False)
+    with store() as url:
+        fill(url, due)
+        pruning = commits(url, seconds, prune=True, settings=settings)
     return {
         "alone": alone,
         "pruning": pruning,
@@ -97,14 +129,25 @@ def main() -> None:
     ap.add_argument("--due", type=int, default=400_000)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--postgres-url", default=os.environ.get("GATEWAY_TEST_POSTGRES_URL"))
+    ap.add_argument("--batch-rows", type=int, default=RetentionSettings().batch_rows)
+    ap.add_argument("--pause", type=float, default=RetentionSettings().pause_s)
     args = ap.parse_args()
-    result: dict[str, Any] = {"due": args.due, "seconds": args.seconds}
+    settings = RetentionSettings(batch_rows=args.batch_rows, pause_s=args.pause)
+    result: dict[str, Any] = {"due": args.due, "seconds": args.seconds,
+                              "batch_rows": args.batch_rows, "pause_s": args.pause}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = measure(f"sqlite:///{tmp}/r.db", args.due, args.seconds)
+        files = iter(range(2))
+
+        @contextmanager
+        def sqlite_store() -> Iterator[str]:
+            yield f"sqlite:///{tmp}/r{next(files)}.db"
+
+        result["sqlite"] = measure(sqlite_store, args.due, args.seconds, settings)
     print(f"sqlite:     {result['sqlite']}")
     if args.postgres_url:
-        with postgres_db(args.postgres_url) as url:
-            result["postgresql"] = measure(url, args.due, args.seconds)
+        server = args.postgres_url
+        pg = partial(postgres_db, server)
+        result["postgresql"] = measure(pg, args.due, args.seconds, settings)
         print(f"postgresql: {result['postgresql']}")
     print(json.dumps(result))
 
