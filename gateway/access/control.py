@@ -52,6 +52,7 @@ class AccessControl:
         a = settings.access
         self.tokens = TokenStore(db, self.site, clock)
         self.hasher = hasher or CredentialHasher.from_key_dir(self.site, a.key_dir)
+        self.erasures = ErasureWatch(db, self.site)  # console erasures, before the load
         self.directory = MemberDirectory(db, building, self.hasher)
         self.directory.load()
         self.grants = GrantBook(db, building, self.directory, clock)
@@ -91,7 +92,6 @@ class AccessControl:
         # (tens of ms per hop); a door must not wait for that.
         self.client.client.on_socket_open = _no_delay
         self.flusher = AuditFlusher(self.decider, a.audit_flush_ms / 1000)
-        self.erasures = ErasureWatch(self)  # console erasures, checked by the runtime's loop
 
     def _is_door(self, device: str) -> bool:
         """A device whose profile can answer door requests."""
@@ -133,6 +133,11 @@ class AccessControl:
     def credential(self, grant: Grant) -> str:
         """The offline credential of ``grant``, signed with the site's key."""
         return sign(self.key, self.site, grant)
+
+    def apply_erasures(self) -> int:
+        """Forget the members erased outside this process since the last call (the runtime's
+        ``erasures`` loop); how many erasures."""
+        return self.erasures.check(self)
 
     def publish_revocations(self) -> None:
         """Retain the ids of revoked grants still inside their window, for offline verifiers."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from gateway.access.erasure import pseudonym
 from gateway.access.grants import GrantBook
@@ -61,18 +62,19 @@ def forget(access: AccessParts, pseudonyms: Iterable[str]) -> int:
 class ErasureWatch:
     """Reads the store's erasure entries newer than the last seen and forgets those members."""
 
-    def __init__(self, access: AccessParts) -> None:
-        self.access = access
-        self.db, self.site = access.directory.db, access.site
+    def __init__(self, db: Engine, site: str) -> None:
+        """Made before the members are loaded: an erasure recorded after this, even while
+        they load, is applied at the first check (again, if loading saw it: no harm)."""
+        self.db, self.site = db, site
         self.applied = 0  # erasures made elsewhere and applied here
-        with self.db.connect() as conn:  # those before start: loading read them already
+        with self.db.connect() as conn:  # those before: loading reads them
             newest = conn.execute(
                 select(func.max(A.id)).where(A.site == self.site, A.action == ERASED)
             ).scalar_one()
         self.seen = int(newest or 0)
 
-    def check(self) -> int:
-        """Apply the erasures recorded since the last check; how many there were."""
+    def check(self, access: AccessParts) -> int:
+        """Apply to ``access`` the erasures recorded since the last check; how many."""
         with self.db.connect() as conn:
             rows = conn.execute(
                 select(A.id, A.subject)
@@ -81,7 +83,7 @@ class ErasureWatch:
             ).all()
         if not rows:
             return 0
-        ended = forget(self.access, (r.subject for r in rows))
+        ended = forget(access, (r.subject for r in rows))
         self.seen = int(rows[-1].id)
         self.applied += len(rows)
         log.info(

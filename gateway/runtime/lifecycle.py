@@ -184,7 +184,7 @@ class Lifecycle:
         checks = self.gw.supervisor.loop("erasures")
         every = self.gw.settings.access.erasure_check_s
         while not self._stop.wait(every):
-            checks.run_pass(self.gw.access.erasures.check)
+            checks.run_pass(self.gw.access.apply_erasures)
 
     def _save_pass(self) -> None:
         keeper = self.gw.keeper

@@ -248,11 +248,11 @@ def test_a_watch_applies_an_erasure_made_elsewhere_once(site: Site) -> None:
     assert r.status_code == 201, r.text
     r = c.post("/api/v1/member-tokens", json={"member": "m-9"}, headers=site.as_(site.token("app")))
     mine = site.as_(r.json()["token"])
-    assert gw.access.erasures.check() == 0
+    assert gw.access.apply_erasures() == 0
     erase_member(gw.db, gw.access.hasher, "m-9", actor="console", now=site.clock.t)
     assert gw.access.directory.by_credential("card-9999") is not None  # not yet told
     assert c.get("/api/v1/access/grants", headers=mine).status_code == 200
-    assert gw.access.erasures.check() == 1
+    assert gw.access.apply_erasures() == 1
     assert gw.access.directory.by_credential("card-9999") is None
     assert c.get("/api/v1/access/grants", headers=mine).status_code == 401
-    assert gw.access.erasures.check() == 0 and gw.access.erasures.applied == 1
+    assert gw.access.apply_erasures() == 0 and gw.access.erasures.applied == 1
