@@ -75,7 +75,8 @@ def running(broker: Broker, tmp_path: Path) -> Iterator[tuple[Gateway, TestClien
         mqtt={"url": broker.url, "client_id": f"sup-{time.monotonic_ns()}"},
         occupancy={"tick_s": 0.05, "snapshot_s": 0.1},
         uplink={"url": broker.url, "flush_ms": 100, "buffer_dir": str(tmp_path / "uplink")},
-        access={"key_dir": str(tmp_path / "keys"), "audit_flush_ms": 50},
+        access={"key_dir": str(tmp_path / "keys"), "audit_flush_ms": 50, "erasure_check_s": 0.05},
+        retention={"every_s": 0.05, "pause_s": 0.0},
         ingest={"writer_process": False},
     )
     g = Gateway(settings)
@@ -105,7 +106,8 @@ def _traffic(pub: Publisher) -> Callable[[], None]:
 
 
 # loops that run on their own timers, and loops that run when traffic arrives
-TIMED = ["engine-ticker", "engine-saver", "mqtt-out-tick", "member-services", "access-audit"]
+TIMED = ["engine-ticker", "engine-saver", "mqtt-out-tick", "member-services", "access-audit",
+         "retention", "erasures"]  # fmt: skip
 DRIVEN = ["ingest-worker", "ingest-commit", "ingest-apply", "door-decider", "mqtt-out", "uplink"]
 
 
