@@ -32,7 +32,8 @@ def count_rows(session: Session, q: Select[Any], cap: int | None = None) -> int:
     """The number of rows ``q`` selects (its ``total`` beside one page of ``data``); with
     ``cap``, counted no further than ``cap`` (a count reads every row it counts)."""
     if cap is not None:
-        q = q.with_only_columns(literal(1)).limit(cap)
+        # its FROM kept: a select with no WHERE would otherwise count one row
+        q = q.with_only_columns(literal(1), maintain_column_froms=True).limit(cap)
     return int(session.execute(select(func.count()).select_from(q.subquery())).scalar_one())
 
 

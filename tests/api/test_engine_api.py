@@ -222,3 +222,21 @@ def test_health_tells_the_gateway_clock(gw: tuple[Gateway, Clock, TestClient]) -
     assert body["clock_speed"] == 1.0
     clock.speed = 60.0  # type: ignore[attr-defined]  # as gateway.simulate.clock.SimClock has
     assert client.get("/api/v1/health").json()["clock_speed"] == 60.0
+
+
+def test_a_capped_count_of_a_select_without_a_where_counts_its_rows(
+    gw: tuple[Gateway, Clock, TestClient],
+) -> None:
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from gateway.api.paging import count_rows
+    from gateway.store.tables import Event
+
+    g, clock, _ = gw
+    day(g, clock)
+    with Session(g.db) as s:
+        n = count_rows(s, select(Event))
+        assert n > 1
+        assert count_rows(s, select(Event), cap=n + 5) == n
+        assert count_rows(s, select(Event), cap=2) == 2
