@@ -54,7 +54,14 @@ def forget(access: AccessParts, pseudonyms: Iterable[str]) -> int:
     access.directory.reload()
     access.grants.load()
     hasher = access.hasher
-    ended = access.tokens.members.revoke_members(lambda m: pseudonym(hasher, m) in gone)
+    erased: dict[str, bool] = {}  # a keyed hash per member, not per token
+
+    def is_erased(member: str) -> bool:
+        if member not in erased:
+            erased[member] = pseudonym(hasher, member) in gone
+        return erased[member]
+
+    ended = access.tokens.members.revoke_members(is_erased)
     access.publish_revocations()
     return ended
 
